@@ -1,0 +1,1 @@
+"""Shared kernel: errors, the actor of a use case."""

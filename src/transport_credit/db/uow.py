@@ -1,0 +1,45 @@
+"""Unit of work: the caller owns the transaction.
+
+Services take a ``Session`` and never commit; the front door (API route, CLI command, job) opens a unit of work,
+calls one or more services, and the unit commits on success or rolls back on any exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    """Holds the engine and a session factory."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on error."""
+        session = self._factory()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (rolled back at the end)."""
+        session = self._factory()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name

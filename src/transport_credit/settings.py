@@ -1,0 +1,68 @@
+"""One typed settings object, read from the environment (prefix ``TRANSPORT_CREDIT_``).
+
+Settings are built explicitly by the caller (``get_settings()``), never read at import time.
+In production (``TRANSPORT_CREDIT_ENV=production``) insecure defaults are refused.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only secrets: usable on a laptop, refused in production.
+_DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Platform configuration. Every field can be set as ``TRANSPORT_CREDIT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TRANSPORT_CREDIT_", env_file=None, extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("var"), description="where the embedded database and files live")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite (WAL) in data_dir/transport_credit.db"
+    )
+    province: str = Field(
+        default="henan", description="province configuration to load (data/provinces/*.yaml)"
+    )
+    secret_key: SecretStr = Field(default=SecretStr(_DEV_SECRET), description="signs sessions and reports")
+    pii_key: SecretStr = Field(
+        default=SecretStr(_DEV_SECRET), description="keys the hash and encryption of personal identifiers"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    import_chunk_rows: int = Field(default=50_000, ge=100, description="rows per streamed import chunk")
+    max_cell_chars: int = Field(default=4000, ge=100, description="longer cells are rejected")
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.env == "production":
+            for name in ("secret_key", "pii_key"):
+                value: SecretStr = getattr(self, name)
+                if value.get_secret_value() == _DEV_SECRET or len(value.get_secret_value()) < 32:
+                    raise ValueError(f"TRANSPORT_CREDIT_{name.upper()} must be set to 32+ random characters")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Accept plain libpq URLs and use psycopg 3.
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
+            elif url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url[len("postgres://") :]
+            return url
+        return f"sqlite:///{(self.data_dir / 'transport_credit.db').resolve()}"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own ``Settings``)."""
+    return Settings()

@@ -1,0 +1,116 @@
+"""Test fixtures: a real database per test, SQLite by default, PostgreSQL when TEST_DATABASE_URL is set.
+
+SQLite: the schema is migrated once per session into a template file, copied for each test.
+PostgreSQL: each worker gets its own schema, migrated once; tables are truncated between tests.
+If TEST_DATABASE_URL is set but the server cannot be reached, the tests skip on a developer machine and fail in
+CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from transport_credit.db import migrate
+from transport_credit.db.engine import make_engine
+from transport_credit.db.registry import Base
+from transport_credit.db.uow import Database
+from transport_credit.settings import Settings
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _pg_url() -> str:
+    assert PG_URL
+    url = PG_URL
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+@pytest.fixture(scope="session")
+def db_backend() -> str:
+    return "postgresql" if PG_URL else "sqlite"
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """Migrate once per session: a template SQLite file, or a PostgreSQL schema for this worker."""
+    if not PG_URL:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield str(path)
+        return
+    schema = f"t_{worker_id}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(_pg_url())
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # the server is down
+        admin.dispose()
+        if IN_CI:
+            raise
+        pytest.skip(f"PostgreSQL at TEST_DATABASE_URL not reachable: {exc}")
+    engine = make_engine(_pg_url(), connect_args={"options": f"-csearch_path={schema}"})
+    migrate.upgrade(engine)
+    engine.dispose()
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(_template: str, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty, migrated database for this test."""
+    if not PG_URL:
+        path = tmp_path / "test.db"
+        shutil.copyfile(_template, path)
+        yield f"sqlite:///{path}"
+        return
+    engine = make_engine(_pg_url(), connect_args={"options": f"-csearch_path={_template}"})
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield _pg_url() + ("&" if "?" in _pg_url() else "?") + f"options=-csearch_path%3D{_template}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Database:
+    return Database(engine)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        secret_key="test-secret-key-for-the-test-suite-0123",  # type: ignore[arg-type]
+        pii_key="test-pii-key-for-the-test-suite-0123456",  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """Without pytest-xdist running, a single 'master' worker."""
+    return str(getattr(request.config, "workerinput", {}).get("workerid", "master"))

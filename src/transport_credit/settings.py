@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only secrets: usable on a laptop, refused in production.
-_DEV_SECRET = "dev-insecure-secret-change-me"
+_DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -27,9 +27,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default is SQLite (WAL) in data_dir/transport_credit.db"
     )
-    province: str = Field(
-        default="henan", description="province configuration to load (data/provinces/*.yaml)"
-    )
+    province: str = Field(default="henan", description="province configuration to load (data/provinces/*.yaml)")
     secret_key: SecretStr = Field(default=SecretStr(_DEV_SECRET), description="signs sessions and reports")
     pii_key: SecretStr = Field(
         default=SecretStr(_DEV_SECRET), description="keys the hash and encryption of personal identifiers"

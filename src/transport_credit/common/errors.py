@@ -14,9 +14,7 @@ class CreditError(Exception):
     status = 400
     code = "error"
 
-    def __init__(
-        self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code:

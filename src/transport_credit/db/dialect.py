@@ -37,3 +37,45 @@ def upsert(
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict_columns))
     session.execute(stmt, list(rows))
+
+
+def values_in(session: Session, column: Any, values: Sequence[Any], element_type: Any = None) -> Any:
+    """``column IN values`` as ONE bound parameter (PostgreSQL ``= ANY(array)``, SQLite ``json_each``).
+
+    Keeps statements small and cacheable however many values there are.
+    """
+    from sqlalchemy import String, bindparam, func, literal_column, select
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import any_
+
+        return column == any_(bindparam(None, list(values), type_=ARRAY(element_type or String())))
+    import orjson
+
+    each = func.json_each(bindparam(None, orjson.dumps(list(values)).decode(), type_=String)).table_valued("value")
+    return column.in_(select(literal_column("value")).select_from(each))
+
+
+def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Fastest plain insert of many rows within the session's transaction.
+
+    SQLite: ``executemany`` of a prepared INSERT. PostgreSQL: ``COPY … FROM STDIN``. Values must already be in the
+    database's representation (dates as ``datetime.date``, JSON as text, booleans as bool).
+    """
+    if not rows:
+        return
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    names = ", ".join(columns)
+    if session.get_bind().dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns)
+    cur = raw.cursor()
+    try:
+        cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
+    finally:
+        cur.close()

@@ -44,9 +44,5 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def is_sqlite(engine_or_dialect_name: Engine | str) -> bool:
-    name = (
-        engine_or_dialect_name
-        if isinstance(engine_or_dialect_name, str)
-        else engine_or_dialect_name.dialect.name
-    )
+    name = engine_or_dialect_name if isinstance(engine_or_dialect_name, str) else engine_or_dialect_name.dialect.name
     return name == "sqlite"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from transport_credit.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -39,6 +39,8 @@ class Batch(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     resubmits_batch_id: Mapped[int | None] = mapped_column(Integer)
+    # File-level notes: header row used, ignored columns, mapping chosen.
+    notes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
 class QuarantineRow(Base):
@@ -51,7 +53,10 @@ class QuarantineRow(Base):
     category: Mapped[str] = mapped_column(String(40))
     department_code: Mapped[str] = mapped_column(String(64), index=True)
     source_row: Mapped[int] = mapped_column(Integer)
-    raw: Mapped[dict[str, Any]] = mapped_column(JSONType)  # standard field name → raw cell text
+    # The raw row (original header → cell text), encrypted: rejected rows may hold personal data.
+    raw_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    subject_name: Mapped[str | None] = mapped_column(String(200))
+    natural_key: Mapped[str | None] = mapped_column(String(200))
     errors: Mapped[list[dict[str, str]]] = mapped_column(JSONType)  # [{field, code, message}]
     status: Mapped[str] = mapped_column(String(16), default="open")  # open / resubmitted / dismissed
     resolved_batch_id: Mapped[int | None] = mapped_column(Integer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from transport_credit.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -46,6 +46,7 @@ class CreditRecord(Base):
     publicity_end: Mapped[dt.date | None] = mapped_column(Date)
     quality_score: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)  # normalised values; personal data only masked
+    pii_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)  # AES-GCM of the clear personal fields
     warnings: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

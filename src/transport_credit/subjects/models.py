@@ -42,7 +42,5 @@ class SubjectAlias(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
-    kind: Mapped[str] = mapped_column(
-        String(20)
-    )  # reg_no / org_code / tax_no / institution_no / social_org_no
+    kind: Mapped[str] = mapped_column(String(20))  # reg_no / org_code / tax_no / institution_no / social_org_no
     value: Mapped[str] = mapped_column(String(40))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 61d0e7af7415
+Revision ID: 6854e097b87a
 Revises:
-Create Date: 2026-11-23 20:03:07.021671
+Create Date: 2026-11-23 20:13:12.850930
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import transport_credit.db.base
 
-revision: str = "61d0e7af7415"
+revision: str = "6854e097b87a"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -33,9 +33,7 @@ def upgrade() -> None:
         sa.Column("target_type", sa.String(length=40), nullable=False),
         sa.Column("target_id", sa.String(length=120), nullable=False),
         sa.Column(
-            "details",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "details", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("algorithm", sa.String(length=10), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
@@ -71,6 +69,9 @@ def upgrade() -> None:
         sa.Column("started_at", transport_credit.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", transport_credit.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resubmits_batch_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "notes", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_batches")),
         sa.UniqueConstraint("batch_no", name=op.f("uq_batches_batch_no")),
     )
@@ -81,14 +82,10 @@ def upgrade() -> None:
         "calendar_years",
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column(
-            "holidays",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "holidays", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column(
-            "workdays",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "workdays", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("loaded_by", sa.String(length=120), nullable=False),
@@ -104,9 +101,7 @@ def upgrade() -> None:
         sa.Column("version", sa.String(length=40), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column(
-            "body",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "body", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("loaded_by", sa.String(length=120), nullable=False),
@@ -125,9 +120,7 @@ def upgrade() -> None:
         sa.Column("parent_code", sa.String(length=64), nullable=True),
         sa.Column("uscc", sa.String(length=18), nullable=True),
         sa.Column(
-            "categories",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "categories", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", transport_credit.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -164,9 +157,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=True),
         sa.Column(
-            "roles",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "roles", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", transport_credit.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -185,14 +176,10 @@ def upgrade() -> None:
         sa.Column("key_hash", sa.String(length=200), nullable=False),
         sa.Column("department_id", sa.Integer(), nullable=False),
         sa.Column(
-            "categories",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "categories", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column(
-            "scopes",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "scopes", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
@@ -200,9 +187,7 @@ def upgrade() -> None:
         sa.Column("last_used_at", transport_credit.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column(
-            "extra",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "extra", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.ForeignKeyConstraint(
             ["department_id"], ["departments.id"], name=op.f("fk_api_clients_department_id_departments")
@@ -235,30 +220,21 @@ def upgrade() -> None:
         sa.Column("quality_score", sa.Float(), nullable=False),
         sa.Column("content_hash", sa.String(length=32), nullable=False),
         sa.Column(
-            "data",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
+        sa.Column("pii_cipher", sa.LargeBinary(), nullable=True),
         sa.Column(
-            "warnings",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
+            "warnings", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
         sa.Column("created_at", transport_credit.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["batches.id"], name=op.f("fk_credit_records_batch_id_batches")
-        ),
-        sa.ForeignKeyConstraint(
-            ["subject_id"], ["subjects.id"], name=op.f("fk_credit_records_subject_id_subjects")
-        ),
+        sa.ForeignKeyConstraint(["batch_id"], ["batches.id"], name=op.f("fk_credit_records_batch_id_batches")),
+        sa.ForeignKeyConstraint(["subject_id"], ["subjects.id"], name=op.f("fk_credit_records_subject_id_subjects")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_records")),
     )
     with op.batch_alter_table("credit_records", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_credit_records_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index("ix_credit_records_subject", ["subject_id", "category"], unique=False)
-        batch_op.create_index(
-            "uq_credit_records_key_rev", ["category", "natural_key", "revision"], unique=True
-        )
+        batch_op.create_index("uq_credit_records_key_rev", ["category", "natural_key", "revision"], unique=True)
 
     op.create_table(
         "quarantine_rows",
@@ -267,29 +243,21 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=40), nullable=False),
         sa.Column("department_code", sa.String(length=64), nullable=False),
         sa.Column("source_row", sa.Integer(), nullable=False),
+        sa.Column("raw_cipher", sa.LargeBinary(), nullable=False),
+        sa.Column("subject_name", sa.String(length=200), nullable=True),
+        sa.Column("natural_key", sa.String(length=200), nullable=True),
         sa.Column(
-            "raw",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column(
-            "errors",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
+            "errors", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("resolved_batch_id", sa.Integer(), nullable=True),
         sa.Column("created_at", transport_credit.db.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["batches.id"], name=op.f("fk_quarantine_rows_batch_id_batches")
-        ),
+        sa.ForeignKeyConstraint(["batch_id"], ["batches.id"], name=op.f("fk_quarantine_rows_batch_id_batches")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quarantine_rows")),
     )
     with op.batch_alter_table("quarantine_rows", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_quarantine_rows_batch_id"), ["batch_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_quarantine_rows_department_code"), ["department_code"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_quarantine_rows_department_code"), ["department_code"], unique=False)
 
     op.create_table(
         "subject_aliases",
@@ -297,9 +265,7 @@ def upgrade() -> None:
         sa.Column("subject_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("value", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["subject_id"], ["subjects.id"], name=op.f("fk_subject_aliases_subject_id_subjects")
-        ),
+        sa.ForeignKeyConstraint(["subject_id"], ["subjects.id"], name=op.f("fk_subject_aliases_subject_id_subjects")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subject_aliases")),
         sa.UniqueConstraint("kind", "value", name=op.f("uq_subject_aliases_kind")),
     )

@@ -1,0 +1,132 @@
+"""Writing and reading the audit log (审计日志).
+
+Every service write calls :func:`record` in the caller's transaction, so the entry commits or rolls back
+with the change it describes. Entries are chained: each stores the previous entry's hash, and ``seq`` has no
+gaps, so :func:`transport_credit.audit.verify.verify` can tell an edited, deleted or relinked entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from transport_credit.audit.models import AuditEntry
+from transport_credit.audit.rules import (
+    GENESIS_HASH,
+    default_algorithm,
+    entry_hash,
+    normalize_json,
+    require_no_personal_info,
+)
+from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, Actor
+from transport_credit.common.errors import InvalidInput
+from transport_credit.db.base import utcnow
+
+# pg_advisory_xact_lock key that serialises appends on PostgreSQL (ASCII "tcaudit").
+AUDIT_LOCK_KEY = 0x74_63_61_75_64_69_74
+
+MAX_LIST_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The newest entry: publish or countersign it elsewhere to detect truncation of the tail."""
+
+    seq: int
+    entry_hash: str
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialise appends so ``seq`` stays gapless and each entry links to the true head.
+
+    PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback. SQLite: nothing to do,
+    every transaction already starts with ``BEGIN IMMEDIATE`` (see ``db/engine.py``) and holds the write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+
+
+def head(session: Session) -> ChainHead | None:
+    """The newest entry's ``seq`` and hash, or ``None`` for an empty log."""
+    row = session.execute(
+        select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return None if row is None else ChainHead(seq=row.seq, entry_hash=row.entry_hash)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    target_type: str,
+    target_id: str,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry for a write performed by ``actor`` and return it (flushed, not committed).
+
+    ``action`` is a dotted verb such as ``account.create``; ``target_type``/``target_id`` name what changed.
+    ``details`` is JSON data (dates, decimals and UUIDs are stored as strings) and must not hold personal
+    information: anything that looks like a citizen ID or a mobile number, in ``details`` or in ``target_id``,
+    raises ``ValueError`` — mask it or refer to the subject by its internal id.
+    """
+    if not action or not target_type:
+        raise ValueError("action and target_type are required")
+    clean = normalize_json(dict(details or {}))
+    require_no_personal_info(clean)
+    require_no_personal_info(target_id, path="target_id")
+
+    _lock_chain(session)
+    last = head(session)
+    seq = 1 if last is None else last.seq + 1
+    prev_hash = GENESIS_HASH if last is None else last.entry_hash
+    algorithm = default_algorithm()
+    at = utcnow()
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "at": at,
+        "actor": actor.name,
+        "actor_kind": actor.kind,
+        "department_code": actor.department_code,
+        "action": action,
+        "target_type": target_type,
+        "target_id": str(target_id),
+        "details": clean,
+    }
+    entry = AuditEntry(
+        **fields,
+        algorithm=algorithm,
+        prev_hash=prev_hash,
+        entry_hash=entry_hash(algorithm=algorithm, prev_hash=prev_hash, **fields),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_entries(
+    session: Session,
+    actor: Actor,
+    action: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    limit: int = 100,
+    before_seq: int | None = None,
+) -> list[AuditEntry]:
+    """Entries newest first (admin, credit office). Page with ``before_seq`` = the last ``seq`` seen."""
+    actor.require_role(ROLE_ADMIN, ROLE_CREDIT_OFFICE)
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise InvalidInput(f"每页条数应在 1 到 {MAX_LIST_LIMIT} 之间", code="invalid_limit")
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if action is not None:
+        stmt = stmt.where(AuditEntry.action == action)
+    if target_type is not None:
+        stmt = stmt.where(AuditEntry.target_type == target_type)
+    if target_id is not None:
+        stmt = stmt.where(AuditEntry.target_id == target_id)
+    if before_seq is not None:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
+    return list(session.scalars(stmt))

@@ -1,0 +1,1 @@
+"""Synthetic demo province: realistic subjects and decisions, written as the files offices export."""

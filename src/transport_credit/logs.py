@@ -1,0 +1,48 @@
+"""Structured logging (structlog). Personal information is never logged: a processor drops known PII keys and
+masks anything that looks like a citizen ID or mobile number in log values."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+_PHONE_LIKE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_PII_KEYS = {"id_number", "password", "api_key", "phone", "证件号码", "法定代表人证件号码"}
+
+
+def scrub(text: str) -> str:
+    text = _ID_LIKE.sub(lambda m: m.group(1)[:4] + "*" * 10 + m.group(3)[-4:], text)
+    return _PHONE_LIKE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+
+
+def _drop_pii(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event):
+        if key in _PII_KEYS:
+            event[key] = "[已隐藏]"
+        elif isinstance(event[key], str):
+            event[key] = scrub(event[key])
+    return event
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(format="%(message)s", level=getattr(logging, level.upper(), logging.INFO))
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _drop_pii,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
+        cache_logger_on_first_use=True,
+    )
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)

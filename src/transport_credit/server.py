@@ -1,0 +1,81 @@
+"""The ASGI application: REST API under /api/v1, officials' console under /console, OpenAPI at /api/docs.
+
+Front doors stay thin: they parse input, identify the caller, call one service function and render. Errors from
+the services (``CreditError``) are mapped to responses in one handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from transport_credit import __version__
+from transport_credit.common.errors import CreditError
+from transport_credit.db.engine import make_engine
+from transport_credit.db.uow import Database
+from transport_credit.logs import configure_logging
+from transport_credit.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    db = database or Database(make_engine(settings.effective_database_url))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            db.engine.dispose()
+
+    app = FastAPI(
+        title="交通运输信用信息平台 API",
+        version=__version__,
+        description=(
+            "信用信息归集、信用档案查询等接口。业务系统使用 API 密钥（请求头 `X-API-Key`）访问；"
+            "错误响应统一为 `{code, message, details}`，其中 `code` 为机器可读的错误码。"
+        ),
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+
+    @app.exception_handler(CreditError)
+    async def _credit_error(_request: Request, exc: CreditError) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status,
+            content={"code": exc.code, "message": exc.message, "details": exc.details},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": [str(x) for x in e.get("loc", ())],
+                "message": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            status_code=422,
+            content={"code": "invalid_request", "message": "请求参数不正确", "details": {"errors": errors}},
+        )
+
+    from transport_credit.api import router as api_router
+
+    app.include_router(api_router)
+    try:
+        from transport_credit.web import router as web_router
+    except ImportError:  # pragma: no cover - the console is optional in stripped builds
+        web_router = None
+    if web_router is not None:
+        app.include_router(web_router)
+    return app

@@ -343,6 +343,7 @@ def authenticate_api_key(session: Session, key: str) -> Actor:
         department_code=dept.code,
         roles=frozenset({ROLE_DATA_OFFICER}),
         categories=frozenset(client.categories),
+        scopes=frozenset(client.scopes),
     )
 
 

@@ -27,6 +27,8 @@ class Actor:
     roles: frozenset[str] = field(default_factory=frozenset)
     # For API clients: the categories the key is scoped to (None = whatever the department may submit).
     categories: frozenset[str] | None = None
+    # For API clients: the scopes the key carries (records:submit, credit:check, subjects:read); None = not a key.
+    scopes: frozenset[str] | None = None
 
     @property
     def label(self) -> str:
@@ -34,6 +36,11 @@ class Actor:
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles)) or ROLE_ADMIN in self.roles or self.kind == "system"
+
+    def require_scope(self, scope: str) -> None:
+        """API clients need the scope on their key; people and the system are governed by roles instead."""
+        if self.scopes is not None and scope not in self.scopes:
+            raise PermissionDenied(f"该接入密钥没有「{scope}」权限", code="scope_required")
 
     def require_role(self, *roles: str) -> None:
         if not self.has_role(*roles):

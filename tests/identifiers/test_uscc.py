@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -125,18 +123,3 @@ def test_exactly_one_check_char_is_valid(prefix: str, last: str) -> None:
     if prefix + last == PLACEHOLDER_INDIVIDUAL:
         expected = "placeholder"
     assert check_uscc(prefix + last).status == expected
-
-
-def test_expr_is_fast_on_a_million_rows() -> None:
-    base = ["91110000802100433B", "91350100M0001TGQXM", "00000000000000000X", "9111", "91110000802100433I"]
-    frame = pl.DataFrame({"c": base * 200_000})
-    started = time.perf_counter()
-    counts = frame.select(uscc_status_expr(pl.col("c")).alias("s")).to_series().value_counts(sort=True)
-    elapsed = time.perf_counter() - started
-    assert dict(zip(counts["s"].to_list(), counts["count"].to_list(), strict=True)) == {
-        0: 200_000,
-        1: 200_000,
-        2: 400_000,
-        3: 200_000,
-    }
-    assert elapsed < 2.0  # typically ~0.25 s; generous bound for loaded CI machines

@@ -233,6 +233,26 @@ def authenticate(session: Session, username: str, password: str) -> Actor:
     return actor
 
 
+def session_actor(session: Session, username: str) -> Actor:
+    """The actor of a signed-in console user, read afresh from the database (no password check, no audit entry).
+
+    Front doors with a session (the console) call this on every request, so an account or department that was
+    deactivated, or whose roles changed, takes effect at once. Raises :class:`Unauthenticated` otherwise.
+    """
+    account = session.scalars(select(Account).where(Account.username == normalize_username(username))).one_or_none()
+    if account is None or not account.active:
+        raise Unauthenticated("登录已失效，请重新登录", code="session_invalid")
+    dept = session.get(Department, account.department_id) if account.department_id is not None else None
+    if dept is not None and not dept.active:
+        raise Unauthenticated("登录已失效，请重新登录", code="session_invalid")
+    return Actor(
+        name=account.username,
+        kind="account",
+        department_code=dept.code if dept is not None else None,
+        roles=frozenset(account.roles),
+    )
+
+
 # --- API clients (接入系统) -------------------------------------------------------------------------
 
 

@@ -12,11 +12,11 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Integer, select, update
+from sqlalchemy import Integer, Table, select, update
 from sqlalchemy.orm import Session
 
 from transport_credit.audit.events import record as audit
@@ -34,9 +34,15 @@ from transport_credit.ingest.codes import OUTCOME_LABELS
 from transport_credit.ingest.headers import header_lookup, match_header, normalize_header, required_columns
 from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.ingest.readers import FileRefused
+from transport_credit.ingest.sources import RowSource
 from transport_credit.ingest.validate import QUALITY_THRESHOLD, ChunkValidator, ValidationContext
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject, SubjectAlias
+
+RECORDS = cast(Table, CreditRecord.__table__)
+SUBJECTS = cast(Table, Subject.__table__)
+ALIASES = cast(Table, SubjectAlias.__table__)
+QUARANTINE = cast(Table, QuarantineRow.__table__)
 from transport_credit.subjects.pii import PiiKeys
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -130,7 +136,7 @@ def import_rows(
     *,
     category_code: str,
     department_code: str,
-    rows: Iterator[list[str]],
+    source: RowSource,
     meta: SourceMeta,
 ) -> BatchSummary:
     """Run one batch. Raises ``InvalidInput``/``FileRefused`` (nothing written) when the file as a whole is unusable."""
@@ -157,11 +163,7 @@ def import_rows(
             return _summary_of(previous, already_imported=True)
 
     # --- header -------------------------------------------------------------------------------------------
-    head: list[list[str]] = []
-    for row in rows:
-        head.append(row)
-        if len(head) >= 15:
-            break
+    head = source.head()
     if not any(any(c.strip() for c in r) for r in head):
         raise FileRefused("文件中没有数据", code="empty_file")
     mappings = [m for m in catalog.mappings_for(category.code) if meta.mapping in (None, m.name)]
@@ -222,23 +224,8 @@ def import_rows(
     )
     worker = _ChunkWriter(session, ctx, category, dept, batch, now, defaults, summary)
 
-    def body() -> Iterator[tuple[int, list[str]]]:
-        for i, r in enumerate(head[match.row_index + 1 :], start=match.row_index + 2):
-            yield i, r
-        yield from enumerate(rows, start=len(head) + 1)
-
-    width = len(header)
-    chunk: list[tuple[int, list[str]]] = []
-    for item in body():
-        cells = item[1]
-        if not any(c.strip() for c in cells):
-            continue
-        chunk.append(item)
-        if len(chunk) >= ctx.chunk_rows:
-            worker.process(chunk, header, width, match.columns, qid_col)
-            chunk = []
-    if chunk:
-        worker.process(chunk, header, width, match.columns, qid_col)
+    for frame in source.frames(match.row_index, len(header), ctx.chunk_rows):
+        worker.process(frame, header, match.columns, qid_col)
 
     batch.status = "completed"
     batch.finished_at = utcnow()
@@ -342,27 +329,23 @@ class _ChunkWriter:
         self.hash_key = ctx.pii.mac_key[:32]
 
     # ------------------------------------------------------------------------------------------------------
-    def process(
-        self,
-        chunk: list[tuple[int, list[str]]],
-        header: list[str],
-        width: int,
-        columns: list[str | None],
-        qid_col: int | None,
-    ) -> None:
-        padded = [r if len(r) == width else (r + [""] * width)[:width] for _, r in chunk]
-        frame = pl.DataFrame(padded, schema=[f"c{j}" for j in range(width)], orient="row")
+    def process(self, frame: pl.DataFrame, header: list[str], columns: list[str | None], qid_col: int | None) -> None:
+        """One chunk: ``frame`` holds the raw cells ``c0 …`` and ``_row``."""
+        width = len(header)
+        cells = [f"c{j}" for j in range(width)]
+        # Rows whose cells are all blank are skipped (offices leave empty rows between blocks).
+        blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cells])
+        frame = frame.filter(~blank).with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64))
+        if frame.height == 0:
+            return
         select = [pl.col(f"c{j}").alias(k) for j, k in enumerate(columns) if k is not None and j < width]
-        select.append(pl.Series("_row", [i for i, _ in chunk], dtype=pl.Int64))
+        raw = frame.select("_row", "_i", *select)
+        df = self.validator.run(raw)
         if qid_col is not None:
-            select.append(pl.col(f"c{qid_col}").cast(pl.Int64, strict=False).alias("_qid"))
-        raw = frame.select(select)
-        df = self.validator.run(raw.drop("_qid") if "_qid" in raw.columns else raw)
-        if "_qid" in raw.columns:
-            df = df.with_columns(raw["_qid"])
+            qid = frame.select("_i", pl.col(f"c{qid_col}").str.strip_chars().cast(pl.Int64, strict=False).alias("_qid"))
+            df = df.join(qid, on="_i", how="left", maintain_order="left")
         else:
             df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("_qid"))
-        df = df.with_row_index("_i")
         self.summary.total += df.height
 
         ok = df.filter(pl.col("_errors").list.len() == 0)
@@ -372,7 +355,7 @@ class _ChunkWriter:
             ok, dup_bad = self._store(ok)
         rejected = pl.concat([bad, dup_bad], how="diagonal_relaxed") if dup_bad.height else bad
         if rejected.height:
-            self._quarantine(rejected, chunk, header)
+            self._quarantine(rejected, frame, header)
         self._resolve_resubmitted(df)
 
     # ------------------------------------------------------------------------------------------------------
@@ -387,7 +370,8 @@ class _ChunkWriter:
         )
         # Keyed content hash: detects changes without revealing personal data.
         key = self.hash_key
-        hashes = [hashlib.blake2b(s.encode(), key=key, digest_size=16).hexdigest() for s in ok["_full"]]
+        blake = hashlib.blake2b
+        hashes = [blake(s.encode(), key=key, digest_size=16).hexdigest() for s in ok["_full"].to_list()]
         ok = ok.with_columns(pl.Series("_hash", hashes, dtype=pl.String))
 
         # Duplicates inside the chunk: the first occurrence stands.
@@ -491,7 +475,7 @@ class _ChunkWriter:
         # Revisions: supersede the current ones.
         revised_ids = w.filter(pl.col("_old_id").is_not_null())["_old_id"].to_list()
         if revised_ids:
-            R = CreditRecord.__table__
+            R = RECORDS
             for start in range(0, len(revised_ids), _LOOKUP_SLICE):
                 part = revised_ids[start : start + _LOOKUP_SLICE]
                 self.session.execute(
@@ -571,7 +555,7 @@ class _ChunkWriter:
             warn_json.map_elements(lambda s: f"[{s}]", return_dtype=pl.String, skip_nulls=True).alias("warnings"),
             pl.lit(created).alias("created_at"),
         )
-        bulk_insert(self.session, CreditRecord.__table__, out.columns, out.rows())  # type: ignore[arg-type]
+        bulk_insert(self.session, RECORDS, out.columns, out.rows())
 
         if self.summary.results is not None:
             for r in w.select("_row", "_outcome", "_nk", "_warnings", "_rev").iter_rows():
@@ -603,7 +587,7 @@ class _ChunkWriter:
         )
         w = w.join(lut, on="_decision", how="left")
         return w.with_columns(
-            (pl.lit(self.reported_date) <= pl.col("_deadline")).alias("_on_time"),
+            (pl.col("_deadline") >= pl.lit(self.reported_date)).alias("_on_time"),
             pl.col("_estimated").fill_null(False),
         )
 
@@ -662,7 +646,7 @@ class _ChunkWriter:
         )
 
         S = Subject
-        ids: dict[tuple[str, str], int] = {}
+        ids: dict[tuple[str, str | None], int] = {}
         orgs = w["_org"].unique().drop_nulls().to_list()
         for start in range(0, len(orgs), _LOOKUP_SLICE):
             part = orgs[start : start + _LOOKUP_SLICE]
@@ -742,13 +726,38 @@ class _ChunkWriter:
                     "created_batch_id": self.batch.id,
                 }
             )
-        result = self.session.execute(
-            insert_for(self.session, Subject.__table__).returning(Subject.__table__.c.id, sort_by_parameter_order=True),
-            rows,
-        )
-        ids = [r[0] for r in result]
-        self.summary.new_subjects += len(ids)
-        return dict(zip(keys, ids, strict=True))
+        table = SUBJECTS
+        columns = list(rows[0].keys())
+        created = self._ts(now)
+        tuples = [
+            tuple(created if c in ("created_at", "updated_at") else r[c] for c in columns) for r in rows
+        ]
+        bulk_insert(self.session, table, columns, tuples)
+        # Read the new ids back by their identifying column (one statement per kind).
+        ids: dict[str, int] = {}
+        by_org = {r["uscc"]: k for k, r in zip(keys, rows, strict=True) if r["uscc"]}
+        by_person = {r["person_key"]: k for k, r in zip(keys, rows, strict=True) if r["person_key"]}
+        by_regno = [k for k, r in zip(keys, rows, strict=True) if not r["uscc"] and not r["person_key"]]
+        S = Subject
+        if by_org:
+            for sid, code in self.session.execute(select(S.id, S.uscc).where(values_in(self.session, S.uscc, list(by_org)))):
+                ids[by_org[code]] = sid
+        if by_person:
+            stmt = select(S.id, S.person_key).where(values_in(self.session, S.person_key, list(by_person)))
+            for sid, pk in self.session.execute(stmt):
+                ids[by_person[pk]] = sid
+        if by_regno:
+            # Individual businesses without a code: identified by 工商注册号, found by batch and name order.
+            fresh_stmt = (
+                select(S.id)
+                .where(S.created_batch_id == self.batch.id, S.uscc.is_(None), S.person_key.is_(None))
+                .order_by(S.id.desc())
+                .limit(len(by_regno))
+            )
+            fresh = sorted(self.session.scalars(fresh_stmt))
+            ids.update(zip(by_regno, fresh, strict=True))
+        self.summary.new_subjects += len(rows)
+        return ids
 
     def _add_aliases(self, w: pl.DataFrame) -> None:
         b = self.category.subject
@@ -762,17 +771,21 @@ class _ChunkWriter:
                     pairs.setdefault((kind, value), sid)
         if not pairs:
             return
-        stmt = insert_for(self.session, SubjectAlias.__table__).on_conflict_do_nothing(index_elements=["kind", "value"])
+        stmt: Any = insert_for(self.session, ALIASES)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["kind", "value"])
         rows = [{"kind": k, "value": v, "subject_id": s} for (k, v), s in pairs.items()]
         for start in range(0, len(rows), 5_000):
             self.session.execute(stmt, rows[start : start + 5_000])
 
     # ------------------------------------------------------------------------------------------------------
-    def _quarantine(self, rejected: pl.DataFrame, chunk: list[tuple[int, list[str]]], header: list[str]) -> None:
+    def _quarantine(self, rejected: pl.DataFrame, frame: pl.DataFrame, header: list[str]) -> None:
         self.summary.rejected += rejected.height
         cat = self.category
         enc = self.ctx.pii.encrypt_json
-        by_index = {i: cells for i, (_, cells) in enumerate(chunk)}
+        cells_of = frame.filter(pl.col("_i").is_in(rejected["_i"].to_list())).select(
+            "_i", *[pl.col(f"c{j}").fill_null("") for j in range(len(header))]
+        )
+        by_index = {r[0]: list(r[1:]) for r in cells_of.iter_rows()}
         names = [h.strip() or f"列{j + 1}" for j, h in enumerate(header)]
         nk = pl.concat_str([pl.col(k) for k in cat.natural_key], separator="|", ignore_nulls=True)
         view = rejected.select("_i", "_row", "_errors", pl.col(cat.subject.name).alias("_name"), nk.alias("_nk"))
@@ -797,7 +810,7 @@ class _ChunkWriter:
             if self.summary.results is not None:
                 self.summary.results.append(RowResult(row_no, "rejected", key or None, errors=list(errors)))
         for start in range(0, len(rows), 5_000):
-            self.session.execute(QuarantineRow.__table__.insert(), rows[start : start + 5_000])
+            self.session.execute(QUARANTINE.insert(), rows[start : start + 5_000])
 
     def _resolve_resubmitted(self, df: pl.DataFrame) -> None:
         qids = df["_qid"].drop_nulls().unique().to_list()

@@ -36,6 +36,7 @@ from transport_credit.ingest.pipeline import (
     summary_of,
 )
 from transport_credit.ingest.readers import open_rows
+from transport_credit.ingest.sources import CsvSource, ListSource, RowSource
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 from transport_credit.subjects.pii import pii_keys
@@ -79,13 +80,18 @@ def import_file(
     digest = file_sha256(path)
     with path.open("rb") as stream:
         opened = open_rows(path, stream)
+        source: RowSource
+        if opened.format == "csv" and opened.encoding:
+            source = CsvSource(path, opened.encoding, workdir=_workdir(settings))
+        else:
+            source = ListSource(opened.rows)
         return import_rows(
             session,
             actor,
             ctx,
             category_code=category,
             department_code=department,
-            rows=opened.rows,
+            source=source,
             meta=SourceMeta(
                 channel="file",
                 file_name=file_name or path.name,
@@ -123,9 +129,15 @@ def push_records(
         ctx,
         category_code=category,
         department_code=department,
-        rows=iter_json_rows(records),
+        source=ListSource(iter_json_rows(records)),
         meta=SourceMeta(channel="api", file_format="json"),
     )
+
+
+def _workdir(settings: Settings) -> Path:
+    path = settings.data_dir / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _category_code(ctx: PipelineContext, value: str) -> str:

@@ -139,7 +139,8 @@ class ChunkValidator:
             if k in defaults:
                 e = e.fill_null(pl.lit(defaults[k]))
             exprs.append(e.alias(k))
-        return df.select(["_row", *exprs])
+        extra = [c for c in ("_i",) if c in df.columns]
+        return df.select(["_row", *extra, *exprs])
 
     def _derive(self, df: pl.DataFrame) -> pl.DataFrame:
         """Typed, normalised and status columns, computed once per distinct value and joined back.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from transport_credit.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -22,6 +22,13 @@ class CreditRecord(Base):
     __table_args__ = (
         Index("uq_credit_records_key_rev", "category", "natural_key", "revision", unique=True),
         Index("ix_credit_records_subject", "subject_id", "category"),
+        # Only rows with warnings are looked up by batch (the batch page lists them): a small partial index.
+        Index(
+            "ix_credit_records_batch_warned",
+            "batch_id",
+            sqlite_where=text("warnings IS NOT NULL"),
+            postgresql_where=text("warnings IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -31,7 +38,7 @@ class CreditRecord(Base):
     is_current: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(16))  # active / revoked / repaired / superseded
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     source_row: Mapped[int | None] = mapped_column(Integer)
     department_code: Mapped[str] = mapped_column(String(64))
     decision_date: Mapped[dt.date | None] = mapped_column(Date)

@@ -122,6 +122,25 @@ def subject_file(
     )
 
 
+def subject_file_by_id(
+    session: Session,
+    actor: Actor,
+    subject_id: int,
+    *,
+    category: str | None = None,
+    include_history: bool = False,
+    limit: int = 500,
+) -> SubjectFile:
+    """The credit file of the subject with this internal id (links from search results: no ID number in URLs)."""
+    actor.require_role(ROLE_VIEWER, ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE)
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound("未找到该信用主体", code="subject_not_found")
+    return build_file(
+        session, subject, audience="government", category=category, include_history=include_history, limit=limit
+    )
+
+
 def build_file(
     session: Session,
     subject: Subject,

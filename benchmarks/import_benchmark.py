@@ -47,7 +47,9 @@ def make_file(rows: int) -> Path:
     subjects = g.subjects(max(1000, rows // 5), list(cities), cities, seed=11)
     authority = g.Authority("河南省交通运输综合行政执法局", "11410000MB00010080", "豫交执")
     tmp = path.with_suffix(".tmp")
-    g.write_csv(tmp, headers, g.penalty_rows(subjects, authority, dt.date(2025, 1, 1), dt.date(2026, 10, 31), rows, rng))
+    g.write_csv(
+        tmp, headers, g.penalty_rows(subjects, authority, dt.date(2025, 1, 1), dt.date(2026, 10, 31), rows, rng)
+    )
     tmp.rename(path)
     return path
 
@@ -158,7 +160,9 @@ def main() -> None:
     args = parser.parse_args()
     t = time.perf_counter()
     path = make_file(args.rows)
-    print(f"file: {path.name} ({path.stat().st_size / 1e6:.0f} MB, GB18030), made or found in {time.perf_counter() - t:.0f} s")
+    print(
+        f"file: {path.name} ({path.stat().st_size / 1e6:.0f} MB, GB18030), made or found in {time.perf_counter() - t:.0f} s"
+    )
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     with tempfile.TemporaryDirectory(dir=OUT) as tmp:
         for backend in backends:
@@ -167,8 +171,12 @@ def main() -> None:
             raw_rate = raw["rows"] / raw["seconds"]
             e2e_rate = e2e["rows"] / e2e["seconds"]
             print(f"\n[{backend}] {int(e2e['rows']):,} rows")
-            print(f"  baseline raw bulk load : {raw_rate:10,.0f} rows/s  ({raw['seconds']:.1f} s, peak {raw['peak_mib']:.0f} MiB)")
-            print(f"  end-to-end import      : {e2e_rate:10,.0f} rows/s  ({e2e['seconds']:.1f} s, peak {e2e['peak_mib']:.0f} MiB)")
+            print(
+                f"  baseline raw bulk load : {raw_rate:10,.0f} rows/s  ({raw['seconds']:.1f} s, peak {raw['peak_mib']:.0f} MiB)"
+            )
+            print(
+                f"  end-to-end import      : {e2e_rate:10,.0f} rows/s  ({e2e['seconds']:.1f} s, peak {e2e['peak_mib']:.0f} MiB)"
+            )
             print(f"  ratio end-to-end / raw : {e2e_rate / raw_rate:.2f}  (goal ≥ 0.60)")
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 
 from transport_credit.db import migrate
@@ -22,6 +24,12 @@ from transport_credit.db.engine import make_engine
 from transport_credit.db.registry import Base
 from transport_credit.db.uow import Database
 from transport_credit.settings import Settings
+
+# Shared machines are noisy: no per-example deadline, and slow data generation is not a failure.
+hypothesis_settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+hypothesis_settings.load_profile("default")
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -8,8 +8,28 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "transport_credit"
-DOMAIN = ["catalog", "identifiers", "subjects", "records", "ingest", "calendar", "audit", "auth", "db", "common", "demo"]
-FORBIDDEN = ("transport_credit.api", "transport_credit.cli", "transport_credit.web", "fastapi", "typer", "jinja2", "starlette")
+DOMAIN = [
+    "catalog",
+    "identifiers",
+    "subjects",
+    "records",
+    "ingest",
+    "calendar",
+    "audit",
+    "auth",
+    "db",
+    "common",
+    "demo",
+]
+FORBIDDEN = (
+    "transport_credit.api",
+    "transport_credit.cli",
+    "transport_credit.web",
+    "fastapi",
+    "typer",
+    "jinja2",
+    "starlette",
+)
 
 
 def _imports(path: Path) -> list[str]:

@@ -29,7 +29,23 @@ def _drop_pii(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Muta
     return event
 
 
+class ScrubFilter(logging.Filter):
+    """Masks ID-like and phone-like numbers in stdlib log records (e.g. uvicorn's access log shows URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(scrub(a) if isinstance(a, str) else a for a in args)
+        if isinstance(record.msg, str):
+            record.msg = scrub(record.msg)
+        return True
+
+
 def configure_logging(level: str = "INFO") -> None:
+    for name in ("uvicorn.access", "uvicorn.error", ""):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ScrubFilter) for f in logger.filters):
+            logger.addFilter(ScrubFilter())
     logging.basicConfig(format="%(message)s", level=getattr(logging, level.upper(), logging.INFO))
     structlog.configure(
         processors=[

@@ -70,12 +70,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
 
     from transport_credit.api import router as api_router
+    from transport_credit.web import router as web_router
 
     app.include_router(api_router)
-    try:
-        from transport_credit.web import router as web_router
-    except ImportError:  # pragma: no cover - the console is optional in stripped builds
-        web_router = None
-    if web_router is not None:
-        app.include_router(web_router)
+    app.include_router(web_router)
     return app

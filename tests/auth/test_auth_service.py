@@ -267,9 +267,13 @@ def test_api_client_lifecycle(db: Database, departments: None, monkeypatch: pyte
         department_code="hn-yzc",
         roles=frozenset({ROLE_DATA_OFFICER}),
         categories=frozenset({"road_transport_penalty"}),
+        scopes=actor.scopes,
     )
+    assert actor.scopes is not None
     with db.read() as s:
         stored = s.get(ApiClient, client_id)
+        assert stored is not None
+        assert actor.scopes == frozenset(stored.scopes)
         assert stored is not None
         assert key not in stored.key_hash
         assert stored.key_prefix == keys.parse_prefix(key)

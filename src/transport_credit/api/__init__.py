@@ -1,1 +1,20 @@
-"""api."""
+"""REST API for business systems (业务系统接口), under ``/api/v1``.
+
+Routers only parse input, identify the caller (``X-API-Key``), check the key's scope and call one service function;
+the services check permissions and the caller's unit of work owns the transaction. Errors are ``CreditError``s,
+rendered by the one handler in ``transport_credit.server``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from transport_credit.api.routes import imports, records, reference, subjects
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(records.router)
+router.include_router(imports.router)
+router.include_router(subjects.router)
+router.include_router(reference.router)
+
+__all__ = ["router"]

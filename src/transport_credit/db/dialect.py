@@ -79,3 +79,25 @@ def bulk_insert(session: Session, table: Table, columns: Sequence[str], rows: Se
         cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
     finally:
         cur.close()
+
+
+def bulk_insert_frame(session: Session, table: Table, frame: Any) -> None:
+    """Insert a Polars DataFrame whose columns are ``table``'s (values in database form, dates as ISO text).
+
+    PostgreSQL: the frame is written as CSV by Polars (Rust) and streamed to ``COPY … (FORMAT csv)``, so no Python
+    code runs per row; binary columns must already be hex text with the ``\\x`` prefix. SQLite: ``executemany``.
+    """
+    if frame.height == 0:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        bulk_insert(session, table, frame.columns, frame.rows())
+        return
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    names = ", ".join(frame.columns)
+    sql = f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    payload = frame.write_csv(include_header=False, null_value="\\N").encode("utf-8")
+    with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
+        view = memoryview(payload)
+        for start in range(0, len(payload), 1 << 22):
+            copy.write(view[start : start + (1 << 22)])

@@ -28,7 +28,7 @@ from transport_credit.catalog.schema import CategoryDef
 from transport_credit.common.actor import Actor
 from transport_credit.common.errors import InvalidInput, NotFound
 from transport_credit.db.base import utcnow
-from transport_credit.db.dialect import bulk_insert, insert_for, values_in
+from transport_credit.db.dialect import bulk_insert, bulk_insert_frame, insert_for, values_in
 from transport_credit.identifiers.citizen_id import mask_id_number, mask_phone
 from transport_credit.ingest.codes import OUTCOME_LABELS
 from transport_credit.ingest.headers import header_lookup, match_header, normalize_header, required_columns
@@ -38,12 +38,12 @@ from transport_credit.ingest.sources import RowSource
 from transport_credit.ingest.validate import QUALITY_THRESHOLD, ChunkValidator, ValidationContext
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject, SubjectAlias
+from transport_credit.subjects.pii import PiiKeys
 
 RECORDS = cast(Table, CreditRecord.__table__)
 SUBJECTS = cast(Table, Subject.__table__)
 ALIASES = cast(Table, SubjectAlias.__table__)
 QUARANTINE = cast(Table, QuarantineRow.__table__)
-from transport_credit.subjects.pii import PiiKeys
 
 CHINA = ZoneInfo("Asia/Shanghai")
 QUARANTINE_ID_HEADER = "问题数据编号"
@@ -466,7 +466,13 @@ class _ChunkWriter:
         dd = f"{cat.decision_date}__date" if cat.decision_date else None
         w = w.with_columns((pl.col(dd) if dd else pl.lit(None, dtype=pl.Date)).alias("_decision"))
         if self.severity is not None:
-            w = w.with_columns(self.severity.alias("_severity"))
+            # severity_expr reads amounts already parsed (万元, Float64) under the field key, not the raw text.
+            parsed = [
+                pl.col(f"{f.key}__num").alias(f.key)
+                for f in cat.fields
+                if f.type in ("amount_wan", "decimal", "integer")
+            ]
+            w = w.with_columns(w.with_columns(parsed).select(self.severity.alias("_severity")).to_series())
         else:
             w = w.with_columns(pl.lit(None, dtype=pl.String).alias("_severity"))
         w = self._deadlines(w)
@@ -555,7 +561,13 @@ class _ChunkWriter:
             warn_json.map_elements(lambda s: f"[{s}]", return_dtype=pl.String, skip_nulls=True).alias("warnings"),
             pl.lit(created).alias("created_at"),
         )
-        bulk_insert(self.session, RECORDS, out.columns, out.rows())
+        if self.dialect == "postgresql":
+            out = out.with_columns(
+                pl.when(pl.col("pii_cipher").is_not_null())
+                .then(pl.concat_str([pl.lit("\\x"), pl.col("pii_cipher").bin.encode("hex")]))
+                .alias("pii_cipher")
+            )
+        bulk_insert_frame(self.session, RECORDS, out)
 
         if self.summary.results is not None:
             for r in w.select("_row", "_outcome", "_nk", "_warnings", "_rev").iter_rows():
@@ -729,9 +741,7 @@ class _ChunkWriter:
         table = SUBJECTS
         columns = list(rows[0].keys())
         created = self._ts(now)
-        tuples = [
-            tuple(created if c in ("created_at", "updated_at") else r[c] for c in columns) for r in rows
-        ]
+        tuples = [tuple(created if c in ("created_at", "updated_at") else r[c] for c in columns) for r in rows]
         bulk_insert(self.session, table, columns, tuples)
         # Read the new ids back by their identifying column (one statement per kind).
         ids: dict[str, int] = {}
@@ -740,7 +750,9 @@ class _ChunkWriter:
         by_regno = [k for k, r in zip(keys, rows, strict=True) if not r["uscc"] and not r["person_key"]]
         S = Subject
         if by_org:
-            for sid, code in self.session.execute(select(S.id, S.uscc).where(values_in(self.session, S.uscc, list(by_org)))):
+            for sid, code in self.session.execute(
+                select(S.id, S.uscc).where(values_in(self.session, S.uscc, list(by_org)))
+            ):
                 ids[by_org[code]] = sid
         if by_person:
             stmt = select(S.id, S.person_key).where(values_in(self.session, S.person_key, list(by_person)))

@@ -299,7 +299,8 @@ def quarantine_template(
     Fix the cells and import the file again: rows that come back are marked resubmitted.
     """
     catalog = active_catalog(session)
-    cat = catalog.category(category)
+    # A category code (XZCF) or its Chinese name (行政处罚), as import_file accepts.
+    cat = next((c for c in catalog.categories() if category in (c.code, c.name)), None) or catalog.category(category)
     _, items = list_quarantine(session, actor, settings, batch_no=batch_no, category=cat.code, limit=10_000)
     headers, rows = _template_rows(cat, catalog.mappings_for(cat.code), items)
     stamp = dt.date.today().strftime("%Y%m%d")

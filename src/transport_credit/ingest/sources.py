@@ -124,12 +124,19 @@ class CsvSource:
                 raise_if_empty=False,
             )
             for frame in lazy.collect_batches(chunk_size=chunk_rows):
-                missing = [pl.lit("", dtype=pl.String).alias(f"c{j}") for j in range(width) if f"c{j}" not in frame.columns]
+                missing = [
+                    pl.lit("", dtype=pl.String).alias(f"c{j}") for j in range(width) if f"c{j}" not in frame.columns
+                ]
                 if missing:
                     frame = frame.with_columns(missing)
                 yield frame.select([*(f"c{j}" for j in range(width)), pl.col("_row").cast(pl.Int64)])
         except pl.exceptions.ComputeError as exc:
-            raise FileRefused(f"CSV 格式错误：{str(exc).splitlines()[0]}", code="bad_csv") from exc
+            first = str(exc).splitlines()[0]
+            if "utf-8" in first.lower():  # bytes past the sniffed sample that are not UTF-8
+                raise FileRefused(
+                    f"文件中有无法按 {self.encoding} 解码的内容，请检查文件编码", code="bad_encoding"
+                ) from exc
+            raise FileRefused(f"CSV 格式错误：{first}", code="bad_csv") from exc
         finally:
             self.close()
 

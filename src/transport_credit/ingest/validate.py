@@ -73,7 +73,7 @@ def parse_date_expr(e: pl.Expr) -> pl.Expr:
 
 def parse_amount_expr(e: pl.Expr) -> pl.Expr:
     """'1.5', '1,500.00', '1.5万元', '１.５' → Float64 (万元); unparsable → null."""
-    s = e.str.replace_all(r"[,，\s]|万元|万|元$", "").str.strip_chars()
+    s = e.str.normalize("NFKC").str.replace_all(r"[,，\s]|万元|万|元$", "").str.strip_chars()
     return s.cast(pl.Float64, strict=False)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy import Boolean, Date, Float, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from transport_credit.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -37,8 +37,10 @@ class CreditRecord(Base):
     revision: Mapped[int] = mapped_column(Integer)
     is_current: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(16))  # active / revoked / repaired / superseded
-    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    # No foreign keys on this hot, append-only table: the pipeline resolves subject and batch ids in the same
+    # transaction, and per-row referential checks cost more than the insert itself during bulk imports.
+    subject_id: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int] = mapped_column(Integer)
     source_row: Mapped[int | None] = mapped_column(Integer)
     department_code: Mapped[str] = mapped_column(String(64))
     decision_date: Mapped[dt.date | None] = mapped_column(Date)

@@ -1,0 +1,62 @@
+"""Request dependencies: settings, one unit of work per request, and the calling business system (API key).
+
+Routes use the ``Annotated`` aliases (``SessionDep``, ``SettingsDep``, ``ApiActor``) and never open sessions or
+read headers themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from sqlalchemy.orm import Session
+
+from transport_credit.auth.service import authenticate_api_key
+from transport_credit.common.actor import Actor
+from transport_credit.common.errors import Unauthenticated
+from transport_credit.db.uow import Database
+from transport_credit.settings import Settings
+
+API_KEY_HEADER = "X-API-Key"
+
+api_key_scheme = APIKeyHeader(
+    name=API_KEY_HEADER,
+    scheme_name="ApiKey",
+    description="接入系统的 API 密钥（由信用办登记接入系统时发放，只显示一次）",
+    auto_error=False,
+)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(db: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back when it raises."""
+    with db.unit_of_work() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+# scope="function": the unit of work ends (commits) before the response is sent, so a failed commit is an
+# error response, never a success for data that was not stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_api_actor(session: SessionDep, key: Annotated[str | None, Security(api_key_scheme)]) -> Actor:
+    """The business system calling with the ``X-API-Key`` header; 401 when missing or invalid."""
+    if not key or not key.strip():
+        raise Unauthenticated("缺少 API 密钥：请在请求头 X-API-Key 中提供接入密钥", code="api_key_missing")
+    return authenticate_api_key(session, key.strip())
+
+
+ApiActor = Annotated[Actor, Depends(get_api_actor)]

@@ -1,0 +1,101 @@
+"""`tcredit demo --no-serve` builds a province through the real import path, for any configured province."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from transport_credit.auth.models import Account, ApiClient
+from transport_credit.catalog.loader import load_province
+from transport_credit.cli.main import app
+from transport_credit.db.engine import make_engine
+from transport_credit.db.uow import Database
+from transport_credit.ingest.models import Batch, QuarantineRow
+from transport_credit.records.models import CreditRecord
+from transport_credit.subjects.models import Subject
+
+
+@pytest.mark.parametrize("province", ["henan", "ningxia"])
+def test_demo_builds_a_province_through_the_import_path(
+    cli_env: Path, runner: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch, province: str
+) -> None:
+    monkeypatch.setenv("TRANSPORT_CREDIT_PROVINCE", province)
+    from transport_credit.settings import get_settings
+
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["demo", "--no-serve", "--subjects", "300", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["built"] is True
+    report = data["report"]
+    config = load_province(province)
+    assert report["province"] == config.code
+    totals = report["totals"]
+    assert totals["total"] >= 1200  # about 5 records per subject
+    assert totals["rejected"] > 0
+    assert totals["warned"] > 0
+    assert totals["revised"] > 0
+    formats = {f["format"] for f in report["files"]}
+    assert formats == {"csv", "legacy", "xlsx"}
+    # Every file went through import_file as a batch of its department.
+    assert all(f["batch_no"] for f in report["files"])
+    exported = {f["department_code"] for f in report["files"]}
+    assert {d.code for d in config.departments if d.kind == "city_bureau"} <= exported
+
+    engine = make_engine(database_url)
+    try:
+        with Database(engine).read() as s:
+            assert s.scalar(select(func.count()).select_from(Batch)) == len(report["files"])
+            subjects = s.scalar(select(func.count()).select_from(Subject)) or 0
+            assert 250 <= subjects <= 310  # the 300 generated (a few only in rejected rows) + the pilot code
+            regions = set(s.scalars(select(Subject.region_code).distinct()))
+            assert set(config.cities) <= regions  # subjects across all the cities
+            assert (s.scalar(select(func.count()).select_from(CreditRecord)) or 0) >= 1200
+            assert (s.scalar(select(func.count()).select_from(QuarantineRow)) or 0) > 0
+            assert s.scalar(select(func.max(CreditRecord.revision))) == 2
+            sources = set(s.scalars(select(CreditRecord.department_code).distinct()))
+            assert sources <= {d.code for d in config.departments}
+            # Decision numbers are unique per authority: one current record per number.
+            dupes = s.execute(
+                select(CreditRecord.natural_key)
+                .where(CreditRecord.is_current.is_(True))
+                .group_by(CreditRecord.category, CreditRecord.natural_key)
+                .having(func.count() > 1)
+            ).all()
+            assert dupes == []
+            assert set(s.scalars(select(Account.username))) == {"admin", "officer"}
+            assert s.scalar(select(func.count()).select_from(ApiClient)) == 1
+    finally:
+        engine.dispose()
+
+    creds = data["credentials"]
+    assert set(creds["passwords"]) == {"admin", "officer"}
+    for password in creds["passwords"].values():
+        assert len(password) >= 10
+        assert any(c.isdigit() for c in password)
+        assert any(c.isalpha() for c in password)
+    assert creds["api_key"].startswith("tc_")
+
+    # A second run finds the demo and does not rebuild it.
+    again = runner.invoke(app, ["demo", "--no-serve", "--subjects", "300"])
+    assert again.exit_code == 0, again.output
+    assert "已有演示数据" in again.stdout
+    assert creds["passwords"]["admin"] in again.stdout
+    get_settings.cache_clear()
+
+
+def test_demo_quarantine_and_pilot_code_warning(cli_env: Path, runner: CliRunner) -> None:
+    result = runner.invoke(app, ["demo", "--no-serve", "--subjects", "200", "--months", "6"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(runner.invoke(app, ["quarantine", "list", "--json"]).stdout)
+    codes = {e["code"] for item in listed["items"] for e in item["errors"]}
+    assert listed["total"] > 0
+    assert codes & {"invalid_date", "uscc_malformed", "missing_mandatory", "invalid_enum"}
+    pilot = runner.invoke(app, ["subjects", "show", "91350100M0001TGQXM", "--json"])
+    assert pilot.exit_code == 0, pilot.output
+    records = json.loads(pilot.stdout)["records"]
+    assert any(w["code"] == "uscc_checksum" for r in records for w in r["warnings"])

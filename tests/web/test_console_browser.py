@@ -1,0 +1,176 @@
+"""The console in a real browser: Playwright driving Debian's chromium (never a downloaded browser).
+
+Screenshots go to test-artifacts/screenshots/. Without chromium the tests skip on a developer machine and fail in
+CI (CI=true), where .ci/run installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from console_kit import ID18_RE, OFFICER, PASSWORD, PenaltyFile
+
+from transport_credit.db.uow import Database
+from transport_credit.server import create_app
+from transport_credit.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if IN_CI:
+        pytest.fail(f"{CHROMIUM} is missing: install it with apt-get install chromium fonts-noto-cjk")
+    pytest.skip("chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(platform: Database, settings: Settings) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, in a background thread."""
+    _require_chromium()
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, platform), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _sign_in(page: object, base: str) -> None:
+    page.goto(f"{base}/console/batches")  # type: ignore[attr-defined]
+    assert "/console/login" in page.url  # type: ignore[attr-defined]
+    page.get_by_label("用户名").fill(OFFICER)  # type: ignore[attr-defined]
+    page.get_by_label("密码").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="登录").click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r".*/console/batches$"))  # type: ignore[attr-defined]
+
+
+def _import_and_check(page: object, base: str, penalty_file: PenaltyFile, tmp_path: Path, prefix: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/console/import")  # type: ignore[attr-defined]
+    page.get_by_label("信用信息类别").select_option("XZCF")  # type: ignore[attr-defined]
+    page.get_by_label("数据文件").set_input_files(str(penalty_file.path))  # type: ignore[attr-defined]
+    _shot(page, f"{prefix}-01-import-form")
+    page.get_by_role("button", name="上传并导入").click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r".*/console/batches/B\w+\?(imported|already)=1$"))  # type: ignore[attr-defined]
+    tiles = page.locator("#result-tiles")  # type: ignore[attr-defined]
+    expect(tiles).to_be_visible()
+    expect(page.locator('[data-count="rejected"]')).to_have_text("1")  # type: ignore[attr-defined]
+    expect(page.locator("#rejected")).to_contain_text(f"第 {penalty_file.bad_row} 行")  # type: ignore[attr-defined]
+    expect(page.locator("#rejected")).to_contain_text("处罚决定日期")  # type: ignore[attr-defined]
+    _shot(page, f"{prefix}-02-import-result")
+
+    with page.expect_download() as info:  # type: ignore[attr-defined]
+        page.locator("#download-template").click()  # type: ignore[attr-defined]
+    download = info.value
+    target = tmp_path / f"{prefix}-template.xlsx"
+    download.save_as(str(target))
+    assert target.read_bytes()[:2] == b"PK"
+    assert download.suggested_filename.endswith(".xlsx")
+
+
+def _open_person(page: object, base: str, penalty_file: PenaltyFile, prefix: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/console/subjects")  # type: ignore[attr-defined]
+    page.get_by_label("统一社会信用代码、证件号码或名称").fill(penalty_file.person_id)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="查询").click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r".*/console/subjects/\d+$"))  # type: ignore[attr-defined]
+    expect(page.locator("h1")).to_contain_text(penalty_file.person_name)  # type: ignore[attr-defined]
+    expect(page.locator("#id-masked")).to_be_visible()  # type: ignore[attr-defined]
+    html = page.content()  # type: ignore[attr-defined]
+    assert penalty_file.person_id not in html
+    assert not ID18_RE.search(html)
+    assert penalty_file.person_id not in page.url  # type: ignore[attr-defined]
+    _shot(page, f"{prefix}-03-subject")
+
+
+def test_console_in_a_desktop_browser(server: str, browser: object, penalty_file: PenaltyFile, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/console/login")
+    _shot(page, "desktop-00-login")
+    _sign_in(page, server)
+    _import_and_check(page, server, penalty_file, tmp_path, "desktop")
+    _open_person(page, server, penalty_file, "desktop")
+    page.goto(f"{server}/console/quarantine?category=XZCF")
+    _shot(page, "desktop-04-quarantine")
+    page.goto(f"{server}/console/catalog")
+    _shot(page, "desktop-05-catalog")
+    context.close()
+
+
+def test_console_at_phone_width(server: str, browser: object, penalty_file: PenaltyFile, tmp_path: Path) -> None:
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        accept_downloads=True,
+        locale="zh-CN",
+    )
+    page = context.new_page()
+    _sign_in(page, server)
+    _import_and_check(page, server, penalty_file, tmp_path, "phone")
+    # Nothing sticks out sideways at phone width.
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"page is {overflow}px wider than the phone"
+    _open_person(page, server, penalty_file, "phone")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"subject page is {overflow}px wider than the phone"
+    context.close()

@@ -199,7 +199,7 @@ def test_crash_in_a_later_chunk_leaves_nothing(
     path = write_csv(tmp_path / "crash.csv", table(XZCF_HEADERS, rows))
     before = counts(platform)
     calls = {"n": 0}
-    real = pipeline.bulk_insert
+    real = pipeline.bulk_insert_frame
 
     def failing(*args: object, **kwargs: object) -> None:
         calls["n"] += 1
@@ -207,12 +207,12 @@ def test_crash_in_a_later_chunk_leaves_nothing(
             raise RuntimeError("disk full")
         real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "bulk_insert", failing)
+    monkeypatch.setattr(pipeline, "bulk_insert_frame", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         run_import(platform, small, path)
     assert calls["n"] == 2
     assert counts(platform) == before
-    monkeypatch.setattr(pipeline, "bulk_insert", real)
+    monkeypatch.setattr(pipeline, "bulk_insert_frame", real)
     # The same file imports fine afterwards (the hash of the failed attempt was not kept).
     summary = run_import(platform, small, path)
     assert (summary.already_imported, summary.accepted, summary.rejected) == (False, 250, 1)

@@ -128,7 +128,7 @@ def test_valid_until_before_decision(platform: Database, settings: Settings, tmp
 def test_amounts(platform: Database, settings: Settings, tmp_path: Path, cell: str, value: float | None) -> None:
     outcome, rec = _one(platform, settings, tmp_path, fine_amount=cell)
     assert outcome == "stored", rec
-    assert rec.data["fine_amount"] == value  # type: ignore[attr-defined]
+    assert rec.data.get("fine_amount") == value  # type: ignore[attr-defined]  # empty fields are absent
     assert not rec.warnings  # type: ignore[attr-defined]
 
 

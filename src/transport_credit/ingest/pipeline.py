@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import queue
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -224,8 +226,14 @@ def import_rows(
     )
     worker = _ChunkWriter(session, ctx, category, dept, batch, now, defaults, summary)
 
-    for frame in source.frames(match.row_index, len(header), ctx.chunk_rows):
-        worker.process(frame, header, match.columns, qid_col)
+    # Reading and validating chunk N+1 (Polars, no database) overlaps with writing chunk N.
+    def prepared() -> Iterator[_Prepared | None]:
+        for frame in source.frames(match.row_index, len(header), ctx.chunk_rows):
+            yield worker.prepare(frame, header, match.columns, qid_col)
+
+    for item in prefetch(prepared(), depth=1):
+        if item is not None:
+            worker.commit(item, header)
 
     batch.status = "completed"
     batch.finished_at = utcnow()
@@ -295,6 +303,54 @@ def _summary_of(batch: Batch, *, already_imported: bool = False) -> BatchSummary
 summary_of = _summary_of
 
 
+@dataclass
+class _Prepared:
+    frame: pl.DataFrame  # raw cells of the non-blank rows, with ``_i``
+    rows: pl.DataFrame  # validated rows
+
+
+def prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """Run ``items`` in a background thread, ``depth`` items ahead; exceptions are re-raised here.
+
+    Used for CPU work that releases the GIL (Polars) while the caller's thread waits on the database.
+    """
+    results: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        results.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            results.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            results.put(("error", exc))
+
+    thread = threading.Thread(target=run, name="ingest-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = results.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                results.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)
+
+
 class _ChunkWriter:
     """Processes chunks of one batch."""
 
@@ -329,15 +385,20 @@ class _ChunkWriter:
         self.hash_key = ctx.pii.mac_key[:32]
 
     # ------------------------------------------------------------------------------------------------------
-    def process(self, frame: pl.DataFrame, header: list[str], columns: list[str | None], qid_col: int | None) -> None:
-        """One chunk: ``frame`` holds the raw cells ``c0 …`` and ``_row``."""
+    def prepare(
+        self, frame: pl.DataFrame, header: list[str], columns: list[str | None], qid_col: int | None
+    ) -> _Prepared | None:
+        """The database-free part of a chunk (blank rows, column mapping, validation); safe to run in a thread.
+
+        ``frame`` holds the raw cells ``c0 …`` and ``_row``.
+        """
         width = len(header)
         cells = [f"c{j}" for j in range(width)]
         # Rows whose cells are all blank are skipped (offices leave empty rows between blocks).
         blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cells])
         frame = frame.filter(~blank).with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64))
         if frame.height == 0:
-            return
+            return None
         select = [pl.col(f"c{j}").alias(k) for j, k in enumerate(columns) if k is not None and j < width]
         raw = frame.select("_row", "_i", *select)
         df = self.validator.run(raw)
@@ -346,8 +407,12 @@ class _ChunkWriter:
             df = df.join(qid, on="_i", how="left", maintain_order="left")
         else:
             df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("_qid"))
-        self.summary.total += df.height
+        return _Prepared(frame=frame, rows=df)
 
+    def commit(self, prepared: _Prepared, header: list[str]) -> None:
+        """The database part of a chunk: subjects, revisions, records, quarantine."""
+        df, frame = prepared.rows, prepared.frame
+        self.summary.total += df.height
         ok = df.filter(pl.col("_errors").list.len() == 0)
         bad = df.filter(pl.col("_errors").list.len() > 0)
         dup_bad = pl.DataFrame()
@@ -357,6 +422,12 @@ class _ChunkWriter:
         if rejected.height:
             self._quarantine(rejected, frame, header)
         self._resolve_resubmitted(df)
+
+    def process(self, frame: pl.DataFrame, header: list[str], columns: list[str | None], qid_col: int | None) -> None:
+        """Prepare and commit one chunk in the calling thread."""
+        prepared = self.prepare(frame, header, columns, qid_col)
+        if prepared is not None:
+            self.commit(prepared, header)
 
     # ------------------------------------------------------------------------------------------------------
     def _store(self, ok: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -524,7 +595,7 @@ class _ChunkWriter:
             pii_cipher = [enc(s.encode()) if h else None for s, h in zip(pii_json, has_pii, strict=True)]
         else:
             pii_cipher = [None] * w.height
-        data_json = w.select(pl.struct(data_cols).struct.json_encode()).to_series()
+        data_json = w.select(_drop_json_nulls(pl.struct(data_cols).struct.json_encode())).to_series()
         warn_json = w.select(
             pl.when(pl.col("_warnings").list.len() > 0)
             .then(pl.col("_warnings").list.eval(pl.element().struct.json_encode()).list.join(","))
@@ -843,6 +914,15 @@ class _ChunkWriter:
         ).all()
         if resolved and self.batch.resubmits_batch_id is None:
             self.batch.resubmits_batch_id = resolved[0][0]
+
+
+def _drop_json_nulls(e: pl.Expr) -> pl.Expr:
+    """Remove ``"key":null`` members from flat JSON objects (empty fields are simply absent in stored data)."""
+    return (
+        e.str.replace_all(r'"[A-Za-z0-9_]+":null,', "")
+        .str.replace_all(r',"[A-Za-z0-9_]+":null\}', "}")
+        .str.replace_all(r'^\{"[A-Za-z0-9_]+":null\}$', "{}")
+    )
 
 
 def _mask_series(field_type: str) -> Any:

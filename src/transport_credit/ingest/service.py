@@ -82,7 +82,7 @@ def import_file(
         opened = open_rows(path, stream)
         source: RowSource
         if opened.format == "csv" and opened.encoding:
-            source = CsvSource(path, opened.encoding, workdir=_workdir(settings))
+            source = CsvSource(path, opened.encoding)
         else:
             source = ListSource(opened.rows)
         return import_rows(
@@ -132,12 +132,6 @@ def push_records(
         source=ListSource(iter_json_rows(records)),
         meta=SourceMeta(channel="api", file_format="json"),
     )
-
-
-def _workdir(settings: Settings) -> Path:
-    path = settings.data_dir / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _category_code(ctx: PipelineContext, value: str) -> str:

@@ -1,8 +1,8 @@
 """Row sources: the header rows as lists of cells, then the body as Polars frames of raw cell text.
 
 Every frame has string columns ``c0 … c{width-1}`` and ``_row`` (the 1-based row number in the file). CSV bodies
-are parsed by Polars' native reader (multi-threaded, no Python per cell) after the file is transcoded to UTF-8
-in a streamed pass; spreadsheets, JSON Lines and API pushes are built from row lists.
+are parsed by Polars' native reader (no Python per cell) in blocks cut at record boundaries, transcoded to UTF-8
+on the fly; spreadsheets, JSON Lines and API pushes are built from row lists.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import codecs
 import csv
 import io
 import itertools
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -68,13 +67,15 @@ class ListSource:
 class CsvSource:
     """A CSV file in any supported encoding; the body is read by Polars from a UTF-8 copy."""
 
-    def __init__(self, path: Path, encoding: str, workdir: Path | None = None) -> None:
+    def __init__(self, path: Path, encoding: str) -> None:
         self.path = path
         self.encoding = encoding
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self.utf8_path = self._as_utf8(workdir)
-        with self.utf8_path.open("r", encoding="utf-8", newline="") as fh:
-            sample = fh.read(64 * 1024)
+        with path.open("rb") as fh:
+            raw = fh.read(256 * 1024)
+        sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(raw, final=False)
+        sample = sample.removeprefix("\ufeff")
+        self._sample_bytes = len(raw)
+        self._sample_rows = max(1, sample.count("\n"))
         try:
             self.delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0] or ",", delimiters=",\t;|").delimiter
         except csv.Error:
@@ -85,62 +86,79 @@ class CsvSource:
         except csv.Error as exc:
             raise FileRefused(f"CSV 格式错误：{exc}", code="bad_csv") from exc
 
-    def _as_utf8(self, workdir: Path | None) -> Path:
-        if self.encoding == "utf-8":
-            return self.path
-        self._tmp = tempfile.TemporaryDirectory(prefix="tcredit-import-", dir=workdir)
-        target = Path(self._tmp.name) / "body.csv"
-        decoder = codecs.getincrementaldecoder(self.encoding)(errors="strict")
-        offset = 0
-        try:
-            with self.path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
-                for block in iter(lambda: src.read(4 << 20), b""):
-                    dst.write(decoder.decode(block))
-                    offset += len(block)
-                dst.write(decoder.decode(b"", final=True))
-        except UnicodeDecodeError as exc:
-            raise FileRefused(
-                f"文件中有无法按 {self.encoding} 解码的内容（约第 {offset + exc.start} 字节处），请检查文件编码",
-                code="bad_encoding",
-            ) from exc
-        return target
-
     def head(self) -> list[list[str]]:
         return self._head
 
-    def frames(self, header_index: int, width: int, chunk_rows: int) -> Iterator[pl.DataFrame]:
-        try:
-            lazy = pl.scan_csv(
-                self.utf8_path,
-                has_header=False,
-                separator=self.delimiter,
-                skip_rows=header_index + 1,
-                infer_schema=False,
-                new_columns=[f"c{j}" for j in range(width)],
-                truncate_ragged_lines=True,
-                row_index_name="_row",
-                row_index_offset=header_index + 2,
-                encoding="utf8",
-                raise_if_empty=False,
-            )
-            for frame in lazy.collect_batches(chunk_size=chunk_rows):
-                missing = [
-                    pl.lit("", dtype=pl.String).alias(f"c{j}") for j in range(width) if f"c{j}" not in frame.columns
-                ]
-                if missing:
-                    frame = frame.with_columns(missing)
-                yield frame.select([*(f"c{j}" for j in range(width)), pl.col("_row").cast(pl.Int64)])
-        except pl.exceptions.ComputeError as exc:
-            first = str(exc).splitlines()[0]
-            if "utf-8" in first.lower():  # bytes past the sniffed sample that are not UTF-8
-                raise FileRefused(
-                    f"文件中有无法按 {self.encoding} 解码的内容，请检查文件编码", code="bad_encoding"
-                ) from exc
-            raise FileRefused(f"CSV 格式错误：{first}", code="bad_csv") from exc
-        finally:
-            self.close()
+    def _utf8_blocks(self, block_bytes: int) -> Iterator[bytes]:
+        """The file as UTF-8 in blocks that end on a record boundary (a newline outside quotes)."""
+        decoder = codecs.getincrementaldecoder("utf-8-sig" if self.encoding.startswith("utf-8") else self.encoding)(
+            errors="strict"
+        )
+        pending = b""
+        offset = 0
+        with self.path.open("rb") as src:
+            while True:
+                raw = src.read(block_bytes)
+                try:
+                    text = decoder.decode(raw, final=not raw)
+                except UnicodeDecodeError as exc:
+                    raise FileRefused(
+                        f"文件中有无法按 {self.encoding} 解码的内容"
+                        f"（约第 {offset + exc.start} 字节处），请检查文件编码",
+                        code="bad_encoding",
+                    ) from exc
+                offset += len(raw)
+                data = pending + text.encode("utf-8")
+                if not raw:
+                    if data.strip():
+                        yield data
+                    return
+                cut = _record_boundary(data)
+                if cut < 0:
+                    pending = data
+                    continue
+                yield data[: cut + 1]
+                pending = data[cut + 1 :]
 
-    def close(self) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+    def frames(self, header_index: int, width: int, chunk_rows: int) -> Iterator[pl.DataFrame]:
+        """Parsed by Polars block by block: memory stays bounded by the block size, not the file size."""
+        row_bytes = max(64, self._sample_bytes // self._sample_rows)
+        block_bytes = min(max(row_bytes * chunk_rows, 1 << 20), 256 << 20)
+        schema = {f"c{j}": pl.String for j in range(width)}
+        skip = header_index + 1
+        number = header_index + 2
+        for block in self._utf8_blocks(block_bytes):
+            try:
+                frame = pl.read_csv(
+                    block,
+                    has_header=False,
+                    separator=self.delimiter,
+                    skip_rows=skip,
+                    schema=schema,
+                    truncate_ragged_lines=True,
+                    raise_if_empty=False,
+                )
+            except pl.exceptions.ComputeError as exc:
+                raise FileRefused(f"CSV 格式错误：{str(exc).splitlines()[0]}", code="bad_csv") from exc
+            skip = 0
+            if frame.height == 0:
+                continue
+            frame = frame.with_columns(pl.int_range(number, number + frame.height, dtype=pl.Int64).alias("_row"))
+            number += frame.height
+            for start in range(0, frame.height, chunk_rows):
+                yield frame.slice(start, chunk_rows)
+
+
+def _record_boundary(data: bytes) -> int:
+    """Index of the last newline of ``data`` that ends a CSV record (an even number of quotes before it), or -1."""
+    pos = data.rfind(b"\n")
+    if pos < 0:
+        return -1
+    quotes = data.count(b'"', 0, pos)
+    while quotes % 2:
+        prev = data.rfind(b"\n", 0, pos)
+        if prev < 0:
+            return -1
+        quotes -= data.count(b'"', prev, pos)
+        pos = prev
+    return pos

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, LargeBinary, String, text
+from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from transport_credit.db.base import Base, JSONType, UTCDateTime, utcnow
+from transport_credit.db.base import Base, UTCDateTime, utcnow
 
 
 class CreditRecord(Base):
@@ -55,7 +55,9 @@ class CreditRecord(Base):
     publicity_end: Mapped[dt.date | None] = mapped_column(Date)
     quality_score: Mapped[float] = mapped_column(Float)
     content_hash: Mapped[str] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONType)  # normalised values; personal data only masked
+    # Normalised values, personal data only masked. Plain JSON (text) rather than JSONB on PostgreSQL: records are
+    # written in bulk and read whole; parsing into JSONB would double the cost of COPY (see docs/architecture.md).
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     pii_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)  # AES-GCM of the clear personal fields
-    warnings: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
+    warnings: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

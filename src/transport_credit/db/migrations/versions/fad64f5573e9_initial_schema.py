@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: eb947629a10b
+Revision ID: fad64f5573e9
 Revises:
-Create Date: 2026-11-23 20:41:04.533867
+Create Date: 2026-11-23 21:03:16.450126
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import transport_credit.db.base
 
-revision: str = "eb947629a10b"
+revision: str = "fad64f5573e9"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -133,13 +133,9 @@ def upgrade() -> None:
         sa.Column("publicity_end", sa.Date(), nullable=True),
         sa.Column("quality_score", sa.Float(), nullable=False),
         sa.Column("content_hash", sa.String(length=32), nullable=False),
-        sa.Column(
-            "data", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
-        ),
+        sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("pii_cipher", sa.LargeBinary(), nullable=True),
-        sa.Column(
-            "warnings", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
-        ),
+        sa.Column("warnings", sa.JSON(), nullable=True),
         sa.Column("created_at", transport_credit.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_credit_records")),
     )
@@ -277,7 +273,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_subject_aliases_subject_id"), ["subject_id"], unique=False)
 
     # ### end Alembic commands ###
-
     # The audit log is append-only: triggers refuse UPDATE and DELETE (statements copied from audit/ddl.py).
     for statement in {
         "sqlite": [

@@ -15,15 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 
+from transport_credit.auth import keys, passwords
 from transport_credit.db import migrate
 from transport_credit.db.engine import make_engine
 from transport_credit.db.registry import Base
 from transport_credit.db.uow import Database
-from transport_credit.settings import Settings
+from transport_credit.settings import Settings, get_settings
 
 # Shared machines are noisy: no per-example deadline, and slow data generation is not a failure.
 hypothesis_settings.register_profile(
@@ -122,3 +125,28 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def worker_id(request: pytest.FixtureRequest) -> str:
     """Without pytest-xdist running, a single 'master' worker."""
     return str(getattr(request.config, "workerinput", {}).get("workerid", "master"))
+
+
+@pytest.fixture
+def cheap_hashing() -> Iterator[None]:
+    """Production argon2 parameters take ~0.2 s a hash; suites that create many accounts and keys use this."""
+    previous = passwords.get_hasher()
+    passwords.set_hasher(PasswordHasher.from_parameters(CHEAPEST))
+    keys.verified_keys.clear()
+    yield
+    passwords.set_hasher(previous)
+    keys.verified_keys.clear()
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path) -> Iterator[Path]:
+    """Point the CLI's settings (environment variables) at the test database; returns the data dir."""
+    data_dir = tmp_path / "var"
+    monkeypatch.setenv("TRANSPORT_CREDIT_DATABASE_URL", database_url)
+    monkeypatch.setenv("TRANSPORT_CREDIT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("TRANSPORT_CREDIT_ENV", "test")
+    monkeypatch.setenv("TRANSPORT_CREDIT_PROVINCE", "henan")
+    monkeypatch.setenv("TRANSPORT_CREDIT_PII_KEY", "test-pii-key-for-the-test-suite-0123456")
+    get_settings.cache_clear()
+    yield data_dir
+    get_settings.cache_clear()

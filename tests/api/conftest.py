@@ -6,11 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 from api_kit import ENFORCEMENT_DEPT, LICENSING_DEPT
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from fastapi.testclient import TestClient
 
-from transport_credit.auth import keys, passwords
 from transport_credit.auth import service as auth
 from transport_credit.auth.schema import SCOPE_CHECK, SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.bootstrap import initialize
@@ -21,13 +18,8 @@ from transport_credit.settings import Settings
 
 
 @pytest.fixture(autouse=True)
-def cheap_hashing() -> Iterator[None]:
-    previous = passwords.get_hasher()
-    passwords.set_hasher(PasswordHasher.from_parameters(CHEAPEST))
-    keys.verified_keys.clear()
-    yield
-    passwords.set_hasher(previous)
-    keys.verified_keys.clear()
+def _cheap_hashing(cheap_hashing: None) -> None:
+    """Every test here uses the cheap argon2 parameters (tests/conftest.py)."""
 
 
 @pytest.fixture

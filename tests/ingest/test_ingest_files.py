@@ -210,9 +210,12 @@ def test_missing_mandatory_column(platform: Database, settings: Settings, tmp_pa
     assert counts(platform)["batches"] == 0
 
 
-def test_header_only_file_is_an_empty_batch(platform: Database, settings: Settings, tmp_path: Path) -> None:
-    summary = run_import(platform, settings, write_csv(tmp_path / "h.csv", table(XZCF_HEADERS, [])))
-    assert summary.total == 0
+def test_header_only_file_is_refused(platform: Database, settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(FileRefused) as err:
+        run_import(platform, settings, write_csv(tmp_path / "h.csv", table(XZCF_HEADERS, [])))
+    assert err.value.code == "no_rows"
+    assert "没有数据行" in err.value.message
+    assert counts(platform)["batches"] == 0
 
 
 @pytest.mark.parametrize(

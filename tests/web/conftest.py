@@ -6,12 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
-from argon2.profiles import CHEAPEST
 from console_kit import CITY_DEPT, CREDIT_OFFICE, MANAGER, OFFICER, PASSWORD, PenaltyFile, write_penalty_file
 from fastapi.testclient import TestClient
 
-from transport_credit.auth import keys, passwords
 from transport_credit.auth import service as auth
 from transport_credit.bootstrap import initialize
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM
@@ -21,14 +18,8 @@ from transport_credit.settings import Settings
 
 
 @pytest.fixture(autouse=True)
-def cheap_hashing() -> Iterator[None]:
-    """Production argon2 parameters take ~0.2 s a hash; the console tests sign in often."""
-    previous = passwords.get_hasher()
-    passwords.set_hasher(PasswordHasher.from_parameters(CHEAPEST))
-    keys.verified_keys.clear()
-    yield
-    passwords.set_hasher(previous)
-    keys.verified_keys.clear()
+def _cheap_hashing(cheap_hashing: None) -> None:
+    """Every test here uses the cheap argon2 parameters (tests/conftest.py)."""
 
 
 @pytest.fixture

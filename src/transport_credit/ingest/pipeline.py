@@ -235,6 +235,9 @@ def import_rows(
         if item is not None:
             worker.commit(item, header)
 
+    if summary.total == 0:
+        # Rolled back with the caller's transaction: a file with a header and no data leaves no batch behind.
+        raise FileRefused("文件只有表头，没有数据行", code="no_rows")
     batch.status = "completed"
     batch.finished_at = utcnow()
     for name in ("total", "accepted", "warned", "rejected", "unchanged", "revised", "new_subjects"):

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
-    import_chunk_rows: int = Field(default=50_000, ge=100, description="rows per streamed import chunk")
+    import_chunk_rows: int = Field(default=20_000, ge=100, description="rows per streamed import chunk")
     max_cell_chars: int = Field(default=4000, ge=100, description="longer cells are rejected")
     log_level: str = "INFO"
 

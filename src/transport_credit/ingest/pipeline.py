@@ -30,7 +30,7 @@ from transport_credit.catalog.schema import CategoryDef
 from transport_credit.common.actor import Actor
 from transport_credit.common.errors import InvalidInput, NotFound
 from transport_credit.db.base import utcnow
-from transport_credit.db.dialect import bulk_insert, bulk_insert_frame, insert_for, values_in
+from transport_credit.db.dialect import bulk_insert_frame, insert_for, values_in
 from transport_credit.identifiers.citizen_id import mask_id_number, mask_phone
 from transport_credit.ingest.codes import OUTCOME_LABELS
 from transport_credit.ingest.headers import header_lookup, match_header, normalize_header, required_columns
@@ -636,11 +636,7 @@ class _ChunkWriter:
             pl.lit(created).alias("created_at"),
         )
         if self.dialect == "postgresql":
-            out = out.with_columns(
-                pl.when(pl.col("pii_cipher").is_not_null())
-                .then(pl.concat_str([pl.lit("\\x"), pl.col("pii_cipher").bin.encode("hex")]))
-                .alias("pii_cipher")
-            )
+            out = out.with_columns(_hex_bytea("pii_cipher"))
         bulk_insert_frame(self.session, RECORDS, out)
 
         if self.summary.results is not None:
@@ -772,68 +768,57 @@ class _ChunkWriter:
         return w
 
     def _create_subjects(self, new: pl.DataFrame) -> dict[str, int]:
+        """Insert the chunk's new subjects in one statement and read their ids back by identifying column."""
         b = self.category.subject
         enc = self.ctx.pii.encrypt
-        now = self.now
-        rows: list[dict[str, Any]] = []
         region = (
             pl.when(pl.col("_org").is_not_null())
             .then(pl.col("_org").str.slice(2, 6))
             .when(pl.col("_pid").is_not_null())
             .then(pl.col("_pid").str.slice(0, 6))
-            .otherwise(pl.lit(self.dept.region_code))
+            .otherwise(None)
         )
         legal = pl.col(b.legal_representative) if b.legal_representative else pl.lit(None, dtype=pl.String)
-        view = new.select(
-            "_skey",
-            "_subject_kind",
+        pids = new["_pid"].to_list()
+        created = self._ts(self.now)
+        frame = new.select(
+            pl.col("_subject_kind").alias("kind"),
             pl.col(b.name).alias("name"),
-            "_org",
-            "_pkey",
-            "_pid",
-            region.alias("region"),
-            legal.alias("legal"),
+            pl.col("_org").alias("uscc"),
+            pl.col("_pkey").alias("person_key"),
+            pl.Series("id_cipher", [enc(p.encode()) if p else None for p in pids], dtype=pl.Binary),
+            pl.Series("id_masked", [mask_id_number(p) if p else None for p in pids], dtype=pl.String),
+            pl.when(region.str.contains(r"^\d{6}$"))
+            .then(region)
+            .otherwise(pl.lit(self.dept.region_code))
+            .alias("region_code"),
+            legal.alias("legal_representative"),
+            pl.lit(created).alias("created_at"),
+            pl.lit(created).alias("updated_at"),
+            pl.lit(self.batch.id).alias("created_batch_id"),
         )
-        keys: list[str] = []
-        for skey, kind, name, org, pkey, pid, reg, legal_name in view.iter_rows():
-            keys.append(skey)
-            rows.append(
-                {
-                    "kind": kind,
-                    "name": name,
-                    "uscc": org,
-                    "person_key": pkey,
-                    "id_cipher": enc(pid.encode()) if pid else None,
-                    "id_masked": mask_id_number(pid) if pid else None,
-                    "region_code": reg if reg and reg.isdigit() else self.dept.region_code,
-                    "legal_representative": legal_name,
-                    "created_at": now,
-                    "updated_at": now,
-                    "created_batch_id": self.batch.id,
-                }
-            )
-        table = SUBJECTS
-        columns = list(rows[0].keys())
-        created = self._ts(now)
-        tuples = [tuple(created if c in ("created_at", "updated_at") else r[c] for c in columns) for r in rows]
-        bulk_insert(self.session, table, columns, tuples)
+        if self.dialect == "postgresql":
+            frame = frame.with_columns(_hex_bytea("id_cipher"))
+        bulk_insert_frame(self.session, SUBJECTS, frame)
         # Read the new ids back by their identifying column (one statement per kind).
         ids: dict[str, int] = {}
-        by_org = {r["uscc"]: k for k, r in zip(keys, rows, strict=True) if r["uscc"]}
-        by_person = {r["person_key"]: k for k, r in zip(keys, rows, strict=True) if r["person_key"]}
-        by_regno = [k for k, r in zip(keys, rows, strict=True) if not r["uscc"] and not r["person_key"]]
+        keys = new["_skey"].to_list()
+        orgs, pkeys = new["_org"].to_list(), new["_pkey"].to_list()
+        by_org = {o: k for k, o in zip(keys, orgs, strict=True) if o}
+        by_person = {p: k for k, p in zip(keys, pkeys, strict=True) if p}
+        by_regno = [k for k, o, p in zip(keys, orgs, pkeys, strict=True) if not o and not p]
         S = Subject
         if by_org:
-            for sid, code in self.session.execute(
-                select(S.id, S.uscc).where(values_in(self.session, S.uscc, list(by_org)))
-            ):
+            stmt = select(S.id, S.uscc).where(values_in(self.session, S.uscc, list(by_org)))
+            for sid, code in self.session.execute(stmt):
                 ids[by_org[code]] = sid
         if by_person:
             stmt = select(S.id, S.person_key).where(values_in(self.session, S.person_key, list(by_person)))
             for sid, pk in self.session.execute(stmt):
                 ids[by_person[pk]] = sid
         if by_regno:
-            # Individual businesses without a code: identified by 工商注册号, found by batch and name order.
+            # Individual businesses without a code (identified by 工商注册号): the newest rows of this batch without
+            # a code, in insertion order.
             fresh_stmt = (
                 select(S.id)
                 .where(S.created_batch_id == self.batch.id, S.uscc.is_(None), S.person_key.is_(None))
@@ -842,7 +827,7 @@ class _ChunkWriter:
             )
             fresh = sorted(self.session.scalars(fresh_stmt))
             ids.update(zip(by_regno, fresh, strict=True))
-        self.summary.new_subjects += len(rows)
+        self.summary.new_subjects += new.height
         return ids
 
     def _add_aliases(self, w: pl.DataFrame) -> None:
@@ -917,6 +902,15 @@ class _ChunkWriter:
         ).all()
         if resolved and self.batch.resubmits_batch_id is None:
             self.batch.resubmits_batch_id = resolved[0][0]
+
+
+def _hex_bytea(column: str) -> pl.Expr:
+    """A binary column as PostgreSQL's hex bytea text (``\\x…``) for COPY in CSV format."""
+    return (
+        pl.when(pl.col(column).is_not_null())
+        .then(pl.concat_str([pl.lit("\\x"), pl.col(column).bin.encode("hex")]))
+        .alias(column)
+    )
 
 
 def _drop_json_nulls(e: pl.Expr) -> pl.Expr:

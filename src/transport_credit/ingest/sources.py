@@ -135,6 +135,7 @@ class CsvSource:
                     separator=self.delimiter,
                     skip_rows=skip,
                     schema=schema,
+                    missing_columns="insert",  # a short first row in a block must not narrow the frame
                     truncate_ragged_lines=True,
                     raise_if_empty=False,
                 )

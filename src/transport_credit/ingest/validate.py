@@ -143,17 +143,29 @@ class ChunkValidator:
         return df.select(["_row", *extra, *exprs])
 
     def _derive(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Typed, normalised and status columns, computed once per distinct value and joined back.
+        """Typed, normalised and status columns.
 
-        Codes, dates and enumerations repeat a lot within a file (the same authority, the same few hundred
-        decision dates), so parsing distinct values only makes validation nearly free.
+        Dates and enumerations repeat a lot within a file (a few hundred decision dates, a handful of penalty
+        types), so they are parsed once per distinct value and joined back. Codes are mostly distinct, so they are
+        computed directly: first the normalised column, then the check on that materialised column (a nested
+        expression would recompute the normalisation for every character the check reads).
         """
+        direct_norm: list[pl.Expr] = []
+        direct_rest: list[pl.Expr] = []
         for f in self.fields:
             exprs = self._derived(f)
             if not exprs:
                 continue
-            distinct = df.select(pl.col(f.key).unique()).with_columns(exprs)
-            df = df.join(distinct, on=f.key, how="left", nulls_equal=True, maintain_order="left")
+            if f.type in ("date", "enum"):
+                distinct = df.select(pl.col(f.key).unique()).with_columns(exprs)
+                df = df.join(distinct, on=f.key, how="left", nulls_equal=True, maintain_order="left")
+            else:
+                direct_norm.extend(e for e in exprs if e.meta.output_name().endswith("__norm"))
+                direct_rest.extend(e for e in exprs if not e.meta.output_name().endswith("__norm"))
+        if direct_norm:
+            df = df.with_columns(direct_norm)
+        if direct_rest:
+            df = df.with_columns(direct_rest)
         return df
 
     def _derived(self, f: FieldDef) -> list[pl.Expr]:
@@ -165,12 +177,12 @@ class ChunkValidator:
         if f.type == "integer":
             return [c.str.replace_all(r"[,\s]", "").cast(pl.Int64, strict=False).alias(f"{f.key}__num")]
         if f.type == "uscc":
-            norm = normalize_code_expr(c)
-            return [norm.alias(f"{f.key}__norm"), uscc_status_expr(norm).alias(f"{f.key}__status")]
+            norm = pl.col(f"{f.key}__norm")
+            return [normalize_code_expr(c).alias(f"{f.key}__norm"), uscc_status_expr(norm).alias(f"{f.key}__status")]
         if f.type == "id_number":
-            norm = normalize_code_expr(c)
+            norm = pl.col(f"{f.key}__norm")
             return [
-                norm.alias(f"{f.key}__norm"),
+                normalize_code_expr(c).alias(f"{f.key}__norm"),
                 citizen_id_status_expr(norm, today=self.ctx.today).alias(f"{f.key}__status"),
             ]
         if f.type in ("region", "plate"):

@@ -32,7 +32,6 @@ from transport_credit.common.errors import InvalidInput, NotFound
 from transport_credit.db.base import utcnow
 from transport_credit.db.dialect import bulk_insert_frame, insert_for, values_in
 from transport_credit.identifiers.citizen_id import mask_id_number, mask_phone
-from transport_credit.ingest.codes import OUTCOME_LABELS
 from transport_credit.ingest.headers import header_lookup, match_header, normalize_header, required_columns
 from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.ingest.readers import FileRefused
@@ -929,10 +928,6 @@ def _mask_series(field_type: str) -> Any:
         return pl.Series([mask(v) if v else None for v in s], dtype=pl.String)
 
     return apply
-
-
-def outcome_label(outcome: str) -> str:
-    return OUTCOME_LABELS.get(outcome, outcome)
 
 
 def iter_json_rows(records: Iterable[Mapping[str, Any]]) -> Iterator[list[str]]:

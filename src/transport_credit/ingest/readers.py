@@ -7,9 +7,7 @@ sheet by sheet (calamine reads a sheet at once, which is fine for the sizes offi
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +71,7 @@ def detect_encoding(sample: bytes) -> str:
 class OpenedFile:
     format: FileFormat
     encoding: str | None
-    rows: Iterator[list[str]]  # every row, header rows included, as raw cell text
+    rows: Iterator[list[str]]  # every row, header rows included, as raw cell text (spreadsheets, JSON Lines)
 
 
 def _cell_text(value: object) -> str:
@@ -94,26 +92,6 @@ def _cell_text(value: object) -> str:
     if isinstance(value, dt.timedelta):
         return str(value)
     return str(value)
-
-
-def _csv_rows(stream: IO[bytes], encoding: str) -> Iterator[list[str]]:
-    text = io.TextIOWrapper(stream, encoding=encoding, newline="", errors="strict")
-    sample = text.read(64 * 1024)
-    dialect: type[csv.Dialect] | csv.Dialect
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 5)[0] if sample else ",", delimiters=",\t;|")
-    except csv.Error:
-        dialect = csv.excel
-    text.seek(0)
-    reader = csv.reader(text, dialect)
-    try:
-        yield from reader
-    except UnicodeDecodeError as exc:
-        raise FileRefused(
-            f"文件中有无法按 {encoding} 解码的内容（第 {reader.line_num} 行附近），请检查文件编码", code="bad_encoding"
-        ) from exc
-    except csv.Error as exc:
-        raise FileRefused(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}", code="bad_csv") from exc
 
 
 def _sheet_rows(path: Path) -> Iterator[list[str]]:
@@ -179,7 +157,8 @@ def open_rows(path: Path, stream: IO[bytes]) -> OpenedFile:
     fmt = detect_format(path, head)
     if fmt == "csv":
         encoding = detect_encoding(head)
-        return OpenedFile("csv", encoding, _csv_rows(stream, encoding))
+        # CSV bodies are read by ingest.sources.CsvSource (Polars, in blocks); no row iterator here.
+        return OpenedFile("csv", encoding, iter(()))
     if fmt == "jsonl":
         return OpenedFile("jsonl", "utf-8", _jsonl_rows(stream))
     return OpenedFile(fmt, None, _sheet_rows(path))

@@ -52,3 +52,15 @@ def test_domain_package_does_not_import_front_doors(package: str) -> None:
         if name.startswith(FORBIDDEN)
     ]
     assert offenders == []
+
+
+def test_import_linter_contracts_are_kept() -> None:
+    """The same rule as declared for import-linter in pyproject.toml (it also sees indirect imports)."""
+    import subprocess
+    import sys
+
+    lint = Path(sys.executable).with_name("lint-imports")
+    if not lint.exists():
+        pytest.skip("import-linter is not installed in this environment")
+    result = subprocess.run([str(lint)], cwd=SRC.parents[1], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -83,6 +83,7 @@ class BatchOut(_Out):
     already_imported: bool = Field(description="同一文件此前已导入（本次未做任何改动）")
     header_row: int | None = Field(description="表头所在行（从 1 开始）")
     ignored_columns: list[str] = Field(description="未识别而忽略的列")
+    started_at: dt.datetime | None = Field(description="批次开始时间（UTC）")
 
 
 class PushResult(BatchOut):

@@ -30,7 +30,6 @@ from transport_credit.cli.context import CliError, cli_actor, database, handled,
 from transport_credit.common.actor import ALL_ROLES
 from transport_credit.common.errors import InvalidInput
 from transport_credit.ingest import service as ingest
-from transport_credit.ingest.models import Batch
 from transport_credit.subjects.service import subject_file
 
 app = typer.Typer(
@@ -353,18 +352,15 @@ def batches_list(
     with database(cfg) as db, db.read() as session:
         code = _category_code(session, category) if category else None
         items = ingest.list_batches(session, cli_actor(), department=department, category=code, limit=limit)
-        numbers = [i.batch_no for i in items]
-        stmt = select(Batch.batch_no, Batch.started_at).where(Batch.batch_no.in_(numbers))
-        started = {row.batch_no: row.started_at for row in session.execute(stmt)}
     if as_json:
-        out.emit_json([{**i.as_dict(), "started_at": started.get(i.batch_no)} for i in items])
+        out.emit_json([i.as_dict() for i in items])
         return
     out.table(
         ["批次", "时间", "类别", "部门", "文件", "总数", "接收", "警告", "拒收", "无变化", "更正"],
         [
             (
                 i.batch_no,
-                started.get(i.batch_no),
+                i.started_at,
                 i.category,
                 i.department_code,
                 i.file_name or "(接口推送)",

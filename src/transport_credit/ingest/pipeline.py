@@ -84,6 +84,7 @@ class BatchSummary:
     already_imported: bool = False
     header_row: int | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    started_at: dt.datetime | None = None  # when the batch began (UTC)
     results: list[RowResult] | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -221,6 +222,7 @@ def import_rows(
         mapping=match.mapping,
         header_row=match.row_index + 1,
         ignored_columns=match.ignored,
+        started_at=now,
         results=[] if ctx.keep_row_results else None,
     )
     worker = _ChunkWriter(session, ctx, category, dept, batch, now, defaults, summary)
@@ -299,6 +301,7 @@ def _summary_of(batch: Batch, *, already_imported: bool = False) -> BatchSummary
         already_imported=already_imported,
         header_row=notes.get("header_row"),
         ignored_columns=list(notes.get("ignored_columns", [])),
+        started_at=batch.started_at,
     )
 
 

@@ -34,7 +34,7 @@ from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_D
 from transport_credit.common.errors import CreditError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from transport_credit.db.uow import Database
 from transport_credit.ingest import service as ingest
-from transport_credit.ingest.pipeline import BatchSummary
+from transport_credit.ingest.pipeline import CHINA, BatchSummary
 from transport_credit.settings import Settings
 from transport_credit.subjects import service as subjects
 from transport_credit.web.render import STATIC_DIR, province, province_short_name, render
@@ -458,12 +458,11 @@ def _import(
 # --- batches (批次) ---------------------------------------------------------------------------------------------
 
 
-def _batch_time(batch_no: str) -> str:
-    """Batch numbers start with the Beijing time they were made: B20260315103000ABCDEF."""
-    digits = batch_no[1:15]
-    if len(digits) == 14 and digits.isdigit():
-        return f"{digits[:4]}-{digits[4:6]}-{digits[6:8]} {digits[8:10]}:{digits[10:12]}"
-    return "—"
+def _batch_time(summary: BatchSummary) -> str:
+    """When the batch began, in Beijing time."""
+    if summary.started_at is None:
+        return "—"
+    return summary.started_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def _category_names(catalog: Catalog) -> dict[str, str]:
@@ -526,7 +525,7 @@ def batch_detail(request: Request, console: User, batch_no: str, imported: int =
         just_imported=bool(imported),
         already=bool(already) or summary.already_imported,
         department_names=_department_names(console),
-        batch_time=_batch_time(summary.batch_no),
+        batch_time=_batch_time(summary),
     )
 
 

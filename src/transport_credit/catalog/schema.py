@@ -48,6 +48,8 @@ class FieldDef(_Strict):
     enum_aliases: dict[str, str] = Field(default_factory=dict)
     pattern: str | None = Field(default=None, description="regular expression the normalised value must match")
     max_length: int | None = None
+    # Plausibility: a value at or above this is accepted with a warning (e.g. 万元 amounts entered in 元).
+    warn_at_least: float | None = None
     disclosure: Disclosure = "public"
     description: str | None = None
     # An enum field whose value may hold several enum values joined by ；;，,、 (e.g. 处罚类别 "警告；罚款").
@@ -120,6 +122,8 @@ class CategoryDef(_Strict):
     kind: Literal["dishonest", "honest", "neutral"] = "neutral"  # 失信 / 守信 / 一般信息
     dual_publicity: bool = Field(default=False, description="双公示: report within N working days of decision")
     report_within_workdays: int | None = None
+    # 合格记录: a record is qualified when more than this share of its indicators is non-empty (seed 000: 60%).
+    quality_threshold: float = Field(default=0.6, ge=0, le=1)
     natural_key: list[str] = Field(description="field keys that identify a record, e.g. [decision_no]")
     subject_kinds: list[SubjectKind]
     subject: SubjectBinding

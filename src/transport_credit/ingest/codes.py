@@ -39,8 +39,8 @@ CODES: Final[dict[str, tuple[Literal["error", "warning"], str]]] = {
     "subject_unidentified": ("error", "无法识别信用主体（缺少统一社会信用代码或证件号码）"),
     "duplicate_in_file": ("error", "同一批次内记录重复且内容不同"),
     "uscc_checksum": ("warning", "统一社会信用代码校验位不符，需人工核实"),
-    "amount_unit_suspect": ("warning", "金额偏大，请确认单位为万元"),
-    "low_quality": ("warning", "数据项完整率不高于 60%"),
+    "amount_unit_suspect": ("warning", "数值偏大（如金额疑似以元填报），请核实"),
+    "low_quality": ("warning", "数据项完整率不高于合格线（默认 60%）"),
     "id_legacy_15": ("warning", "15 位旧身份证号码已转换为 18 位"),
 }
 

@@ -36,7 +36,7 @@ from transport_credit.ingest.headers import header_lookup, match_header, normali
 from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.ingest.readers import FileRefused
 from transport_credit.ingest.sources import RowSource
-from transport_credit.ingest.validate import QUALITY_THRESHOLD, ChunkValidator, ValidationContext
+from transport_credit.ingest.validate import ChunkValidator, ValidationContext
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject, SubjectAlias
 from transport_credit.subjects.pii import PiiKeys
@@ -949,7 +949,6 @@ def iter_json_rows(records: Iterable[Mapping[str, Any]]) -> Iterator[list[str]]:
 
 
 __all__ = [
-    "QUALITY_THRESHOLD",
     "BatchSummary",
     "InvalidInput",
     "PipelineContext",

@@ -20,8 +20,6 @@ from transport_credit.identifiers.normalize import normalize_code_expr
 from transport_credit.identifiers.uscc import uscc_status_expr
 
 LONG_TERM = dt.date(2099, 12, 31)  # 2099/12/31 (or later) means long-term (长期)
-AMOUNT_SUSPECT_WAN = 10_000.0  # ≥ 1 亿元 written as 万元 is most likely a unit mistake
-QUALITY_THRESHOLD = 0.6  # 合格记录: more than 60% of indicators non-empty (seed 000)
 
 _ISSUE = pl.Struct({"field": pl.String, "code": pl.String, "message": pl.String})
 _ID_CARD_TYPES = ("01", "身份证", "居民身份证", "1")
@@ -287,12 +285,16 @@ class ChunkValidator:
                     )
                 )
                 errors.append(_check(n < 0, _issue(f, "negative_amount", f"「{label}」不能为负数")))
-                if f.type == "amount_wan":
+                if f.warn_at_least is not None:
                     warnings.append(
                         _check(
-                            n >= AMOUNT_SUSPECT_WAN,
+                            n >= f.warn_at_least,
                             _issue(
-                                f, "amount_unit_suspect", _fmt("「{}」为 {} 万元，数额偏大，请确认单位为万元", label, n)
+                                f,
+                                "amount_unit_suspect",
+                                _fmt("「{}」为 {} 万元，数额偏大，请确认单位为万元", label, n)
+                                if f.type == "amount_wan"
+                                else _fmt("「{}」为 {}，数值偏大，请核实", label, n),
                             ),
                         )
                     )
@@ -406,8 +408,15 @@ class ChunkValidator:
     def _quality_warning(self) -> Check:
         share = self.quality_expr()
         return _check(
-            share <= QUALITY_THRESHOLD,
-            _issue("*", "low_quality", _fmt("数据项完整率为 {}%，不高于 60%", (share * 100).round(0).cast(pl.Int64))),
+            share <= self.category.quality_threshold,
+            _issue(
+                "*",
+                "low_quality",
+                _fmt(
+                    f"数据项完整率为 {{}}%，不高于 {self.category.quality_threshold:.0%}",
+                    (share * 100).round(0).cast(pl.Int64),
+                ),
+            ),
         )
 
     def quality_expr(self) -> pl.Expr:

@@ -412,7 +412,78 @@ class _ChunkWriter:
             df = df.join(qid, on="_i", how="left", maintain_order="left")
         else:
             df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("_qid"))
-        return _Prepared(frame=frame, rows=df)
+        return _Prepared(frame=frame, rows=self._derive(df))
+
+    def _derive(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Everything about a row that needs no database, computed here so it overlaps the previous chunk's writes.
+
+        Adds the natural key ``_nk``, the keyed content hash ``_hash``, ``_quality``, ``_decision``, ``_severity``
+        and the stored forms: ``_data`` (JSON, personal fields masked), ``_pii`` (AES-GCM of the clear personal
+        fields) and ``_warn`` (JSON list of warnings).
+        """
+        cat = self.category
+        key_expr = pl.concat_str([pl.col(k).str.replace_all(r"\s+", "") for k in cat.natural_key], separator="|")
+        values = self._normalised_values()
+        dd = f"{cat.decision_date}__date" if cat.decision_date else None
+        df = df.with_columns(
+            key_expr.alias("_nk"),
+            pl.struct(values).struct.json_encode().alias("_full"),
+            self.validator.quality_expr().alias("_quality"),
+            (pl.col(dd) if dd else pl.lit(None, dtype=pl.Date)).alias("_decision"),
+        )
+        # Keyed content hash: detects changes without revealing personal data.
+        key = self.hash_key
+        blake = hashlib.blake2b
+        hashes = [blake(s.encode(), key=key, digest_size=16).hexdigest() for s in df["_full"].to_list()]
+        df = df.with_columns(pl.Series("_hash", hashes, dtype=pl.String))
+        if self.severity is not None:
+            # severity_expr reads amounts already parsed (万元, Float64) under the field key, not the raw text.
+            parsed = [
+                pl.col(f"{f.key}__num").alias(f.key)
+                for f in cat.fields
+                if f.type in ("amount_wan", "decimal", "integer")
+            ]
+            df = df.with_columns(df.with_columns(parsed).select(self.severity.alias("_severity")).to_series())
+        else:
+            df = df.with_columns(pl.lit(None, dtype=pl.String).alias("_severity"))
+
+        # Stored data: personal fields masked; clear values encrypted.
+        data_cols = values
+        pii_cipher: list[bytes | None]
+        if self.pii_keys:
+            masked = [
+                pl.col(f"{k}__norm")
+                .map_batches(_mask_series(self.category.field(k).type), return_dtype=pl.String)
+                .alias(k)
+                for k in self.pii_keys
+            ]
+            data_cols = [c for c in data_cols if c.meta.output_name() not in self.pii_keys] + masked
+            pii_json = df.select(
+                pl.struct([pl.col(f"{k}__norm").alias(k) for k in self.pii_keys]).struct.json_encode()
+            ).to_series()
+            has_pii = df.select(
+                pl.any_horizontal([pl.col(f"{k}__norm").is_not_null() for k in self.pii_keys])
+            ).to_series()
+            enc = self.ctx.pii.encrypt
+            pii_cipher = [enc(s.encode()) if h else None for s, h in zip(pii_json, has_pii, strict=True)]
+        else:
+            pii_cipher = [None] * df.height
+        return df.with_columns(
+            _drop_json_nulls(pl.struct(data_cols).struct.json_encode()).alias("_data"),
+            pl.Series("_pii", pii_cipher, dtype=pl.Binary),
+            pl.when(pl.col("_warnings").list.len() > 0)
+            .then(
+                pl.concat_str(
+                    [
+                        pl.lit("["),
+                        pl.col("_warnings").list.eval(pl.element().struct.json_encode()).list.join(","),
+                        pl.lit("]"),
+                    ]
+                )
+            )
+            .otherwise(None)
+            .alias("_warn"),
+        )
 
     def commit(self, prepared: _Prepared, header: list[str]) -> None:
         """The database part of a chunk: subjects, revisions, records, quarantine."""
@@ -437,19 +508,6 @@ class _ChunkWriter:
     # ------------------------------------------------------------------------------------------------------
     def _store(self, ok: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         cat = self.category
-        key_expr = pl.concat_str([pl.col(k).str.replace_all(r"\s+", "") for k in cat.natural_key], separator="|")
-        values = self._normalised_values()
-        ok = ok.with_columns(
-            key_expr.alias("_nk"),
-            pl.struct(values).struct.json_encode().alias("_full"),
-            self.validator.quality_expr().alias("_quality"),
-        )
-        # Keyed content hash: detects changes without revealing personal data.
-        key = self.hash_key
-        blake = hashlib.blake2b
-        hashes = [blake(s.encode(), key=key, digest_size=16).hexdigest() for s in ok["_full"].to_list()]
-        ok = ok.with_columns(pl.Series("_hash", hashes, dtype=pl.String))
-
         # Duplicates inside the chunk: the first occurrence stands.
         ok = ok.with_columns(pl.col("_nk").is_first_distinct().alias("_first"))
         firsts = ok.filter(pl.col("_first"))
@@ -539,18 +597,6 @@ class _ChunkWriter:
         cat = self.category
         w = self._attach_subjects(w)
         # Deadline (双公示) and publicity window, computed once per distinct date / severity.
-        dd = f"{cat.decision_date}__date" if cat.decision_date else None
-        w = w.with_columns((pl.col(dd) if dd else pl.lit(None, dtype=pl.Date)).alias("_decision"))
-        if self.severity is not None:
-            # severity_expr reads amounts already parsed (万元, Float64) under the field key, not the raw text.
-            parsed = [
-                pl.col(f"{f.key}__num").alias(f.key)
-                for f in cat.fields
-                if f.type in ("amount_wan", "decimal", "integer")
-            ]
-            w = w.with_columns(w.with_columns(parsed).select(self.severity.alias("_severity")).to_series())
-        else:
-            w = w.with_columns(pl.lit(None, dtype=pl.String).alias("_severity"))
         w = self._deadlines(w)
         w = self._publicity(w)
 
@@ -579,36 +625,7 @@ class _ChunkWriter:
         self.summary.warned += counts.get("warned", 0)
         self.summary.revised += counts.get("revised", 0)
 
-        # Stored data: personal fields masked; clear values encrypted in pii_cipher.
-        data_cols = self._normalised_values()
-        pii_cipher: list[bytes | None]
-        if self.pii_keys:
-            masked = [
-                pl.col(f"{k}__norm")
-                .map_batches(_mask_series(self.category.field(k).type), return_dtype=pl.String)
-                .alias(k)
-                for k in self.pii_keys
-            ]
-            data_cols = [c for c in data_cols if c.meta.output_name() not in self.pii_keys] + masked
-            pii_json = w.select(
-                pl.struct([pl.col(f"{k}__norm").alias(k) for k in self.pii_keys]).struct.json_encode()
-            ).to_series()
-            has_pii = w.select(
-                pl.any_horizontal([pl.col(f"{k}__norm").is_not_null() for k in self.pii_keys])
-            ).to_series()
-            enc = self.ctx.pii.encrypt
-            pii_cipher = [enc(s.encode()) if h else None for s, h in zip(pii_json, has_pii, strict=True)]
-        else:
-            pii_cipher = [None] * w.height
-        data_json = w.select(_drop_json_nulls(pl.struct(data_cols).struct.json_encode())).to_series()
-        warn_json = w.select(
-            pl.when(pl.col("_warnings").list.len() > 0)
-            .then(pl.col("_warnings").list.eval(pl.element().struct.json_encode()).list.join(","))
-            .otherwise(None)
-        ).to_series()
-
         created = self._ts(self.now)
-        date_str = pl.col  # alias for readability below
         out = w.select(
             pl.lit(cat.code).alias("category"),
             pl.col("_nk").alias("natural_key"),
@@ -619,7 +636,7 @@ class _ChunkWriter:
             pl.lit(self.batch.id).alias("batch_id"),
             pl.col("_row").alias("source_row"),
             pl.lit(self.dept.code).alias("department_code"),
-            date_str("_decision").dt.to_string("%Y-%m-%d").alias("decision_date"),
+            pl.col("_decision").dt.to_string("%Y-%m-%d").alias("decision_date"),
             pl.lit(created).alias("reported_at"),
             pl.col("_deadline").dt.to_string("%Y-%m-%d").alias("report_deadline"),
             pl.col("_on_time").alias("on_time"),
@@ -631,10 +648,9 @@ class _ChunkWriter:
             pl.col("_pub_end").dt.to_string("%Y-%m-%d").alias("publicity_end"),
             pl.col("_quality").alias("quality_score"),
             pl.col("_hash").alias("content_hash"),
-        ).with_columns(
-            data_json.alias("data"),
-            pl.Series("pii_cipher", pii_cipher, dtype=pl.Binary),
-            warn_json.map_elements(lambda s: f"[{s}]", return_dtype=pl.String, skip_nulls=True).alias("warnings"),
+            pl.col("_data").alias("data"),
+            pl.col("_pii").alias("pii_cipher"),
+            pl.col("_warn").alias("warnings"),
             pl.lit(created).alias("created_at"),
         )
         if self.dialect == "postgresql":

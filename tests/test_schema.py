@@ -8,9 +8,26 @@ from sqlalchemy import Engine
 
 from transport_credit.db.registry import Base
 
+# Database objects created by migrations on purpose outside the models: the subject search index (issue 5) is an
+# FTS5 virtual table with its shadow tables on SQLite and a pg_trgm GIN index on PostgreSQL (see migration
+# b1a2c3d4e503); neither can be expressed as a portable SQLAlchemy model.
+NOT_MODELLED = {
+    "subject_search",
+    "subject_search_data",
+    "subject_search_idx",
+    "subject_search_docsize",
+    "subject_search_config",
+    "subject_search_content",
+    "ix_subjects_name_trgm",
+}
+
+
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return name not in NOT_MODELLED
+
 
 def test_migrations_match_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": False})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": False, "include_name": _include_name})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []

@@ -70,8 +70,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
 
     from transport_credit.api import router as api_router
+    from transport_credit.site import router as site_router
     from transport_credit.web import router as web_router
+    from transport_credit.web.evaluation import router as evaluation_console_router
+    from transport_credit.web.portal import router as portal_console_router
 
     app.include_router(api_router)
+    from transport_credit.api.fastpath import CheckFastPath
+
+    app.add_middleware(CheckFastPath)  # POST /api/v1/checks without the framework's per-request machinery
+    app.include_router(portal_console_router)  # before the console's catch-all
+    app.include_router(evaluation_console_router)
+    from transport_credit.web.lists import router as lists_console_router
+
+    app.include_router(lists_console_router)
     app.include_router(web_router)
+    app.include_router(site_router)  # the public website at /, last: it ends with a catch-all 404 page
     return app

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     import_chunk_rows: int = Field(default=20_000, ge=100, description="rows per streamed import chunk")
     max_cell_chars: int = Field(default=4000, ge=100, description="longer cells are rejected")
     log_level: str = "INFO"
+    # Public website (issue 5)
+    report_font: Path | None = Field(
+        default=None, description="CJK font for credit report PDFs; default: Debian fonts-noto-cjk (Noto Sans CJK SC)"
+    )
+    public_rate_per_minute: int = Field(
+        default=120, ge=1, description="public API and downloads: requests per minute per client address"
+    )
+    public_base_url: str | None = Field(
+        default=None, description="public address of the website printed in report QR codes (default: request URL)"
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -9,12 +9,29 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from transport_credit.api.routes import imports, records, reference, subjects
+from transport_credit.api.routes import (
+    checks,
+    evaluation,
+    imports,
+    lists,
+    public,
+    records,
+    reference,
+    subjects,
+    supervision,
+    warnings,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(records.router)
 router.include_router(imports.router)
 router.include_router(subjects.router)
 router.include_router(reference.router)
+router.include_router(public.router)
+router.include_router(checks.router)
+router.include_router(lists.router)
+router.include_router(evaluation.router)
+router.include_router(supervision.router)
+router.include_router(warnings.router)
 
 __all__ = ["router"]

@@ -27,6 +27,8 @@ from transport_credit.catalog import service as catalog_service
 from transport_credit.catalog.schema import CategoryDef
 from transport_credit.cli import output as out
 from transport_credit.cli.context import CliError, cli_actor, database, handled, is_initialised, settings
+from transport_credit.cli.evaluate import evaluate_app, supervise_app, warnings_app
+from transport_credit.cli.lists import cases_app, checks_app, effects_app, lists_app, measures_app
 from transport_credit.common.actor import ALL_ROLES
 from transport_credit.common.errors import InvalidInput
 from transport_credit.ingest import service as ingest
@@ -57,6 +59,14 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(api_keys_app, name="api-keys")
+app.add_typer(lists_app, name="lists")
+app.add_typer(measures_app, name="measures")
+app.add_typer(checks_app, name="checks")
+app.add_typer(effects_app, name="effects")
+app.add_typer(cases_app, name="cases")
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(supervise_app, name="supervise")
+app.add_typer(warnings_app, name="warnings")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
 HostOpt = Annotated[str | None, typer.Option("--host", help="监听地址（默认取配置 TRANSPORT_CREDIT_HOST）")]
@@ -208,7 +218,7 @@ def _serve_app(cfg: Any, host: str, port: int) -> None:
     uvicorn.run(create_app(cfg), host=host, port=port, log_level=cfg.log_level.lower())
 
 
-@app.command("serve", help="启动平台（REST API、管理控制台）。")
+@app.command("serve", help="启动平台（门户网站、REST API、管理控制台）。")
 @handled
 def serve_cmd(
     host: HostOpt = None,

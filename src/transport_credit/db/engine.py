@@ -35,8 +35,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # IMMEDIATE takes the write lock up front: no deadlock between two upgrading readers.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # IMMEDIATE takes the write lock up front: no deadlock between two upgrading readers. Read-only units
+            # (``Database.read``) begin DEFERRED: under WAL they read a snapshot and never wait for a writer, so
+            # the public website keeps answering while a long import holds the write lock.
+            if conn.get_execution_options().get("read_only"):
+                conn.exec_driver_sql("BEGIN DEFERRED")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -5,9 +5,22 @@ from transport_credit.auth.models import Account, ApiClient, Department
 from transport_credit.calendar.models import CalendarYear
 from transport_credit.catalog.models import CatalogDocument
 from transport_credit.db.base import Base
+from transport_credit.disclosure.models import ix_credit_records_category_decision
+from transport_credit.evaluation.models import (
+    EvaluationModelDoc,
+    EvaluationPopulation,
+    EvaluationResult,
+    EvaluationRuleHit,
+    EvaluationRun,
+    ProvincialGrade,
+)
 from transport_credit.ingest.models import Batch, QuarantineRow
+from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
+from transport_credit.portal.models import CreditReport, PortalApplication, PortalContent
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject, SubjectAlias
+from transport_credit.supervision.models import InspectionItem, InspectionTask, Inspector
+from transport_credit.warnings.models import CreditWarning
 
 __all__ = [
     "Account",
@@ -17,9 +30,27 @@ __all__ = [
     "Batch",
     "CalendarYear",
     "CatalogDocument",
+    "CreditCheck",
     "CreditRecord",
+    "CreditReport",
+    "CreditWarning",
     "Department",
+    "Effect",
+    "EvaluationModelDoc",
+    "EvaluationPopulation",
+    "EvaluationResult",
+    "EvaluationRuleHit",
+    "EvaluationRun",
+    "InspectionItem",
+    "InspectionTask",
+    "Inspector",
+    "ListEntry",
+    "PortalApplication",
+    "PortalContent",
+    "ProvincialGrade",
     "QuarantineRow",
     "Subject",
     "SubjectAlias",
+    "TypicalCase",
+    "ix_credit_records_category_decision",
 ]

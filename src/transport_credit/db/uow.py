@@ -32,8 +32,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only session (rolled back at the end)."""
+        """A read-only session (rolled back at the end). On SQLite it does not take the write lock (see engine.py):
+        never write in it."""
         session = self._factory()
+        session.connection(execution_options={"read_only": True})
         try:
             yield session
         finally:

@@ -48,6 +48,9 @@ from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM, Actor
 from transport_credit.db.uow import Database
 from transport_credit.demo import generator as gen
+from transport_credit.demo.evaluation import build_evaluation_demo
+from transport_credit.demo.lists import build_lists_demo
+from transport_credit.demo.portal import build_portal_demo
 from transport_credit.identifiers.regions import region_name
 from transport_credit.ingest.pipeline import BatchSummary
 from transport_credit.ingest.service import import_file
@@ -254,6 +257,9 @@ def build_demo(
         report.corrected_file = str(path)
 
     _accounts_and_client(db, settings, province, report)
+    build_lists_demo(db, settings)
+    build_portal_demo(db, settings, seed=seed)
+    build_evaluation_demo(db, settings, today=end, seed=seed)
     report.seconds = round(time.perf_counter() - started, 2)
     with db.unit_of_work() as session:
         audit(

@@ -58,6 +58,15 @@ _NAV = (
     ("quarantine", "问题数据", "/quarantine"),
     ("subjects", "信用档案", "/subjects"),
     ("catalog", "信用信息目录", "/catalog"),
+    ("portal", "门户内容", "/portal/content"),
+    ("applications", "异议修复申请", "/portal/applications"),
+    ("evaluation", "信用评价", "/evaluation"),
+    ("supervision", "双随机抽查", "/supervision"),
+    ("warnings", "信用预警", "/warnings"),
+    ("lists", "红黑名单", "/lists"),
+    ("measures", "奖惩措施", "/measures"),
+    ("effects", "成效清单", "/effects"),
+    ("cases", "典型案例", "/cases"),
     ("audit", "审计", "/audit"),
 )
 
@@ -145,7 +154,7 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
     nav = []
     if console is not None:
         for key, label, path in _NAV:
-            if key == "audit" and not console.is_manager:
+            if key in ("audit", "portal", "applications") and not console.is_manager:
                 continue
             nav.append({"key": key, "label": label, "href": PREFIX + path})
     return {

@@ -1,0 +1,169 @@
+"""Demo step of the public website: policy documents and notices, credit commitments, a few applications.
+
+Runs after the records are imported (and after the lists step): content is published by the credit office as on
+the console; commitments (信用承诺, XYCN) are written as credit records of the accepting city bureaus; a few
+objection and repair applications are submitted against records on public display, as a citizen would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from transport_credit.catalog.loader import load_province
+from transport_credit.catalog.rules import add_months
+from transport_credit.common.actor import SYSTEM
+from transport_credit.db.uow import Database
+from transport_credit.disclosure.rules import china_today, load_policy
+from transport_credit.disclosure.service import shown_filter
+from transport_credit.portal import service as portal
+from transport_credit.records.models import CreditRecord
+from transport_credit.records.service import write_revision
+from transport_credit.settings import Settings
+from transport_credit.subjects.models import Subject
+
+COMMITMENTS = 30
+
+
+@dataclass
+class PortalDemoReport:
+    contents: int = 0
+    commitments: int = 0
+    applications: int = 0
+
+
+def _contents(province_name: str, authority: str, office: str, today: dt.date) -> list[portal.ContentInput]:
+    short = province_name.removesuffix("省").removesuffix("回族自治区")
+    return [
+        portal.ContentInput(
+            kind="policy",
+            title=f"{short}交通运输信用信息管理办法",
+            doc_no=f"{short[:1]}交规〔{today.year}〕1号",
+            issuer=authority,
+            summary="规范交通运输信用信息的归集、公开、共享和使用。",
+            body="第一条 为规范全省交通运输信用信息管理，根据有关法律法规，制定本办法。\n"
+            "第二条 本办法所称信用信息，是指交通运输管理部门在履行职责过程中产生或者获取的信用主体信息。\n"
+            "第三条 行政许可和行政处罚信息自作出决定之日起7个工作日内向社会公示。",
+            published_on=today - dt.timedelta(days=60),
+        ),
+        portal.ContentInput(
+            kind="policy",
+            title=f"{short}交通运输守信联合激励和失信联合惩戒对象名单管理实施细则",
+            doc_no=f"{short[:1]}交规〔{today.year}〕3号",
+            issuer=authority,
+            body="第一条 为做好红黑名单认定和管理工作，"
+            "依据《交通运输守信联合激励和失信联合惩戒对象名单管理办法（试行）》，制定本细则。\n"
+            "第二条 名单的认定、告知、公示、移出适用本细则。",
+            published_on=today - dt.timedelta(days=30),
+        ),
+        portal.ContentInput(
+            kind="policy",
+            title="信用修复管理办法（国家发展改革委）",
+            issuer="国家发展改革委",
+            body="失信信息公示期限：轻微失信原则上不公示；一般失信最短3个月、最长1年；严重失信最短1年、最长3年。"
+            "公示期满最短期限、履行相关义务并作出信用承诺的，可申请信用修复。",
+            published_on=today - dt.timedelta(days=90),
+        ),
+        portal.ContentInput(
+            kind="notice",
+            title="关于开展交通运输领域信用修复专项服务的通知",
+            issuer=office,
+            body="各有关单位：为帮助失信主体及时纠正失信行为，即日起在本网站开通信用修复在线申请服务。",
+            published_on=today - dt.timedelta(days=7),
+        ),
+        portal.ContentInput(
+            kind="notice",
+            title=f"{today.year}年第{(today.month - 1) // 3 + 1}季度交通运输信用评价结果公示",
+            issuer=office,
+            body="现将本季度信用评价结果予以公示，公示期7个工作日。对评价结果有异议的，可在公示期内提出。",
+            published_on=today - dt.timedelta(days=3),
+        ),
+        portal.ContentInput(
+            kind="notice",
+            title="信用交通网站开放数据接口上线公告",
+            issuer=office,
+            body="本网站双公示、红黑名单数据已通过开放数据接口提供 CSV、JSON 下载，接口文档见网站底部“API 文档”。",
+            published_on=today - dt.timedelta(days=1),
+        ),
+    ]
+
+
+def build_portal_demo(db: Database, settings: Settings, *, seed: int = 7) -> PortalDemoReport:
+    report = PortalDemoReport()
+    province = load_province(settings.province)
+    today = china_today()
+    rng = random.Random(seed)
+    with db.unit_of_work() as s:
+        for item in _contents(province.name, province.authority_name, province.credit_office, today):
+            portal.create_content(s, SYSTEM, item, publish=True)
+            report.contents += 1
+    bureaus = [d for d in province.departments if d.kind == "city_bureau"] or list(province.departments)
+    with db.unit_of_work() as s:
+        orgs = list(s.scalars(select(Subject).where(Subject.kind == "org").order_by(Subject.id).limit(COMMITMENTS)))
+        for n, subject in enumerate(orgs, start=1):
+            bureau = rng.choice(bureaus)
+            day = today - dt.timedelta(days=rng.randint(5, 200))
+            no = f"CN{day:%Y%m%d}{n:04d}"
+            write_revision(
+                s,
+                SYSTEM,
+                settings,
+                category="XYCN",
+                natural_key=no,
+                subject_id=subject.id,
+                department_code=bureau.code,
+                decision_date=day,
+                publicity_start=day,
+                publicity_end=add_months(day, 12),
+                data={
+                    "subject_name": subject.name,
+                    "subject_kind": "法人及非法人组织",
+                    "uscc": subject.uscc,
+                    "commitment_no": no,
+                    "commitment_type": rng.choice(["审批替代型", "证明事项告知承诺型", "主动型"]),
+                    "commitment_matter": rng.choice(["道路运输经营许可", "道路运输车辆年度审验", "守法诚信经营"]),
+                    "commitment_content": "本单位承诺所提交的材料真实、合法、有效，如有虚假，愿意承担相应法律责任。",
+                    "decision_date": day.isoformat(),
+                    "accepting_unit": bureau.name,
+                    "source_unit": bureau.name,
+                    "source_unit_uscc": bureau.uscc,
+                    "fulfilment": "履约中",
+                },
+            )
+            report.commitments += 1
+    policy = load_policy()
+    with db.read() as s:
+        candidates = list(
+            s.execute(
+                select(CreditRecord.id, CreditRecord.subject_id)
+                .where(CreditRecord.category == "XZCF", shown_filter(policy, today))
+                .order_by(CreditRecord.id)
+                .limit(3)
+            )
+        )
+    for n, (record_id, subject_id) in enumerate(candidates):
+        kind = "repair" if n % 2 else "objection"
+        reason = (
+            "已按处罚决定履行全部义务并完成整改，公示已满最短期限，申请信用修复。"
+            if kind == "repair"
+            else "处罚决定书记载的车辆号牌与实际不符，申请核实更正。"
+        )
+        with db.unit_of_work() as s:
+            portal.submit_application(
+                s,
+                settings,
+                portal.ApplicationInput(
+                    kind=kind,
+                    subject_id=subject_id,
+                    record_id=record_id,
+                    applicant_name=["赵经理", "钱主任", "孙女士"][n % 3],
+                    contact=f"1390000{1000 + n:04d}",
+                    reason=reason,
+                ),
+                today=today,
+            )
+        report.applications += 1
+    return report

@@ -1,0 +1,758 @@
+"""The set-based evaluation engine: a model file compiled into a few SQL statements over ``credit_records``.
+
+A run is, whatever the number of subjects:
+
+1. **population** — one ``INSERT … SELECT``: the subjects of the model's kinds with a matching record, and their
+   window (constant for annual and rolling periods; per subject for certificate cycles, computed column-wise with
+   Polars from each subject's first record and bulk inserted);
+2. **score rules** — one statement for the whole family of deduction and bonus rules: the population joined to
+   the current records of the rules' categories once, one conditional count and one id list per rule, then one row
+   per (subject, applied rule) into ``evaluation_rule_hits`` (points, capped, and the record ids: the explanation);
+3. **overrides** — one statement per override (black list → lowest grade, serious dishonesty → D …);
+4. **results** — one ``INSERT … SELECT`` computing score, score grade (bands), newcomer grade, rise cap,
+   escalation and override as SQL ``CASE`` expressions, joined to the previous period's results;
+5. the previous current results of these subjects stop being current; the work rows are deleted.
+
+Dynamic re-evaluation runs the same statements with the population restricted to the given subjects. Nothing
+loops over subjects in Python; the same compiled plan could be emitted for another SQL engine (Spark SQL, DuckDB).
+The reference semantics are :func:`transport_credit.evaluation.rules.evaluate_subject`; tests check both agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import polars as pl
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from transport_credit.db.base import utcnow
+from transport_credit.db.dialect import bulk_insert_frame, values_in
+from transport_credit.evaluation.models import (
+    EvaluationPopulation,
+    EvaluationResult,
+    EvaluationRuleHit,
+    EvaluationRun,
+)
+from transport_credit.evaluation.rules import add_months, period_window
+from transport_credit.evaluation.schema import Condition, EvaluationModelDef, RecordMatch
+from transport_credit.records.models import CreditRecord
+from transport_credit.subjects.models import Subject
+
+
+def _table(table: Any) -> Table:
+    assert isinstance(table, Table)
+    return table
+
+
+RECORDS: Table = _table(CreditRecord.__table__)
+P: Table = _table(EvaluationPopulation.__table__)
+H: Table = _table(EvaluationRuleHit.__table__)
+E: Table = _table(EvaluationResult.__table__)
+SUBJECTS: Table = _table(Subject.__table__)
+R = RECORDS.c
+S = SUBJECTS.c
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run needs besides the model: its period, window, as-of date and the subjects to evaluate."""
+
+    period: str
+    as_of: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    subject_ids: Sequence[int] | None = None
+    region_code: str | None = None
+
+
+def plan_periodic(model: EvaluationModelDef, period: str, as_of: dt.date | None = None) -> Plan:
+    start, end = period_window(model, period)
+    return Plan(period=period, as_of=as_of or end, window_start=start, window_end=end)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Conditions compiled to SQL (same semantics as rules.condition_holds / rules.matches)
+
+
+@dataclass(frozen=True)
+class Cols:
+    """Where conditions read a record's values: the table itself, or a subquery that extracted them once."""
+
+    category: ColumnElement[Any]
+    status: ColumnElement[Any]
+    severity: ColumnElement[Any]
+    department_code: ColumnElement[Any]
+    fields: dict[str, ColumnElement[Any]]  # data key → its text (extracted once per record)
+
+
+def _table_cols() -> Cols:
+    return Cols(R.category, R.status, R.severity, R.department_code, {})
+
+
+def _field_text(name: str, cols: Cols) -> ColumnElement[Any]:
+    if name == "severity":
+        return cols.severity
+    if name == "department_code":
+        return cols.department_code
+    if name in cols.fields:
+        return cols.fields[name]
+    expr: ColumnElement[Any] = R.data[name].as_string()
+    return expr
+
+
+def _field_number(name: str, cols: Cols) -> ColumnElement[Any]:
+    if name in cols.fields:
+        return cast(cols.fields[name], Float)
+    expr: ColumnElement[Any] = R.data[name].as_float()
+    return expr
+
+
+def condition_sql(cond: Condition, multi_fields: frozenset[str], cols: Cols | None = None) -> ColumnElement[bool]:
+    cols = cols or _table_cols()
+    parts: list[ColumnElement[bool]] = []
+    text_ = _field_text(cond.field, cols)
+    if cond.any_of is not None:
+        if cond.field in multi_fields:
+            parts.append(or_(*[text_.contains(v, autoescape=True) for v in cond.any_of]))
+        else:
+            parts.append(text_.in_(cond.any_of))
+    if cond.contains_any is not None:
+        parts.append(or_(*[text_.contains(v, autoescape=True) for v in cond.contains_any]))
+    if cond.gte is not None or cond.lt is not None:
+        number = _field_number(cond.field, cols)
+        if cond.gte is not None:
+            parts.append(number >= cond.gte)
+        if cond.lt is not None:
+            parts.append(number < cond.lt)
+    return and_(*parts)
+
+
+def match_sql(
+    match: RecordMatch, multi_fields: frozenset[str], *, with_category: bool = True, cols: Cols | None = None
+) -> ColumnElement[bool]:
+    cols = cols or _table_cols()
+    parts: list[ColumnElement[bool]] = []
+    if with_category:
+        parts.append(cols.category.in_(match.categories))
+    parts.append(cols.status.in_(match.statuses))
+    if match.severity_in is not None:
+        parts.append(cols.severity.in_(match.severity_in))
+    parts.extend(condition_sql(c, multi_fields, cols) for c in match.where)
+    return and_(*parts)
+
+
+def _group_ids(session: Session, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Comma-separated ids (NULLs skipped), the same text on both dialects."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.string_agg(cast(column, String), ",")
+    return func.group_concat(column, ",")
+
+
+def _round4(session: Session, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Round to 4 decimals on both dialects (PostgreSQL rounds NUMERIC, not double precision)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.round(cast(value, Numeric), 4), Float)
+    return func.round(cast(value, Float), 4)
+
+
+def _min(session: Session, a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The smaller of two values: LEAST on PostgreSQL, the two-argument scalar min() on SQLite (a CASE would repeat
+    its operands, and SQLite flattens nested subqueries, so the repetition would compound)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.least(a, b)
+    return func.min(a, b)
+
+
+def _max(session: Session, a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.greatest(a, b)
+    return func.max(a, b)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The run: the model compiled once into parameterised statements, executed with the run's values
+
+
+def _in_subjects(session: Session, column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """``column IN (:subject_ids)`` as one named parameter (an array on PostgreSQL, JSON text on SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("subject_ids", type_=ARRAY(Integer())))
+    each = func.json_each(bindparam("subject_ids", type_=String())).table_valued("value")
+    return column.in_(select(literal_column("value")).select_from(each))
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The statements of one model on one dialect for one kind of population filter."""
+
+    population: Any
+    score_rules: Any | None
+    overrides: tuple[Any, ...]
+    results: Any
+    rule_lows: tuple[int | None, ...]  # window_months of each rule (None: the period)
+
+
+_COMPILED: dict[tuple[str, str, str, str, bool, bool, frozenset[str]], Compiled] = {}
+
+
+def compiled(
+    session: Session, model: EvaluationModelDef, multi_fields: frozenset[str], *, by_subject: bool, by_region: bool
+) -> Compiled:
+    """The model's statements, built once per process (SQLAlchemy then reuses their compiled SQL)."""
+    dialect = session.get_bind().dialect.name
+    key = (model.code, model.version, model.model_dump_json(), dialect, by_subject, by_region, multi_fields)
+    hit = _COMPILED.get(key)
+    if hit is None:
+        hit = Compiled(
+            population=_population_stmt(session, model, multi_fields, by_subject=by_subject, by_region=by_region),
+            score_rules=_score_rules_stmt(session, model, multi_fields, by_subject=by_subject),
+            overrides=tuple(
+                _override_stmt(session, model, i, multi_fields, by_subject=by_subject)
+                for i in range(len(model.overrides))
+            ),
+            results=_results_stmt(session, model, by_subject=by_subject),
+            rule_lows=tuple(r.window_months for r in model.rules),
+        )
+        if len(_COMPILED) > 256:
+            _COMPILED.clear()
+        _COMPILED[key] = hit
+    return hit
+
+
+def execute(
+    session: Session,
+    model: EvaluationModelDef,
+    run: EvaluationRun,
+    plan: Plan,
+    *,
+    multi_fields: frozenset[str],
+    base_run_id: int | None,
+    make_current: bool,
+) -> None:
+    """Evaluate the plan's subjects into ``evaluation_results`` of ``run`` (flushed, the caller commits)."""
+    c = compiled(
+        session, model, multi_fields, by_subject=plan.subject_ids is not None, by_region=bool(plan.region_code)
+    )
+    params: dict[str, Any] = {
+        "run_id": run.id,
+        "window_start": plan.window_start,
+        "window_end": plan.window_end,
+        "as_of": plan.as_of,
+        "as_of_text": plan.as_of.isoformat(),
+        "base_run_id": base_run_id if base_run_id is not None else -1,
+        "model_version": run.model_version,
+        "period": plan.period,
+        "valid_until": add_months(plan.window_end, model.period.validity_months),
+        "computed_at": utcnow(),
+        "make_current": make_current,
+    }
+    if plan.region_code:
+        params["region_prefix"] = region_prefix(plan.region_code) + "%"
+    if plan.subject_ids is not None:
+        ids = [int(i) for i in plan.subject_ids]
+        params["subject_ids"] = ids if session.get_bind().dialect.name == "postgresql" else orjson.dumps(ids).decode()
+    lows = [add_months(plan.window_end, -m) + dt.timedelta(days=1) if m else plan.window_start for m in c.rule_lows]
+    for i, lo in enumerate(lows):
+        params[f"low_{i}"] = lo
+    params["join_low"] = min([plan.window_start, *lows])
+    for i, o in enumerate(model.overrides):
+        if o.min_months is not None:
+            params[f"o_since_{i}"] = add_months(plan.as_of, -o.min_months)
+    if model.period.kind == "cycle":
+        _cycle_population(session, model, run.id, plan, multi_fields)
+    else:
+        session.execute(c.population, params)
+    bulk = plan.subject_ids is None and session.get_bind().dialect.name == "postgresql"
+    if bulk:
+        # Fresh statistics of the work tables, so PostgreSQL plans the joins for their real size (the planner
+        # would otherwise reuse estimates from a small dynamic run, or none at all). Cheap next to the run.
+        session.execute(text("ANALYZE evaluation_population"))
+    if c.score_rules is not None:
+        session.execute(c.score_rules, params)
+    for stmt in c.overrides:
+        session.execute(stmt, params)
+    if bulk:
+        session.execute(text("ANALYZE evaluation_rule_hits"))
+    session.execute(c.results, params)
+    if make_current:
+        in_run: ColumnElement[bool] = (
+            _in_subjects(session, E.c.subject_id)
+            if plan.subject_ids is not None
+            else E.c.subject_id.in_(select(P.c.subject_id).where(P.c.run_id == run.id))
+        )
+        session.execute(
+            update(E)
+            .where(E.c.model_code == model.code, E.c.is_current == true(), E.c.run_id != run.id, in_run)
+            .values(is_current=False),
+            # only the subject list: other keys of ``params`` named like columns would become SET clauses
+            {"subject_ids": params["subject_ids"]} if plan.subject_ids is not None else {},
+        )
+    session.execute(delete(P).where(P.c.run_id == run.id))
+    if bulk:
+        session.execute(text("ANALYZE evaluation_results"))
+    counts = session.execute(select(E.c.grade, func.count()).where(E.c.run_id == run.id).group_by(E.c.grade)).all()
+    run.grade_counts = {g: int(n) for g, n in counts}
+    run.subject_count = sum(run.grade_counts.values())
+    run.finished_at = utcnow()
+    session.flush()
+
+
+def _population_conds(
+    session: Session,
+    model: EvaluationModelDef,
+    multi_fields: frozenset[str],
+    *,
+    by_subject: bool,
+    by_region: bool,
+    until: ColumnElement[Any],
+) -> list[ColumnElement[bool]]:
+    pop = model.population
+    has_record = exists(
+        select(literal(1)).where(
+            R.subject_id == S.id,
+            R.category.in_(pop.match.categories),
+            R.is_current == true(),
+            R.decision_date <= until,
+            match_sql(pop.match, multi_fields, with_category=False),
+        )
+    )
+    conds: list[ColumnElement[bool]] = [S.kind.in_(pop.subject_kinds), has_record]
+    if by_region:
+        conds.append(S.region_code.like(bindparam("region_prefix", type_=String())))
+    if by_subject:
+        conds.append(_in_subjects(session, S.id))
+    return conds
+
+
+def _population_stmt(
+    session: Session, model: EvaluationModelDef, multi_fields: frozenset[str], *, by_subject: bool, by_region: bool
+) -> Any:
+    conds = _population_conds(
+        session,
+        model,
+        multi_fields,
+        by_subject=by_subject,
+        by_region=by_region,
+        until=bindparam("window_end", type_=Date()),
+    )
+    sel = select(
+        bindparam("run_id", type_=Integer()),
+        S.id,
+        bindparam("window_start", type_=Date()),
+        bindparam("window_end", type_=Date()),
+    ).where(*conds)
+    return insert(P).from_select(["run_id", "subject_id", "window_start", "window_end"], sel)
+
+
+def _cycle_population(
+    session: Session, model: EvaluationModelDef, run_id: int, plan: Plan, multi_fields: frozenset[str]
+) -> None:
+    """Certificate cycles: the anchor is each subject's first population record; windows computed column-wise."""
+    pop = model.population
+    conds: list[ColumnElement[bool]] = []
+    params: dict[str, Any] = {}
+    if plan.region_code:
+        conds.append(S.region_code.startswith(region_prefix(plan.region_code)))
+    if plan.subject_ids is not None:
+        conds.append(values_in(session, S.id, list(plan.subject_ids), Integer()))
+    first = (
+        select(S.id.label("subject_id"), func.min(R.decision_date).label("anchor"))
+        .select_from(RECORDS.join(SUBJECTS, R.subject_id == S.id))
+        .where(
+            S.kind.in_(pop.subject_kinds),
+            R.category.in_(pop.match.categories),
+            R.is_current == true(),
+            R.decision_date <= plan.as_of,
+            match_sql(pop.match, multi_fields, with_category=False),
+            *conds,
+        )
+        .group_by(S.id)
+    )
+    rows = session.execute(first, params).all()
+    if not rows:
+        return
+    frame = pl.DataFrame(
+        {"subject_id": [r[0] for r in rows], "anchor": [r[1] for r in rows]},
+        schema={"subject_id": pl.Int64, "anchor": pl.Date},
+    )
+    frame = cycle_windows(frame, plan.as_of, model.period.months).select(
+        pl.lit(run_id, dtype=pl.Int64).alias("run_id"),
+        "subject_id",
+        pl.col("window_start").dt.to_string("%Y-%m-%d"),
+        pl.lit(plan.as_of.isoformat()).alias("window_end"),
+    )
+    bulk_insert_frame(session, P, frame)
+
+
+def cycle_windows(frame: pl.DataFrame, as_of: dt.date, months: int) -> pl.DataFrame:
+    """Add ``window_start``: the start of the ``months``-long cycle from ``anchor`` that contains ``as_of``."""
+    elapsed = (as_of.year - pl.col("anchor").dt.year()) * 12 + (as_of.month - pl.col("anchor").dt.month())
+    k = (elapsed // months).clip(lower_bound=0)
+    start = pl.col("anchor").dt.offset_by(pl.format("{}mo", (k * months).cast(pl.String)))
+    earlier = pl.col("anchor").dt.offset_by(pl.format("{}mo", ((k - 1).clip(lower_bound=0) * months).cast(pl.String)))
+    return frame.with_columns(pl.when(start > pl.lit(as_of)).then(earlier).otherwise(start).alias("window_start"))
+
+
+def region_prefix(region_code: str) -> str:
+    """410100 → 4101 (a city and its counties), 410000 → 41, 410102 → 410102."""
+    if region_code.endswith("0000"):
+        return region_code[:2]
+    if region_code.endswith("00"):
+        return region_code[:4]
+    return region_code
+
+
+HIT_COLUMNS = ["run_id", "subject_id", "rule_code", "rule_kind", "match_count", "points", "record_ids"]
+
+
+def _run_rows(session: Session, column: ColumnElement[Any], by_subject: bool) -> list[ColumnElement[bool]]:
+    """The population rows of the run; for a dynamic run also the subject list itself, so the planner knows the
+    run is small (PostgreSQL's statistics of the work table may describe a large periodic run)."""
+    conds = [P.c.run_id == bindparam("run_id", type_=Integer())]
+    if by_subject:
+        conds.append(_in_subjects(session, column))
+    return conds
+
+
+def _score_rules_stmt(
+    session: Session, model: EvaluationModelDef, multi_fields: frozenset[str], *, by_subject: bool = False
+) -> Any:
+    """One statement for the family of score rules: one pass over the population's records."""
+    rules = model.rules
+    if not rules:
+        return None
+    categories = sorted({c for r in rules for c in r.match.categories})
+    statuses = sorted({s for r in rules for s in r.match.statuses})
+    cycle = model.period.kind == "cycle"
+    join_low: ColumnElement[Any] = P.c.window_start if cycle else bindparam("join_low", type_=Date())
+    joined = P.join(
+        RECORDS,
+        and_(
+            R.subject_id == P.c.subject_id,
+            R.category.in_(categories),
+            R.is_current == true(),
+            R.status.in_(statuses),
+            R.decision_date <= P.c.window_end,
+            R.decision_date >= join_low,
+        ),
+    )
+    # One row per (subject, record) with the values the rules test extracted ONCE (a JSON text is parsed once per
+    # field, not once per condition); OFFSET 0 keeps the database from inlining the expressions into every
+    # aggregate below (an optimisation fence on both PostgreSQL and SQLite).
+    keys = sorted({c.field for r in rules for c in r.match.where} - {"severity", "department_code"})
+    per_record = (
+        select(
+            P.c.subject_id,
+            P.c.window_start,
+            R.id,
+            R.category,
+            R.status,
+            R.severity,
+            R.department_code,
+            R.decision_date,
+            *[R.data[k].as_string().label(f"d_{n}") for n, k in enumerate(keys)],
+        )
+        .select_from(joined)
+        .where(*_run_rows(session, P.c.subject_id, by_subject))
+    )
+    per_record = per_record.limit(-1).offset(0) if session.get_bind().dialect.name == "sqlite" else per_record.offset(0)
+    rec = per_record.subquery("rec")
+    cols = Cols(
+        rec.c.category,
+        rec.c.status,
+        rec.c.severity,
+        rec.c.department_code,
+        {k: rec.c[f"d_{n}"] for n, k in enumerate(keys)},
+    )
+    columns: list[Any] = [rec.c.subject_id]
+    for i, rule in enumerate(rules):
+        low = rec.c.decision_date >= (rec.c.window_start if cycle else bindparam(f"low_{i}", type_=Date()))
+        cond = and_(low, match_sql(rule.match, multi_fields, cols=cols))
+        flag = case((cond, 1), else_=0)
+        columns.append(func.sum(flag).label(f"c{i}"))
+        columns.append(_group_ids(session, case((cond, rec.c.id), else_=null())).label(f"i{i}"))
+    run_id = bindparam("run_id", type_=Integer())
+    agg = select(*columns).group_by(rec.c.subject_id).cte("agg")
+    parts = []
+    for i, rule in enumerate(rules):
+        count = agg.c[f"c{i}"]
+        raw = literal(rule.points, Float) if rule.per == "once" else count * literal(rule.points, Float)
+        points = _min(session, raw, literal(rule.cap, Float)) if rule.cap is not None else raw
+        parts.append(
+            select(
+                run_id,
+                agg.c.subject_id,
+                literal(rule.code, String),
+                literal(rule.kind, String),
+                count,
+                cast(points, Float),
+                agg.c[f"i{i}"],
+            ).where(count >= max(rule.min_count, 1))
+        )
+    return insert(H).from_select(HIT_COLUMNS, union_all(*parts))
+
+
+def _override_stmt(
+    session: Session, model: EvaluationModelDef, index: int, multi_fields: frozenset[str], *, by_subject: bool = False
+) -> Any:
+    o = model.overrides[index]
+    as_of = bindparam("as_of", type_=Date())
+    if o.active == "publicity":
+        active: ColumnElement[bool] = and_(
+            func.coalesce(R.publicity_start, R.decision_date) <= as_of,
+            or_(R.publicity_end.is_(None), R.publicity_end >= as_of),
+        )
+    else:
+        recent = R.decision_date > bindparam(f"o_since_{index}", type_=Date())
+        active = (
+            or_(recent, R.data[o.until_field].as_string() >= bindparam("as_of_text", type_=String()))
+            if o.until_field
+            else recent
+        )
+    run_id = bindparam("run_id", type_=Integer())
+    sel = (
+        select(
+            run_id,
+            P.c.subject_id,
+            literal(o.code, String),
+            literal("override", String),
+            func.count(),
+            literal(0.0, Float),
+            _group_ids(session, R.id),
+        )
+        .select_from(
+            P.join(
+                RECORDS,
+                and_(R.subject_id == P.c.subject_id, R.category.in_(o.match.categories), R.is_current == true()),
+            )
+        )
+        .where(
+            *_run_rows(session, P.c.subject_id, by_subject),
+            R.decision_date <= as_of,
+            match_sql(o.match, multi_fields),
+            active,
+        )
+        .group_by(P.c.subject_id)
+    )
+    return insert(H).from_select(HIT_COLUMNS, sel)
+
+
+RESULT_COLUMNS = [
+    "run_id",
+    "model_code",
+    "model_version",
+    "period",
+    "subject_id",
+    "region_code",
+    "score",
+    "deducted",
+    "bonus",
+    "tag_points",
+    "record_count",
+    "score_grade",
+    "grade",
+    "grade_level",
+    "previous_grade",
+    "previous_level",
+    "adjustment",
+    "valid_until",
+    "is_current",
+    "computed_at",
+]
+
+
+def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bool = False) -> Any:
+    run_id = bindparam("run_id", type_=Integer())
+    tags = sorted({r.tag for r in model.rules if r.tag})
+    tag_rules = {t: [r.code for r in model.rules if r.tag == t] for t in tags}
+    okeys = {o.code: model.override_level(o) * 100 + (99 - i) for i, o in enumerate(model.overrides)}
+
+    hit_cols: list[Any] = [
+        H.c.subject_id,
+        func.sum(case((H.c.rule_kind == "deduction", H.c.points), else_=0.0)).label("ded"),
+        func.sum(case((H.c.rule_kind == "bonus", H.c.points), else_=0.0)).label("bon"),
+        func.sum(case((H.c.rule_kind != "override", H.c.match_count), else_=0)).label("matched"),
+        func.sum(case((H.c.rule_kind != "override", 1), else_=0)).label("nscore"),
+    ]
+    for t in tags:
+        hit_cols.append(func.sum(case((H.c.rule_code.in_(tag_rules[t]), H.c.points), else_=0.0)).label(f"t_{t}"))
+    if okeys:
+        okey_case = case(*[(H.c.rule_code == code, key) for code, key in okeys.items()], else_=-1)
+        hit_cols.append(func.max(case((H.c.rule_kind == "override", okey_case), else_=-1)).label("okey"))
+    else:
+        hit_cols.append(literal(-1, Integer).label("okey"))
+    h_where: list[ColumnElement[bool]] = [H.c.run_id == run_id]
+    if by_subject:
+        h_where.append(_in_subjects(session, H.c.subject_id))
+    h = select(*hit_cols).where(*h_where).group_by(H.c.subject_id).subquery("h")
+
+    base = E.alias("base")
+    cur = E.alias("cur")
+    q1 = (
+        select(
+            P.c.subject_id,
+            S.region_code,
+            func.coalesce(h.c.ded, 0.0).label("ded"),
+            func.coalesce(h.c.bon, 0.0).label("bon"),
+            func.coalesce(h.c.matched, 0).label("matched"),
+            func.coalesce(h.c.nscore, 0).label("nscore"),
+            func.coalesce(h.c.okey, -1).label("okey"),
+            *[func.coalesce(h.c[f"t_{t}"], 0.0).label(f"t_{t}") for t in tags],
+            base.c.grade_level.label("base_level"),
+            cur.c.grade.label("prev_grade"),
+            cur.c.grade_level.label("prev_level"),
+        )
+        .select_from(
+            P.join(SUBJECTS, S.id == P.c.subject_id)
+            .outerjoin(h, h.c.subject_id == P.c.subject_id)
+            .outerjoin(
+                base,
+                and_(
+                    base.c.run_id == bindparam("base_run_id", type_=Integer()),
+                    base.c.subject_id == P.c.subject_id,
+                ),
+            )
+            .outerjoin(
+                cur,
+                and_(
+                    cur.c.model_code == model.code,
+                    cur.c.subject_id == P.c.subject_id,
+                    cur.c.is_current == true(),
+                    cur.c.run_id != run_id,
+                ),
+            )
+        )
+        .where(*_run_rows(session, P.c.subject_id, by_subject))
+        .subquery("q1")
+    )
+    bonus: ColumnElement[Any] = q1.c.bon
+    if model.bonus_cap is not None:
+        bonus = _min(session, bonus, literal(model.bonus_cap, Float))
+    score: ColumnElement[Any] = literal(model.base_score, Float) - q1.c.ded + bonus
+    if model.max_score is not None:
+        score = _min(session, score, literal(model.max_score, Float))
+    score = _max(session, score, literal(model.min_score, Float))
+    q2 = select(q1, cast(score, Float).label("score"), cast(bonus, Float).label("bonus_capped")).subquery("q2")
+
+    whens = []
+    for band in model.bands[:-1]:
+        conds: list[ColumnElement[bool]] = []
+        if band.min_score is not None:
+            conds.append(q2.c.score >= band.min_score)
+        if band.max_deducted is not None:
+            conds.append(q2.c.ded <= band.max_deducted)
+        if band.deducted_below is not None:
+            conds.append(q2.c.ded < band.deducted_below)
+        for tag, limit in (band.tag_points_below or {}).items():
+            conds.append(q2.c[f"t_{tag}"] < limit)
+        whens.append((and_(*conds), model.level(band.grade)))
+    slevel = case(*whens, else_=model.level(model.bands[-1].grade))
+    q3 = select(q2, slevel.label("slevel")).subquery("q3")
+
+    c = model.constraints
+    level1: ColumnElement[Any] = q3.c.slevel
+    newcomer_applies: ColumnElement[bool] = false()
+    if c.newcomer_grade is not None:
+        newcomer_applies = and_(q3.c.base_level.is_(None), q3.c.slevel < model.level(c.newcomer_grade))
+        level1 = case((newcomer_applies, model.level(c.newcomer_grade)), else_=q3.c.slevel)
+    level2 = level1
+    rise_applies: ColumnElement[bool] = false()
+    if c.max_rise_levels is not None:
+        rise_applies = and_(q3.c.base_level.isnot(None), level1 < q3.c.base_level - c.max_rise_levels)
+        level2 = case((rise_applies, q3.c.base_level - c.max_rise_levels), else_=level1)
+    q4 = select(
+        q3,
+        level2.label("l2"),
+        case((newcomer_applies, 1), else_=0).label("newcomer"),
+        case((rise_applies, 1), else_=0).label("risecap"),
+    ).subquery("q4")
+    level3: ColumnElement[Any] = q4.c.l2
+    esc_flag: ColumnElement[Any] = literal(0, Integer)
+    for esc in c.escalations:
+        g, b = model.level(esc.grade), model.level(esc.becomes)
+        applies = and_(q4.c.base_level == g, level3 == g)
+        esc_flag = case((applies, 1), else_=esc_flag)
+        level3 = case((applies, _max(session, level3, literal(b, Integer))), else_=level3)
+    q5 = select(q4, level3.label("l3"), esc_flag.label("esc")).subquery("q5")
+    olevel: ColumnElement[Any] = (
+        case(*[(q5.c.okey == key, key // 100) for key in okeys.values()], else_=-1) if okeys else literal(-1, Integer)
+    )
+    over_applies = olevel > q5.c.l3
+    final = case((over_applies, olevel), else_=q5.c.l3)
+    over_code = (
+        case(*[(q5.c.okey == key, f"override:{code}") for code, key in okeys.items()], else_=null())
+        if okeys
+        else null()
+    )
+    adjustment = case(
+        (over_applies, over_code),
+        (q5.c.esc == 1, "escalation"),
+        (q5.c.risecap == 1, "rise_cap"),
+        (q5.c.newcomer == 1, "newcomer"),
+        else_=null(),
+    )
+    q6 = select(q5, final.label("level"), adjustment.label("adjustment")).subquery("q6")
+
+    def grade_of(level: ColumnElement[Any]) -> ColumnElement[Any]:
+        return case(*[(level == i, g) for i, g in enumerate(model.grades)], else_=model.grades[-1])
+
+    tag_total: ColumnElement[Any] = literal(0.0, Float)
+    for t in tags:
+        tag_total = tag_total + q6.c[f"t_{t}"]
+    sel = select(
+        run_id,
+        literal(model.code, String),
+        bindparam("model_version", type_=String()),
+        bindparam("period", type_=String()),
+        q6.c.subject_id,
+        q6.c.region_code,
+        _round4(session, q6.c.score),
+        _round4(session, q6.c.ded),
+        _round4(session, q6.c.bonus_capped),
+        _round4(session, tag_total),
+        q6.c.matched,
+        grade_of(q6.c.slevel),
+        grade_of(q6.c.level),
+        q6.c.level,
+        q6.c.prev_grade,
+        q6.c.prev_level,
+        q6.c.adjustment,
+        bindparam("valid_until", type_=Date()),
+        bindparam("make_current", type_=Boolean()),
+        bindparam("computed_at", type_=E.c.computed_at.type),
+    )
+    return insert(E).from_select(RESULT_COLUMNS, sel)

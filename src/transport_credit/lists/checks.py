@@ -1,0 +1,854 @@
+"""The credit check (逢批必查、逢办必查) and its feedback, which becomes the effect list (成效清单).
+
+A business system (or an official) asks about one applicant for one matter. The answer carries the subject's
+identity (masked as the caller's rights require), valid grades per domain (XYPJ records), visible list entries
+(HMD / HEIMD / ZDGZ records within their publicity period), the measures of the measure list that apply to this
+matter with their legal basis, active credit commitments (XYCN), and a check id. The hot path is a handful of
+indexed Core queries (subject by code, the subject's current records of five categories, one insert); the rules
+are cached in memory. A check on a black-listed subject raises a 重大失信主体警示 to the credit office.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import threading
+import uuid
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from transport_credit import audit
+from transport_credit.auth import keys
+from transport_credit.auth.schema import SCOPE_CHECK, SCOPE_READ
+from transport_credit.auth.service import LAST_USED_RESOLUTION, authenticate_api_key
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER, Actor
+from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from transport_credit.db.base import utcnow
+from transport_credit.db.uow import Database
+from transport_credit.identifiers.citizen_id import check_citizen_id, mask_name
+from transport_credit.identifiers.normalize import normalize_code
+from transport_credit.identifiers.uscc import check_uscc
+from transport_credit.lists.checklog import CheckLog, check_log, existing_log
+from transport_credit.lists.matching import Grade, SubjectStatus, applicable_measures
+from transport_credit.lists.models import CreditCheck, Effect
+from transport_credit.lists.rules import LIST_TYPE_LABELS, MATTER_KIND_LABELS, ListRules, list_rules
+from transport_credit.lists.service import today_cst
+from transport_credit.records.models import CreditRecord
+from transport_credit.settings import Settings
+from transport_credit.subjects.models import Subject
+from transport_credit.subjects.pii import pii_keys
+from transport_credit.subjects.service import KIND_LABELS
+
+MAX_BATCH = 1000
+_CODE_RE = re.compile(r"^[0-9A-Z]{8,20}$")
+_LIST_CATEGORIES = {"HMD": "red", "HEIMD": "black", "ZDGZ": "watch"}
+_CATEGORIES = ("XYPJ", "HMD", "HEIMD", "ZDGZ", "XYCN")
+_S = cast(Table, Subject.__table__)
+_R = cast(Table, CreditRecord.__table__)
+_CHECKS = cast(Table, CreditCheck.__table__)
+
+
+# --- results ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckSubject:
+    id: int
+    name: str
+    kind: str
+    kind_label: str
+    uscc: str | None
+    id_masked: str | None
+    region_code: str | None
+    legal_representative: str | None
+
+
+@dataclass(frozen=True)
+class CheckGrade:
+    domain: str | None
+    model: str
+    grade: str
+    score: float | None
+    evaluated_on: str | None
+    valid_until: str | None
+    authority: str | None
+
+
+@dataclass(frozen=True)
+class CheckListEntry:
+    list_type: str
+    list_type_label: str
+    list_name: str | None
+    decision_no: str
+    reason: str | None
+    basis: str | None
+    authority: str | None
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class CheckMeasure:
+    code: str
+    name: str
+    kind: str
+    basis: str
+    departments: list[str]
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class CheckCommitment:
+    commitment_no: str
+    commitment_type: str | None
+    matter: str | None
+    valid_until: str | None
+    fulfilment: str | None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check_id: str
+    checked_at: dt.datetime
+    matter_code: str
+    matter_name: str
+    matter_kind: str
+    department_code: str
+    subject: CheckSubject
+    grades: list[CheckGrade]
+    list_entries: list[CheckListEntry]
+    measures: list[CheckMeasure]
+    commitments: list[CheckCommitment]
+    warning_raised: bool
+    personal_data_visible: bool
+    rules_version: str
+    conclusion: str = ""  # one-line Chinese summary for the caller's screen
+    notes: list[str] = field(default_factory=list)
+
+
+# --- the check --------------------------------------------------------------------------------------------------------
+
+
+def parse_code(raw: str) -> str:
+    """Normalise a subject code; :class:`InvalidInput` (``malformed_code``) when it cannot be any identifier."""
+    if raw is None or not str(raw).strip():
+        raise InvalidInput("请提供主体的统一社会信用代码或证件号码", code="code_required")
+    code = normalize_code(str(raw))
+    if not _CODE_RE.match(code):
+        raise InvalidInput("主体代码格式不正确：应为统一社会信用代码、旧代码或身份证号码", code="malformed_code")
+    if len(code) == 18 and check_uscc(code).status == "malformed" and check_citizen_id(code).status == "malformed":
+        raise InvalidInput("主体代码格式不正确：既不是统一社会信用代码，也不是身份证号码", code="malformed_code")
+    return code
+
+
+# The subject and its current records of the five categories the check reads, in one statement (one round trip).
+_SUBJECT_COLS = (
+    "SELECT s.id, s.kind, s.name, s.uscc, s.id_masked, s.region_code, s.legal_representative, r.category, "
+    "r.natural_key, r.data, r.publicity_start, r.publicity_end FROM subjects s LEFT JOIN credit_records r "
+    "ON r.subject_id = s.id AND r.category IN ('XYPJ', 'HMD', 'HEIMD', 'ZDGZ', 'XYCN') AND r.is_current "
+    "AND r.status = 'active' "
+)
+# Written with ``?`` placeholders (SQLite); ``_Sql`` turns them into ``%s`` for psycopg. No value is ever formatted
+# into these statements.
+_STATEMENTS = {
+    "by_uscc": _SUBJECT_COLS + "WHERE s.uscc = ?",
+    "by_id": _SUBJECT_COLS + "WHERE s.id = ?",
+    "by_person": _SUBJECT_COLS + "WHERE s.person_key = ?",
+    "alias": "SELECT subject_id FROM subject_aliases WHERE value = ? LIMIT 1",
+    "insert": (
+        "INSERT INTO credit_checks (check_no, subject_id, matter_code, department_code, caller, checked_at, lists, "
+        "measure_codes, warned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ),
+    "client": (
+        "SELECT c.id, c.name, c.key_prefix, c.key_hash, c.active, c.categories, c.scopes, c.last_used_at, d.code, "
+        "d.active FROM api_clients c JOIN departments d ON d.id = c.department_id WHERE c.id = ?"
+    ),
+}
+
+
+class _Sql:
+    """The hot path's statements for one dialect (DBAPI paramstyle ``?`` on SQLite, ``%s`` on psycopg)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+        st = {k: v.replace("?", "%s") if self.pg else v for k, v in _STATEMENTS.items()}
+        self.by_uscc, self.by_id, self.by_person = st["by_uscc"], st["by_id"], st["by_person"]
+        self.alias, self.insert, self.client = st["alias"], st["insert"], st["client"]
+
+
+_SQL: dict[str, _Sql] = {}
+
+
+@dataclass(frozen=True)
+class _Tx:
+    """A raw DBAPI connection inside a transaction, with the statements for its dialect."""
+
+    raw: Any
+    sql: _Sql
+
+    def cursor(self) -> Any:
+        return self.raw.cursor()
+
+
+def _sql_for(dialect: str) -> _Sql:
+    sql = _SQL.get(dialect)
+    if sql is None:
+        sql = _SQL[dialect] = _Sql(dialect)
+    return sql
+
+
+def _tx(session: Session) -> _Tx:
+    """The session's transaction as a raw connection (looked up once per transaction, kept in ``session.info``)."""
+    cached = session.info.get("tc_check_tx")
+    if cached is None or cached[1] is not session.get_transaction():
+        conn = session.connection()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cached = session.info["tc_check_tx"] = (_Tx(raw, _sql_for(conn.dialect.name)), session.get_transaction())
+    tx: _Tx = cached[0]
+    return tx
+
+
+@dataclass(frozen=True)
+class _SubjectRow:
+    id: int
+    kind: str
+    name: str
+    uscc: str | None
+    id_masked: str | None
+    region_code: str | None
+    legal_representative: str | None
+    records: list[Any]  # (category, natural_key, data, publicity_start, publicity_end)
+
+
+def _find_subject_row(tx: _Tx, settings: Settings, code: str) -> _SubjectRow | None:
+    """The subject by USCC, old identifier or citizen ID (keyed hash), with its current records prefetched."""
+    cur, sql = tx.cursor(), tx.sql
+    try:
+        cur.execute(sql.by_uscc, (code,))
+        rows = cur.fetchall()
+        if not rows:
+            cur.execute(sql.alias, (code,))
+            alias = cur.fetchone()
+            if alias is not None:
+                cur.execute(sql.by_id, (alias[0],))
+                rows = cur.fetchall()
+        if not rows and len(code) in (15, 18):
+            idc = check_citizen_id(code)
+            if idc.status != "malformed":
+                cur.execute(sql.by_person, (pii_keys(settings.pii_key.get_secret_value()).keyed_hash(idc.normalized),))
+                rows = cur.fetchall()
+    finally:
+        cur.close()
+    if not rows:
+        return None
+    first = rows[0]
+    records = [r[7:] for r in rows if r[7] is not None]
+    sid, kind, name, uscc, id_masked, region, legal = first[:7]
+    return _SubjectRow(sid, kind, name, uscc, id_masked, region, legal, records)
+
+
+def authenticate(session: Session, key: str) -> Actor:
+    """The business system calling with ``key``: the same rules as ``auth.service.authenticate_api_key`` (argon2 on
+    the first use of a key, then the process cache; client and department activity read on every call), with one
+    plain query on a cache hit. Anything unusual (cache miss, replaced key, inactive, stale ``last_used_at``) takes
+    the full path, which also refreshes ``last_used_at`` and gives the precise error."""
+    return _cached_key_actor(_tx(session), key) or authenticate_api_key(session, key)
+
+
+def _cached_key_actor(tx: _Tx, key: str) -> Actor | None:
+    """The actor of an already verified, active key with a fresh ``last_used_at``; ``None`` for anything else."""
+    prefix = keys.parse_prefix(key)
+    cached = keys.verified_keys.get(keys.key_fingerprint(key)) if prefix else None
+    if cached is None:
+        return None
+    cur = tx.cursor()
+    try:
+        cur.execute(tx.sql.client, (cached[0],))
+        row = cur.fetchone()
+    finally:
+        cur.close()
+    if row is None or row[2] != prefix or row[3] != cached[1]:
+        return None
+    cid, name, _, _, active, categories, scopes, last_used, dept_code, dept_active = row
+    last = _datetime(last_used)
+    if not active or not dept_active or last is None or utcnow() - last >= LAST_USED_RESOLUTION:
+        return None
+    return Actor(
+        name=f"{name}#{cid}",
+        kind="api_client",
+        department_code=dept_code,
+        roles=frozenset({ROLE_DATA_OFFICER}),
+        categories=frozenset(_json(categories) or ()),
+        scopes=frozenset(_json(scopes) or ()),
+    )
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def may_see_personal_data(actor: Actor) -> bool:
+    """Callers entitled to the credit file (subjects:read keys, officials) see personal fields in masked form;
+    check-only keys see a natural person's name masked and no identifiers beyond the USCC."""
+    if actor.kind == "api_client":
+        return actor.scopes is not None and SCOPE_READ in actor.scopes
+    return actor.has_role(ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER)
+
+
+def _check_caller(actor: Actor) -> None:
+    actor.require_scope(SCOPE_CHECK)
+    if actor.kind != "api_client":
+        actor.require_role(ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER)
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _valid_on(valid_until: Any, today: dt.date) -> bool:
+    if valid_until in (None, ""):
+        return True
+    try:
+        return dt.date.fromisoformat(str(valid_until)[:10]) >= today
+    except ValueError:
+        return True
+
+
+def run_check(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    *,
+    subject_code: str,
+    matter_code: str,
+    department_code: str | None = None,
+    today: dt.date | None = None,
+) -> CheckResult:
+    """Check one subject for one matter and record the check (the caller commits)."""
+    _check_caller(actor)
+    rules = list_rules(settings.province)
+    code = parse_code(subject_code)
+    matter = rules.matter((matter_code or "").strip().upper())
+    dept = _caller_department(actor, department_code)
+    tx = _tx(session)
+    row = _find_subject_row(tx, settings, code)
+    if row is None:
+        raise NotFound("未找到该信用主体：平台没有该代码的信用记录", code="subject_not_found")
+    result = _answer(tx, actor, settings, rules, row, matter.code, dept, today or today_cst())
+    if result.warning_raised:
+        _warn(session, actor, result)
+    return result
+
+
+def _caller_department(actor: Actor, department_code: str | None) -> str:
+    if actor.kind == "api_client":
+        if department_code and department_code != actor.department_code:
+            raise PermissionDenied("接入系统只能以本单位名义核查", code="other_department")
+        assert actor.department_code is not None
+        return actor.department_code
+    dept = department_code or actor.department_code
+    if not dept:
+        raise InvalidInput("请指定核查部门", code="department_required")
+    return dept
+
+
+def _answer(
+    tx: _Tx,
+    actor: Actor,
+    settings: Settings,
+    rules: ListRules,
+    row: _SubjectRow,
+    matter_code: str,
+    dept: str,
+    today: dt.date,
+    log: CheckLog | None = None,
+) -> CheckResult:
+    """The answer, with its check row inserted in ``tx`` (or handed to ``log`` for a group commit)."""
+    matter = rules.matters[matter_code]
+    sql = tx.sql
+    records = row.records
+    grades: list[CheckGrade] = []
+    entries: list[CheckListEntry] = []
+    commitments: list[CheckCommitment] = []
+    for cat, key, data, start, end in records:
+        d: dict[str, Any] = _json(data) or {}
+        if cat in _LIST_CATEGORIES:
+            s, e = _date(start), _date(end)
+            if s is None or e is None or not s <= today <= e:
+                continue  # not yet or no longer published: never shown
+            t = _LIST_CATEGORIES[cat]
+            entries.append(
+                CheckListEntry(
+                    t,
+                    LIST_TYPE_LABELS[t],
+                    d.get("list_name"),
+                    key,
+                    d.get("reason"),
+                    d.get("basis"),
+                    d.get("authority"),
+                    s,
+                    e,
+                )
+            )
+        elif cat == "XYPJ":
+            if _valid_on(d.get("valid_until"), today) and d.get("grade"):
+                score = d.get("score")
+                grades.append(
+                    CheckGrade(
+                        d.get("domain"),
+                        str(d.get("evaluation_model") or ""),
+                        str(d["grade"]),
+                        float(score) if isinstance(score, int | float) else None,
+                        _str(d.get("decision_date")),
+                        _str(d.get("valid_until")),
+                        d.get("evaluation_authority"),
+                    )
+                )
+        elif d.get("fulfilment") != "未履约" and _valid_on(d.get("valid_until"), today):
+            commitments.append(
+                CheckCommitment(
+                    key,
+                    d.get("commitment_type"),
+                    d.get("commitment_matter"),
+                    _str(d.get("valid_until")),
+                    d.get("fulfilment"),
+                )
+            )
+    grades.sort(key=lambda g: (g.domain or "", g.evaluated_on or ""), reverse=True)
+    by_name = rules.list_codes_by_name
+    status = SubjectStatus(
+        list_types=frozenset(e.list_type for e in entries),
+        list_codes=frozenset(by_name[e.list_name] for e in entries if e.list_name in by_name),
+        grades=tuple(Grade(g.model, g.grade, g.domain) for g in grades),
+    )
+    matched = applicable_measures(rules, status, matter)
+    measures = [
+        CheckMeasure(
+            m.measure.code,
+            m.measure.name,
+            m.measure.kind,
+            m.measure.basis,
+            list(m.measure.departments),
+            list(m.reasons),
+        )
+        for m in matched
+    ]
+    visible = may_see_personal_data(actor)
+    is_person = row.kind == "person"
+    subject = CheckSubject(
+        id=row.id,
+        name=row.name if (visible or not is_person) else mask_name(row.name),
+        kind=row.kind,
+        kind_label=KIND_LABELS.get(row.kind, row.kind),
+        uscc=row.uscc,
+        id_masked=row.id_masked if visible else None,
+        region_code=row.region_code,
+        legal_representative=row.legal_representative if visible else None,
+    )
+    check_no = uuid.uuid4().hex
+    now = utcnow()
+    black = "black" in status.list_types
+    stamp: Any = now if sql.pg else now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    check_row = (
+        check_no,
+        row.id,
+        matter.code,
+        dept,
+        actor.label[:120],
+        stamp,
+        ",".join(sorted(status.list_types)) or None,
+        ",".join(m.code for m in measures) or None,
+        black,
+    )
+    if log is not None:
+        log.append(
+            check_row, _warning_followup(actor, check_no, row.id, matter.code, matter.name, dept) if black else None
+        )
+    else:
+        cur = tx.cursor()
+        try:
+            cur.execute(sql.insert, check_row)
+        finally:
+            cur.close()
+    return CheckResult(
+        check_id=check_no,
+        checked_at=now,
+        matter_code=matter.code,
+        matter_name=matter.name,
+        matter_kind=MATTER_KIND_LABELS[matter.kind],
+        department_code=dept,
+        subject=subject,
+        grades=grades,
+        list_entries=entries,
+        measures=measures,
+        commitments=commitments,
+        warning_raised=black,
+        personal_data_visible=visible,
+        rules_version=rules.version,
+        conclusion=_conclusion(entries, measures),
+    )
+
+
+def _conclusion(entries: Sequence[CheckListEntry], measures: Sequence[CheckMeasure]) -> str:
+    punish = sum(1 for m in measures if m.kind == "punishment")
+    reward = len(measures) - punish
+    if any(e.list_type == "black" for e in entries):
+        return f"该主体为严重失信主体（黑名单），本事项适用 {punish} 项惩戒措施，请依法实施并反馈"
+    if punish:
+        return f"本事项适用 {punish} 项惩戒措施，请依法实施并反馈"
+    if reward:
+        return f"该主体为守信主体，本事项可适用 {reward} 项激励措施"
+    return "未发现适用本事项的联合奖惩措施"
+
+
+def _warning_followup(
+    actor: Actor, check_no: str, subject_id: int, matter_code: str, matter_name: str, dept: str
+) -> Callable[[Session], None]:
+    def work(session: Session) -> None:
+        _raise(session, actor, check_no, subject_id, matter_code, matter_name, dept)
+
+    return work
+
+
+def _warn(session: Session, actor: Actor, result: CheckResult) -> None:
+    _raise(
+        session,
+        actor,
+        result.check_id,
+        result.subject.id,
+        result.matter_code,
+        result.matter_name,
+        result.department_code,
+    )
+
+
+def _raise(
+    session: Session, actor: Actor, check_no: str, subject_id: int, matter: str, matter_name: str, dept: str
+) -> None:
+    """重大失信主体警示: a red warning to the credit office, one open warning per subject, department and matter."""
+    from transport_credit.warnings.service import raise_warning
+
+    raise_warning(
+        session,
+        kind="blacklisted_subject_checked",
+        subject_id=subject_id,
+        rule_code="credit_check",
+        message=f"黑名单主体正在办理「{matter_name}」（核查部门 {dept}）",
+        details={"check_id": check_no, "matter": matter, "department": dept},
+        actor=actor,
+        level="red",
+        fingerprint=f"{dept}:{matter}",
+    )
+
+
+def fast_check(db: Database, settings: Settings, key: str, subject_code: str, matter_code: str) -> CheckResult:
+    """``authenticate`` + ``run_check`` for the API's hot path (``api/fastpath.py``): the same rules, answers and
+    errors, without an ORM session, on a connection the serving thread keeps in autocommit mode (the subject and
+    its records come from one statement, so the reads need no transaction of their own). The check row, and the
+    warning on a black-listed subject, go to the group-commit log (``lists/checklog.py``). A key not yet verified by
+    this process takes the ordinary path once."""
+    sql = _sql_for(db.dialect)
+    try:
+        tx = _Tx(_fast_connection(db), sql)
+        actor = _cached_key_actor(tx, key)
+        if actor is None:
+            with db.unit_of_work() as session:
+                actor = authenticate_api_key(session, key)
+        _check_caller(actor)
+        rules = list_rules(settings.province)
+        code = parse_code(subject_code)
+        matter = rules.matter((matter_code or "").strip().upper())
+        dept = _caller_department(actor, None)
+        row = _find_subject_row(tx, settings, code)
+        if row is None:
+            raise NotFound("未找到该信用主体：平台没有该代码的信用记录", code="subject_not_found")
+        return _answer(tx, actor, settings, rules, row, matter.code, dept, today_cst(), check_log(db.engine))
+    except db_errors() as exc:  # the connection broke (server restart …): forget it, the next call reconnects
+        _drop_fast_connection(db)
+        raise exc
+
+
+def db_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    import psycopg
+
+    return (sqlite3.OperationalError, sqlite3.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+
+
+_fast: weakref.WeakKeyDictionary[Any, threading.local] = weakref.WeakKeyDictionary()
+_fast_opened: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+
+
+def _fast_connection(db: Database) -> Any:
+    """This thread's connection for the hot path: taken once from the pool and detached, autocommit."""
+    local = _fast.get(db.engine)
+    if local is None:
+        local = _fast.setdefault(db.engine, threading.local())
+    conn = getattr(local, "conn", None)
+    if conn is None:
+        conn = db.engine.raw_connection()
+        conn.detach()  # ours for the life of the thread: no pool checkout (nor pre-ping) per request
+        if db.dialect == "postgresql":
+            conn.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        local.conn = conn
+        _fast_opened.setdefault(db.engine, []).append(conn)
+    return conn
+
+
+def close_fast_connections(db: Database) -> None:
+    """Close every hot-path connection of ``db`` (application shutdown)."""
+    for conn in _fast_opened.pop(db.engine, []):
+        with contextlib.suppress(Exception):
+            conn.close()
+    _fast.pop(db.engine, None)
+
+
+def _drop_fast_connection(db: Database) -> None:
+    local = _fast.get(db.engine)
+    conn = getattr(local, "conn", None) if local is not None else None
+    if conn is not None:
+        local.conn = None  # type: ignore[union-attr]
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    subject_code: str
+    matter_code: str
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    index: int
+    result: CheckResult | None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def run_batch(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    items: Sequence[BatchItem],
+    *,
+    department_code: str | None = None,
+    today: dt.date | None = None,
+) -> list[BatchOutcome]:
+    """Check up to 1,000 subjects; a bad item gets its own error and does not stop the others."""
+    _check_caller(actor)
+    if not items:
+        raise InvalidInput("批量核查至少需要 1 个主体", code="empty_batch")
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"批量核查一次最多 {MAX_BATCH} 个主体", code="batch_too_large")
+    rules = list_rules(settings.province)
+    dept = _caller_department(actor, department_code)
+    day = today or today_cst()
+    out: list[BatchOutcome] = []
+    for i, item in enumerate(items):
+        try:
+            code = parse_code(item.subject_code)
+            matter = rules.matter((item.matter_code or "").strip().upper())
+            tx = _tx(session)
+            row = _find_subject_row(tx, settings, code)
+            if row is None:
+                raise NotFound("未找到该信用主体", code="subject_not_found")
+            result = _answer(tx, actor, settings, rules, row, matter.code, dept, day)
+            if result.warning_raised:
+                _warn(session, actor, result)
+            out.append(BatchOutcome(i, result))
+        except (InvalidInput, NotFound) as exc:
+            out.append(BatchOutcome(i, None, exc.code, exc.message))
+    return out
+
+
+# --- feedback → effects (成效清单) ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    measure_code: str
+    applied: bool
+    result: str | None = None
+    executed_on: dt.date | None = None
+    details: str | None = None
+
+
+@dataclass(frozen=True)
+class EffectView:
+    id: int
+    check_id: str | None
+    subject_id: int
+    subject_name: str
+    measure_code: str
+    measure_name: str
+    measure_kind: str
+    applied: bool
+    result: str | None
+    department_code: str
+    executed_on: dt.date
+    matter_code: str
+    matter_name: str
+    details: str | None
+
+
+def effect_view(e: Effect, check_no: str | None) -> EffectView:
+    return EffectView(
+        e.id,
+        check_no,
+        e.subject_id,
+        e.subject_name,
+        e.measure_code,
+        e.measure_name,
+        e.measure_kind,
+        e.applied,
+        e.result,
+        e.department_code,
+        e.executed_on,
+        e.matter_code,
+        e.matter_name,
+        e.details,
+    )
+
+
+def report_feedback(
+    session: Session, actor: Actor, settings: Settings, check_id: str, items: Sequence[FeedbackItem]
+) -> list[EffectView]:
+    """The checking department reports what it did (one item per measure): each item becomes an effect line."""
+    _check_caller(actor)
+    if not items:
+        raise InvalidInput("请至少反馈一项措施的实施情况", code="empty_feedback")
+    if len(items) > 100:
+        raise InvalidInput("一次最多反馈 100 项措施", code="feedback_too_large")
+    pending = existing_log(session.get_bind())  # type: ignore[arg-type]
+    if pending is not None:
+        pending.drain_into(session)
+    check = session.scalar(select(CreditCheck).where(CreditCheck.check_no == (check_id or "").strip().lower()))
+    if check is None:
+        raise NotFound("未找到该核查编号", code="check_not_found")
+    if check.department_code != actor.department_code and not (
+        actor.kind != "api_client" and actor.has_role(ROLE_CREDIT_OFFICE)
+    ):
+        raise PermissionDenied("只能反馈本单位的核查", code="other_department")
+    rules = list_rules(settings.province)
+    offered = set((check.measure_codes or "").split(",")) - {""}
+    seen_codes = set(session.scalars(select(Effect.measure_code).where(Effect.check_id == check.id)))
+    subject = session.get(Subject, check.subject_id)
+    assert subject is not None
+    public_name = mask_name(subject.name) if subject.kind == "person" else subject.name
+    matter = rules.matters.get(check.matter_code)
+    today = today_cst()
+    out: list[Effect] = []
+    for item in items:
+        code = item.measure_code.strip().upper()
+        measure = rules.measures.get(code)
+        if measure is None:
+            raise InvalidInput(f"未知的措施编码「{item.measure_code}」", code="unknown_measure")
+        if code not in offered:
+            raise InvalidInput(f"措施「{measure.name}」不在本次核查给出的适用措施中", code="measure_not_offered")
+        if code in seen_codes:
+            raise Conflict(f"措施「{measure.name}」已反馈过", code="feedback_exists")
+        seen_codes.add(code)
+        executed = item.executed_on or today
+        if executed > today or executed < check.checked_at.date() - dt.timedelta(days=1):
+            raise InvalidInput("执行时间应在核查之后、不晚于今天", code="invalid_executed_on")
+        effect = Effect(
+            check_id=check.id,
+            subject_id=subject.id,
+            subject_name=public_name,
+            measure_code=code,
+            measure_name=measure.name,
+            measure_kind=measure.kind,
+            applied=item.applied,
+            result=(item.result or "").strip()[:2000] or None,
+            department_code=check.department_code,
+            executed_on=executed,
+            matter_code=check.matter_code,
+            matter_name=matter.name if matter else check.matter_code,
+            details=(item.details or "").strip()[:5000] or None,
+            reported_by=actor.label[:120],
+        )
+        session.add(effect)
+        out.append(effect)
+    session.execute(update(_CHECKS).where(_CHECKS.c.id == check.id).values(feedback_at=utcnow()))
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "check.feedback",
+        "credit_check",
+        check.check_no,
+        {"measures": [e.measure_code for e in out], "applied": [e.applied for e in out]},
+    )
+    return [effect_view(e, check.check_no) for e in out]
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    check_id: str
+    subject_id: int
+    subject_name: str
+    matter_code: str
+    department_code: str
+    caller: str
+    checked_at: dt.datetime
+    lists: str | None
+    measure_codes: str | None
+    warned: bool
+    feedback_at: dt.datetime | None
+
+
+def recent_checks(
+    session: Session, actor: Actor, *, limit: int = 50, department_code: str | None = None
+) -> list[CheckRow]:
+    """Recent checks (officials), newest first."""
+    actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER, ROLE_DATA_OFFICER)
+    C = CreditCheck
+    stmt = (
+        select(C, Subject.name)
+        .join(Subject, Subject.id == C.subject_id)
+        .order_by(C.id.desc())
+        .limit(min(max(limit, 1), 500))
+    )
+    if department_code:
+        stmt = stmt.where(C.department_code == department_code)
+    return [
+        CheckRow(
+            c.check_no,
+            c.subject_id,
+            name,
+            c.matter_code,
+            c.department_code,
+            c.caller,
+            c.checked_at,
+            c.lists,
+            c.measure_codes,
+            c.warned,
+            c.feedback_at,
+        )
+        for c, name in session.execute(stmt)
+    ]

@@ -1,0 +1,106 @@
+"""Pure matching: a record against an entry criterion's conditions; a subject's status against the measures.
+
+No I/O. ``criteria.py`` compiles the same conditions to SQL for set-based proposal runs; tests check that both
+agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from transport_credit.lists.rules import Condition, Criterion, ListRules, Matter, Measure
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def condition_holds(cond: Condition, data: Mapping[str, Any]) -> bool:
+    """Whether one record's stored ``data`` meets ``cond`` (missing values never meet a condition)."""
+    value = data.get(cond.field)
+    if value is None:
+        return False
+    if cond.op == "contains_any":
+        text = value if isinstance(value, str) else str(value)
+        return any(v in text for v in cond.values)
+    if cond.op == "equals_any":
+        return str(value).strip() in cond.values
+    number = _number(value)
+    if number is None or cond.number is None:
+        return False
+    return number >= cond.number if cond.op == "gte" else number <= cond.number
+
+
+def record_matches(criterion: Criterion, data: Mapping[str, Any]) -> bool:
+    return all(condition_holds(c, data) for c in criterion.conditions)
+
+
+def meets_count(criterion: Criterion, matching_records: int) -> bool:
+    return matching_records >= criterion.min_count
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A valid evaluation result of the subject (from a XYPJ record)."""
+
+    model: str
+    grade: str
+    domain: str | None = None
+
+
+@dataclass(frozen=True)
+class SubjectStatus:
+    """What the measures are matched against: the subject's visible list entries and its valid grades."""
+
+    list_types: frozenset[str] = frozenset()  # red / black / watch
+    list_codes: frozenset[str] = frozenset()  # list kind codes, where known
+    grades: tuple[Grade, ...] = ()
+
+
+@dataclass(frozen=True)
+class MatchedMeasure:
+    measure: Measure
+    reasons: tuple[str, ...] = field(default=())  # why it applies (Chinese, for the caller)
+
+
+def _grade_reasons(measure: Measure, grades: Iterable[Grade]) -> list[str]:
+    out = []
+    for g in grades:
+        for rule in measure.grades:
+            if g.grade in rule.grades and (not rule.models or g.model in rule.models):
+                out.append(f"信用等级 {g.grade}（{g.model}）")
+                break
+    return out
+
+
+def measure_applies_to_matter(measure: Measure, matter: Matter) -> bool:
+    return matter.code in measure.matters or matter.kind in measure.matter_kinds
+
+
+def applicable_measures(rules: ListRules, status: SubjectStatus, matter: Matter) -> list[MatchedMeasure]:
+    """The measures for ``matter`` that apply to a subject in ``status``: by list (type or specific list code) or
+    by grade. Punishments first, then incentives, each in data order."""
+    from transport_credit.lists.rules import LIST_TYPE_LABELS
+
+    out: list[MatchedMeasure] = []
+    for m in rules.measures.values():
+        if not measure_applies_to_matter(m, matter):
+            continue
+        reasons: list[str] = []
+        for ref in m.lists:
+            if ref in status.list_types:
+                reasons.append(f"列入{LIST_TYPE_LABELS[ref]}")
+            elif ref in status.list_codes:
+                reasons.append(f"列入{rules.list_kinds[ref].name}")
+        reasons.extend(_grade_reasons(m, status.grades))
+        if reasons:
+            out.append(MatchedMeasure(m, tuple(dict.fromkeys(reasons))))
+    out.sort(key=lambda mm: 0 if mm.measure.kind == "punishment" else 1)
+    return out

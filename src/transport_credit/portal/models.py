@@ -1,0 +1,74 @@
+"""Tables of the public website: content, issued credit reports, applications from the public."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Date, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from transport_credit.db.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class PortalContent(Base):
+    """A policy document (政策文件) or notice (通知公告) published on the website by the credit office."""
+
+    __tablename__ = "portal_contents"
+    __table_args__ = (Index("ix_portal_contents_kind_status", "kind", "status", "published_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # policy / notice
+    title: Mapped[str] = mapped_column(String(200))
+    doc_no: Mapped[str | None] = mapped_column(String(100))  # 文号, e.g. 豫交文〔2026〕12号
+    issuer: Mapped[str | None] = mapped_column(String(200))  # 发布机关
+    summary: Mapped[str | None] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # draft / published / withdrawn
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CreditReport(Base):
+    """An issued credit report (信用报告): the SHA-256 of the exact PDF and an HMAC signature over it.
+
+    The PDF itself is not kept: the verification page recomputes the hash of an uploaded file, and the QR code
+    leads to the report's summary (subject, date, counts by section) for a paper copy.
+    """
+
+    __tablename__ = "credit_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # 验证码, e.g. XY-7K3M-9QPA-2DWE
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    subject_name: Mapped[str] = mapped_column(String(200))  # as printed (public form)
+    subject_code: Mapped[str | None] = mapped_column(String(18))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    as_of: Mapped[dt.date] = mapped_column(Date)  # the day whose public information the report shows
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256(secret, code|sha256|subject_id|as_of)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONType)  # counts by section title
+
+
+class PortalApplication(Base):
+    """An objection (异议) or repair (信用修复) application submitted on the website; reviewed in the console."""
+
+    __tablename__ = "portal_applications"
+    __table_args__ = (Index("ix_portal_applications_status", "status", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracking_no: Mapped[str] = mapped_column(String(24), unique=True)  # 受理编号, e.g. YY20261123-7K3M9Q
+    kind: Mapped[str] = mapped_column(String(16))  # objection / repair
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    record_category: Mapped[str | None] = mapped_column(String(40))
+    record_title: Mapped[str | None] = mapped_column(String(200))
+    applicant_name: Mapped[str] = mapped_column(String(100))  # the applicant (company contact or person)
+    contact_masked: Mapped[str] = mapped_column(String(32))
+    contact_cipher: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM of the phone number (personal data)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # received (review workflow: later issue)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

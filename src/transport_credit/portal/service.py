@@ -1,0 +1,425 @@
+"""Use cases of the public website: content (credit office), credit reports, applications, open-data exports.
+
+The public use cases (issue a report, verify it, submit an application) need no account; content management and
+the application inbox require the credit-office role. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from transport_credit.audit.events import record as audit
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, Actor
+from transport_credit.common.errors import Conflict, InvalidInput, NotFound
+from transport_credit.db.base import utcnow
+from transport_credit.disclosure import service as disclosure
+from transport_credit.disclosure.rules import china_today, load_policy, scrub_text
+from transport_credit.disclosure.service import PublicRecord
+from transport_credit.identifiers.citizen_id import mask_phone
+from transport_credit.portal import pdf, rules
+from transport_credit.portal.models import CreditReport, PortalApplication, PortalContent
+from transport_credit.settings import Settings
+from transport_credit.subjects.pii import pii_keys
+
+# --- content (政策文件 / 通知公告) ------------------------------------------------------------------------------
+
+
+@dataclass
+class ContentInput:
+    kind: str
+    title: str
+    body: str
+    doc_no: str | None = None
+    issuer: str | None = None
+    summary: str | None = None
+    published_on: dt.date | None = None
+
+
+def _check_content(data: ContentInput) -> None:
+    errors: dict[str, str] = {}
+    if data.kind not in rules.CONTENT_KINDS:
+        errors["kind"] = "请选择栏目（政策文件或通知公告）"
+    if not (2 <= len(data.title.strip()) <= 200):
+        errors["title"] = "标题应为 2–200 个字符"
+    if not data.body.strip() or len(data.body) > 100_000:
+        errors["body"] = "正文不能为空，且不超过 100000 个字符"
+    if any("\x00" in (v or "") for v in (data.title, data.body, data.summary, data.doc_no, data.issuer)):
+        errors["body"] = "内容含有无效字符"
+    if data.summary and len(data.summary) > 500:
+        errors["summary"] = "摘要不超过 500 个字符"
+    if data.doc_no and len(data.doc_no) > 100:
+        errors["doc_no"] = "文号不超过 100 个字符"
+    if data.issuer and len(data.issuer) > 200:
+        errors["issuer"] = "发布机关不超过 200 个字符"
+    if errors:
+        raise InvalidInput("内容填写有误：" + "；".join(errors.values()), code="invalid_content", details=errors)
+
+
+def create_content(session: Session, actor: Actor, data: ContentInput, *, publish: bool = False) -> PortalContent:
+    """A new policy document or notice (draft, or published at once)."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    _check_content(data)
+    now = utcnow()
+    item = PortalContent(
+        kind=data.kind,
+        title=data.title.strip(),
+        doc_no=(data.doc_no or "").strip() or None,
+        issuer=(data.issuer or "").strip() or None,
+        summary=scrub_text((data.summary or "").strip()) or None,
+        body=scrub_text(data.body.strip()),
+        status="published" if publish else "draft",
+        published_on=(data.published_on or now.date()) if publish else data.published_on,
+        created_by=actor.name,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(item)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "portal.content.create",
+        "portal_content",
+        str(item.id),
+        {"kind": item.kind, "status": item.status},
+    )
+    return item
+
+
+def update_content(session: Session, actor: Actor, content_id: int, data: ContentInput) -> PortalContent:
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    item = session.get(PortalContent, content_id)
+    if item is None:
+        raise NotFound("未找到该内容", code="content_not_found")
+    _check_content(data)
+    item.kind = data.kind
+    item.title = data.title.strip()
+    item.doc_no = (data.doc_no or "").strip() or None
+    item.issuer = (data.issuer or "").strip() or None
+    item.summary = scrub_text((data.summary or "").strip()) or None
+    item.body = scrub_text(data.body.strip())
+    if data.published_on:
+        item.published_on = data.published_on
+    item.updated_at = utcnow()
+    audit(session, actor, "portal.content.update", "portal_content", str(item.id), {"kind": item.kind})
+    return item
+
+
+def set_content_status(session: Session, actor: Actor, content_id: int, status: str) -> PortalContent:
+    """Publish (发布) or withdraw (撤回) a content item."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    if status not in ("published", "withdrawn"):
+        raise InvalidInput("无效的状态", code="invalid_status")
+    item = session.get(PortalContent, content_id)
+    if item is None:
+        raise NotFound("未找到该内容", code="content_not_found")
+    if item.status == status:
+        raise Conflict("内容已是该状态", code="content_status_unchanged")
+    item.status = status
+    if status == "published" and item.published_on is None:
+        item.published_on = utcnow().date()
+    item.updated_at = utcnow()
+    audit(
+        session,
+        actor,
+        f"portal.content.{'publish' if status == 'published' else 'withdraw'}",
+        "portal_content",
+        str(item.id),
+    )
+    return item
+
+
+def all_content(session: Session, actor: Actor, *, limit: int = 200) -> list[PortalContent]:
+    """Every content item for the console, newest first."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    return list(session.scalars(select(PortalContent).order_by(PortalContent.id.desc()).limit(limit)))
+
+
+def get_content(session: Session, actor: Actor, content_id: int) -> PortalContent:
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    item = session.get(PortalContent, content_id)
+    if item is None:
+        raise NotFound("未找到该内容", code="content_not_found")
+    return item
+
+
+def published_content(
+    session: Session, kind: str | None = None, *, limit: int = 20, offset: int = 0
+) -> list[PortalContent]:
+    """Published items (public), newest first."""
+    if kind is not None and kind not in rules.CONTENT_KINDS:
+        raise InvalidInput("无效的栏目", code="invalid_content_kind")
+    C = PortalContent
+    stmt = select(C).where(C.status == "published")
+    if kind:
+        stmt = stmt.where(C.kind == kind)
+    stmt = stmt.order_by(C.published_on.desc(), C.id.desc()).offset(max(0, offset)).limit(max(1, min(limit, 100)))
+    return list(session.scalars(stmt))
+
+
+def published_item(session: Session, content_id: int) -> PortalContent:
+    item = session.get(PortalContent, content_id)
+    if item is None or item.status != "published":
+        raise NotFound("该内容不存在或已撤回", code="content_not_found")
+    return item
+
+
+# --- credit reports (信用报告) -------------------------------------------------------------------------------------
+
+
+@dataclass
+class IssuedReport:
+    code: str
+    filename: str
+    pdf: bytes
+    report: CreditReport
+
+
+def issue_report(
+    session: Session,
+    settings: Settings,
+    subject_id: int,
+    *,
+    base_url: str,
+    issuer: str,
+    font: Path | None = None,
+    today: dt.date | None = None,
+) -> IssuedReport:
+    """Generate a subject's credit report; store its SHA-256 and signature under a new verification code."""
+    today = today or china_today()
+    subject = disclosure.public_subject(session, subject_id, today=today, per_section=pdf.MAX_PER_SECTION)
+    font_path = pdf.find_font(font)
+    code = rules.new_report_code()
+    while session.scalar(select(CreditReport.id).where(CreditReport.code == code)) is not None:
+        code = rules.new_report_code()
+    issued_at = utcnow().replace(microsecond=0)
+    meta = pdf.ReportMeta(
+        code=code,
+        verify_url=f"{base_url.rstrip('/')}/verify/{code}",
+        issuer=issuer,
+        as_of=today,
+        issued_at=issued_at,
+    )
+    data = pdf.render_report(subject, meta, font_path)
+    digest = hashlib.sha256(data).hexdigest()
+    secret = settings.secret_key.get_secret_value()
+    report = CreditReport(
+        code=code,
+        subject_id=subject.id,
+        subject_name=subject.name,
+        subject_code=subject.uscc,
+        issued_at=issued_at,
+        as_of=today,
+        sha256=digest,
+        size=len(data),
+        signature=rules.report_signature(secret, code, digest, subject.id, today),
+        summary={title: subject.counts.get(c, 0) for c, title, _r in subject.sections},
+    )
+    session.add(report)
+    session.flush()
+    return IssuedReport(code=code, filename=f"信用报告_{code}.pdf", pdf=data, report=report)
+
+
+MSG_FILE_OK = "核验通过：文件与本网站出具的报告完全一致，未被篡改"
+MSG_FILE_ALTERED = "核验未通过：文件与本网站出具的报告不一致，可能已被修改"
+
+
+@dataclass
+class Verification:
+    """Outcome of checking a report: ``genuine`` (code known, signature valid, and the file — if given — matches)."""
+
+    code: str
+    found: bool
+    genuine: bool
+    file_checked: bool
+    file_matches: bool | None
+    report: CreditReport | None
+    message: str
+
+
+def verify_report(session: Session, settings: Settings, raw_code: str, pdf_bytes: bytes | None = None) -> Verification:
+    """Check a verification code, and optionally an uploaded PDF against the stored hash."""
+    code = rules.normalize_report_code(raw_code)
+    if code is None:
+        raise InvalidInput("验证码格式不正确（形如 XY-XXXX-XXXX-XXXX）", code="invalid_report_code")
+    report = session.scalar(select(CreditReport).where(CreditReport.code == code))
+    if report is None:
+        return Verification(code, False, False, pdf_bytes is not None, None, None, "未找到该验证码对应的信用报告")
+    secret = settings.secret_key.get_secret_value()
+    signed = rules.signature_ok(secret, code, report.sha256, report.subject_id, report.as_of, report.signature)
+    if not signed:
+        return Verification(
+            code, True, False, pdf_bytes is not None, None, report, "报告登记信息校验失败，请联系信用办"
+        )
+    if pdf_bytes is None:
+        return Verification(code, True, True, False, None, report, "验证码有效：本网站出具过该信用报告")
+    matches = hashlib.sha256(pdf_bytes).hexdigest() == report.sha256
+    if matches:
+        return Verification(code, True, True, True, True, report, "核验通过：文件与本网站出具的报告完全一致，未被篡改")
+    return Verification(
+        code, True, False, True, False, report, "核验未通过：文件与本网站出具的报告不一致，可能已被修改"
+    )
+
+
+# --- applications (异议 / 信用修复) -------------------------------------------------------------------------------
+
+
+@dataclass
+class ApplicationInput:
+    kind: str
+    subject_id: int
+    applicant_name: str
+    contact: str
+    reason: str
+    record_id: int | None = None
+
+
+def submit_application(
+    session: Session, settings: Settings, data: ApplicationInput, *, today: dt.date | None = None
+) -> PortalApplication:
+    """Store an objection or repair application and return it with its tracking number (受理编号)."""
+    errors = rules.check_application(data.kind, data.applicant_name, data.contact, data.reason)
+    if errors:
+        raise InvalidInput("申请填写有误：" + "；".join(errors.values()), code="invalid_application", details=errors)
+    today = today or china_today()
+    subject = disclosure.public_subject(session, data.subject_id, today=today, per_section=1)
+    record: PublicRecord | None = None
+    if data.record_id is not None:
+        record = disclosure.public_record(session, data.record_id, today=today)
+        if record.subject_id != subject.id:
+            raise InvalidInput("所选信息不属于该信用主体", code="record_subject_mismatch")
+    if data.kind == "repair" and record is not None and record.category not in ("XZCF", "HEIMD", "ZDGZ"):
+        raise InvalidInput(
+            "只有失信信息（行政处罚、黑名单、重点关注名单）可以申请信用修复", code="repair_not_applicable"
+        )
+    contact = data.contact.strip().replace(" ", "")
+    tracking = rules.new_tracking_no(data.kind, today)
+    while session.scalar(select(PortalApplication.id).where(PortalApplication.tracking_no == tracking)) is not None:
+        tracking = rules.new_tracking_no(data.kind, today)
+    app = PortalApplication(
+        tracking_no=tracking,
+        kind=data.kind,
+        subject_id=subject.id,
+        record_id=record.id if record else None,
+        record_category=record.category if record else None,
+        record_title=record.title[:200] if record else None,
+        applicant_name=data.applicant_name.strip(),
+        contact_masked=mask_phone(contact),
+        contact_cipher=pii_keys(settings.pii_key.get_secret_value()).encrypt(contact.encode("utf-8")),
+        reason=data.reason.strip(),
+        status="received",
+        submitted_at=utcnow(),
+    )
+    session.add(app)
+    session.flush()
+    return app
+
+
+def application_status(session: Session, tracking_no: str) -> PortalApplication:
+    """Public status look-up by tracking number."""
+    app = session.scalar(select(PortalApplication).where(PortalApplication.tracking_no == tracking_no.strip().upper()))
+    if app is None:
+        raise NotFound("未找到该受理编号", code="application_not_found")
+    return app
+
+
+def application_inbox(
+    session: Session, actor: Actor, *, kind: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[PortalApplication], int]:
+    """Applications for the credit office, newest first, with the total."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    A = PortalApplication
+    cond = [A.kind == kind] if kind else []
+    total = session.scalar(select(func.count()).select_from(A).where(*cond)) or 0
+    rows = session.scalars(select(A).where(*cond).order_by(A.id.desc()).offset(offset).limit(limit))
+    return list(rows), int(total)
+
+
+def application_detail(session: Session, actor: Actor, application_id: int) -> PortalApplication:
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    app = session.get(PortalApplication, application_id)
+    if app is None:
+        raise NotFound("未找到该申请", code="application_not_found")
+    return app
+
+
+def application_contact(session: Session, actor: Actor, settings: Settings, application_id: int) -> str:
+    """The applicant's phone number in clear, for the credit office to call back (audited)."""
+    app = application_detail(session, actor, application_id)
+    audit(session, actor, "portal.application.contact_view", "portal_application", app.tracking_no)
+    return pii_keys(settings.pii_key.get_secret_value()).decrypt(app.contact_cipher).decode("utf-8")
+
+
+# --- open data (开放数据) -------------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "信息类别",
+    "文书编号",
+    "主体名称",
+    "主体类别",
+    "统一社会信用代码",
+    "决定日期",
+    "公示截止",
+    "决定部门",
+    "行业领域",
+)
+
+
+def record_row(r: PublicRecord) -> dict[str, Any]:
+    """The open-data representation of a public record (common columns, then every public field)."""
+    return {
+        "信息类别": r.category_name,
+        "文书编号": r.title,
+        "主体名称": r.subject_name,
+        "主体类别": disclosure.KIND_LABELS.get(r.subject_kind, r.subject_kind),
+        "统一社会信用代码": r.uscc or "",
+        "决定日期": r.decision_date.isoformat() if r.decision_date else "",
+        "公示截止": r.publicity_end.isoformat() if r.publicity_end else "",
+        "决定部门": r.department_name or r.department_code,
+        "行业领域": r.domain or "",
+        "fields": r.fields,
+    }
+
+
+def to_csv(records: Sequence[PublicRecord]) -> bytes:
+    """UTF-8 CSV with a BOM (opens correctly in Excel); the union of public fields as extra columns."""
+    extra: list[str] = []
+    seen: set[str] = set()
+    for r in records:
+        for name in r.fields:
+            if name not in seen and name not in EXPORT_COLUMNS:
+                seen.add(name)
+                extra.append(name)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([*EXPORT_COLUMNS, *extra])
+    for r in records:
+        row = record_row(r)
+        writer.writerow([row[c] for c in EXPORT_COLUMNS] + [_cell(r.fields.get(name)) for name in extra])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    # Spreadsheet formula injection: a cell starting with = + - @ is prefixed with a quote.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def to_json(records: Sequence[PublicRecord]) -> bytes:
+    policy = load_policy()
+    return orjson.dumps(
+        {"disclosure_policy": policy.version, "count": len(records), "items": [record_row(r) for r in records]}
+    )

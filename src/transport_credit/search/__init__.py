@@ -1,0 +1,7 @@
+"""Subject search (主体检索) for the public website and the public API.
+
+SQLite: an FTS5 virtual table ``subject_search`` with the trigram tokenizer over ``subjects.name``, kept in sync by
+triggers on ``subjects`` (every path that creates or renames a subject — the import pipeline's bulk inserts
+included — goes through them). PostgreSQL: a pg_trgm GIN index on ``subjects.name``. Both are created by the
+migration ``b1a2c3d4e503``.
+"""

@@ -1,0 +1,596 @@
+"""Pages of the public website. Thin: parse the request, call one service in a read (or unit of work), render.
+
+Errors from the services become a Chinese error page with the error's status (never a 500 for bad input).
+Downloads and report generation are rate-limited per client address (:mod:`transport_credit.site.limits`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Coroutine
+from pathlib import PurePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from transport_credit.auth.models import Department
+from transport_credit.catalog.loader import load_province
+from transport_credit.catalog.province import ProvinceConfig
+from transport_credit.catalog.service import active_catalog
+from transport_credit.common.errors import CreditError, InvalidInput, NotFound
+from transport_credit.db.uow import Database
+from transport_credit.disclosure import service as disclosure
+from transport_credit.disclosure.rules import china_today, load_policy
+from transport_credit.disclosure.service import ListFilter, shown_filter
+from transport_credit.identifiers.regions import region_name
+from transport_credit.portal import service as portal
+from transport_credit.records.models import CreditRecord
+from transport_credit.search import service as search
+from transport_credit.settings import Settings
+from transport_credit.site import limits
+from transport_credit.site.render import STATIC_DIR, render
+from transport_credit.subjects.models import Subject
+
+PAGE_SIZE = 20
+MAX_UPLOAD = 20 * 1024 * 1024
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+}
+NAV = (
+    ("home", "首页", "/"),
+    ("disclosures", "双公示", "/disclosures"),
+    ("lists", "红黑名单", "/lists"),
+    ("cases", "典型案例", "/cases"),
+    ("policies", "政策文件", "/policies"),
+    ("notices", "通知公告", "/notices"),
+    ("verify", "报告核验", "/verify"),
+    ("apply", "异议与修复", "/apply"),
+)
+STATS_TTL = 300.0
+MAX_ID = 2_147_483_647  # ids beyond a 32-bit integer do not exist (and must not reach the database)
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _province(request: Request) -> ProvinceConfig:
+    config: ProvinceConfig | None = getattr(request.app.state, "site_province", None)
+    if config is None:
+        config = load_province(_settings(request).province)
+        request.app.state.site_province = config
+    return config
+
+
+def page(request: Request, template: str, active: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    config = _province(request)
+    ctx: dict[str, Any] = {
+        "website_title": config.website_title,
+        "authority_name": config.authority_name,
+        "credit_office": config.credit_office,
+        "nav": [{"key": k, "label": label, "href": href} for k, label, href in NAV],
+        "active": active,
+        "q": "",
+    }
+    ctx.update(context)
+    response = HTMLResponse(render(template, ctx), status_code=status_code)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _error_page(request: Request, status: int, message: str, code: str) -> HTMLResponse:
+    titles = {400: "请求有误", 404: "未找到", 409: "操作冲突", 413: "文件过大", 422: "输入有误", 429: "访问过于频繁"}
+    title = titles.get(status, "无法完成操作" if status < 500 else "服务暂不可用")
+    response = page(request, "error.html", "", status_code=status, title=title, message=message, code=code)
+    if status == 429:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+class SiteRoute(APIRoute):
+    """Maps service errors to Chinese error pages (the app's JSON handlers stay for the API)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def site_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except CreditError as exc:
+                return _error_page(request, exc.status, exc.message, exc.code)
+            except RequestValidationError:
+                return _error_page(request, 422, "查询条件格式不正确，请检查后重试", "invalid_request")
+            except StarletteHTTPException as exc:
+                message = "页面不存在" if exc.status_code == 404 else "请求无法处理"
+                return _error_page(request, exc.status_code, message, "http_error")
+
+        return site_handler
+
+
+router = APIRouter(route_class=SiteRoute, include_in_schema=False)
+
+
+def _read(request: Request, fn: Callable[[Session], Any]) -> Any:
+    """Run ``fn`` in a read-only session; loaded objects are detached with their state (rendered afterwards)."""
+    with _db(request).read() as session:
+        result = fn(session)
+        session.expunge_all()
+        return result
+
+
+def _write(request: Request, fn: Callable[[Session], Any]) -> Any:
+    with _db(request).unit_of_work() as session:
+        return fn(session)
+
+
+# --- static files -----------------------------------------------------------------------------------------------
+
+
+@router.get("/static/site/{name}")
+def static_file(name: str) -> Response:
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise NotFound("文件不存在", code="static_not_found")
+    path = STATIC_DIR / PurePath(name).name
+    kind = STATIC_TYPES.get(path.suffix)
+    if kind is None or not path.is_file():
+        raise NotFound("文件不存在", code="static_not_found")
+    return FileResponse(path, media_type=kind, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
+
+
+# --- home and search ----------------------------------------------------------------------------------------------
+
+_stats_lock = threading.Lock()
+
+
+def _stats(request: Request) -> dict[str, int]:
+    """Counts on the home page, cached for a few minutes (they scan indexes, not worth doing per request)."""
+    cached: tuple[float, dict[str, int]] | None = getattr(request.app.state, "site_stats", None)
+    if cached is not None and time.monotonic() - cached[0] < STATS_TTL:
+        return cached[1]
+    with _stats_lock:
+        policy = load_policy()
+        today = china_today()
+        week_ago = today - dt.timedelta(days=7)
+
+        def count(session: Session) -> dict[str, int]:
+            R = CreditRecord
+            out = {"subjects": int(session.scalar(select(func.count()).select_from(Subject)) or 0)}
+            for code in (*policy.dual_publicity, *policy.lists):
+                out[f"week_{code}"] = int(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(R)
+                        .where(R.category == code, R.decision_date >= week_ago, shown_filter(policy, today))
+                    )
+                    or 0
+                )
+            for code in policy.lists:
+                out[code] = int(
+                    session.scalar(
+                        select(func.count()).select_from(R).where(R.category == code, shown_filter(policy, today))
+                    )
+                    or 0
+                )
+            return out
+
+        stats: dict[str, int] = _read(request, count)
+        request.app.state.site_stats = (time.monotonic(), stats)
+        return stats
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        return {
+            "latest": disclosure.latest_disclosures(session, limit=10),
+            "notices": portal.published_content(session, "notice", limit=5),
+            "policies": portal.published_content(session, "policy", limit=5),
+        }
+
+    data = _read(request, load)
+    return page(request, "home.html", "home", stats=_stats(request), **data)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, q: Annotated[str, Query(max_length=100)] = "") -> Response:
+    hits = _read(request, lambda s: search.search(s, q, limit=50)) if q.strip() else []
+    too_short = bool(q.strip()) and len(q.strip()) < 2
+    return page(request, "search.html", "", q=q, hits=hits, too_short=too_short)
+
+
+@router.get("/search/suggest")
+def suggest(request: Request, q: Annotated[str, Query(max_length=100)] = "") -> Response:
+    """Search-as-you-type: a few matches as JSON for the search box."""
+    limits.enforce(request, "suggest")
+    hits = _read(request, lambda s: search.search(s, q, limit=8))
+    items = [
+        {"id": h.id, "name": h.name, "uscc": h.uscc, "region": h.region_name, "href": f"/subjects/{h.id}"} for h in hits
+    ]
+    return JSONResponse({"q": q, "items": items}, headers={"Cache-Control": "no-cache"})
+
+
+# --- subject credit page (一户式) and records ----------------------------------------------------------------------
+
+
+@router.get("/subjects/{subject_id}", response_class=HTMLResponse)
+def subject_page(request: Request, subject_id: IdPath) -> Response:
+    subject = _read(request, lambda s: disclosure.public_subject(s, subject_id, per_section=100))
+    return page(request, "subject.html", "", subject=subject)
+
+
+@router.post("/subjects/{subject_id}/report")
+def subject_report(request: Request, subject_id: IdPath) -> Response:
+    """Issue and download the subject's credit report (PDF)."""
+    limits.enforce(request, "report")
+    settings = _settings(request)
+    base = settings.public_base_url or str(request.base_url)
+    issuer = _province(request).website_title
+    issued = _write(
+        request,
+        lambda s: portal.issue_report(s, settings, subject_id, base_url=base, issuer=issuer, font=settings.report_font),
+    )
+    quoted = urllib.parse.quote(issued.filename)
+    return Response(
+        issued.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"report-{issued.code}.pdf\"; filename*=UTF-8''{quoted}",
+            "X-Report-Code": issued.code,
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/records/{record_id}", response_class=HTMLResponse)
+def record_page(request: Request, record_id: IdPath) -> Response:
+    record = _read(request, lambda s: disclosure.public_record(s, record_id))
+    return page(request, "record.html", "", record=record)
+
+
+# --- lists: 双公示 and red/black/watch lists -----------------------------------------------------------------------
+
+
+def _date_param(value: str | None, label: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{label}格式应为 YYYY-MM-DD", code="invalid_date") from exc
+
+
+class ListParams:
+    """Query parameters of a public list (shared by the page and its CSV/JSON downloads)."""
+
+    def __init__(
+        self,
+        kind: Annotated[str | None, Query(max_length=20)] = None,
+        domain: Annotated[str | None, Query(max_length=40)] = None,
+        department: Annotated[str | None, Query(max_length=64)] = None,
+        region: Annotated[str | None, Query(max_length=6)] = None,
+        date_from: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+        date_to: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+        page_no: Annotated[int, Query(alias="page", ge=1, le=5000)] = 1,
+    ) -> None:
+        self.kind = kind or None
+        self.domain = domain or None
+        self.department = department or None
+        self.region = region or None
+        self.date_from = date_from or None
+        self.date_to = date_to or None
+        self.page_no = page_no
+
+    def filter(self, allowed: list[str]) -> ListFilter:
+        if self.kind and self.kind not in allowed:
+            raise InvalidInput(f"不支持的信息类别：{self.kind}", code="category_not_public")
+        return ListFilter(
+            categories=(self.kind,) if self.kind else tuple(allowed),
+            domain=self.domain,
+            department=self.department,
+            region=self.region,
+            date_from=_date_param(self.date_from, "开始日期"),
+            date_to=_date_param(self.date_to, "结束日期"),
+        )
+
+    def query(self, **override: Any) -> str:
+        params = {
+            "kind": self.kind,
+            "domain": self.domain,
+            "department": self.department,
+            "region": self.region,
+            "from": self.date_from,
+            "to": self.date_to,
+        }
+        params.update(override)
+        return urllib.parse.urlencode({k: v for k, v in params.items() if v})
+
+
+ListDep = Annotated[ListParams, Depends()]
+
+
+def _list_page(request: Request, params: ListParams, section: str) -> Response:
+    policy = load_policy()
+    allowed = policy.dual_publicity if section == "disclosures" else policy.lists
+    f = params.filter(allowed)
+    config = _province(request)
+
+    def load(session: Session) -> dict[str, Any]:
+        catalog = active_catalog(session)
+        result = disclosure.public_records(session, f, offset=(params.page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        departments = session.execute(
+            select(Department.code, Department.name).where(Department.active.is_(True)).order_by(Department.code)
+        ).all()
+        kinds = [(c, catalog.category(c).name) for c in allowed if catalog.has_category(c)]
+        domains: list[str] = []
+        for c in allowed:
+            if catalog.has_category(c):
+                cat = catalog.category(c)
+                for d in cat.domains:
+                    if d.name not in domains:
+                        domains.append(d.name)
+        return {"result": result, "departments": departments, "kinds": kinds, "domains": domains}
+
+    data = _read(request, load)
+    regions = [(code, region_name(code) or code) for code in config.cities]
+    title = "双公示" if section == "disclosures" else "红黑名单"
+    return page(
+        request,
+        "list.html",
+        section,
+        section=section,
+        title=title,
+        params=params,
+        regions=regions,
+        base_query=params.query(),
+        **data,
+    )
+
+
+@router.get("/disclosures", response_class=HTMLResponse)
+def disclosures(request: Request, params: ListDep) -> Response:
+    return _list_page(request, params, "disclosures")
+
+
+@router.get("/lists", response_class=HTMLResponse)
+def lists_page(request: Request, params: ListDep) -> Response:
+    return _list_page(request, params, "lists")
+
+
+def _download(request: Request, params: ListParams, section: str, fmt: str) -> Response:
+    limits.enforce(request, "download")
+    policy = load_policy()
+    allowed = policy.dual_publicity if section == "disclosures" else policy.lists
+    f = params.filter(allowed)
+    records = _read(request, lambda s: disclosure.export_records(s, f))
+    stamp = china_today().strftime("%Y%m%d")
+    name = f"{section}-{params.kind or 'all'}-{stamp}.{fmt}"
+    if fmt == "csv":
+        body, media = portal.to_csv(records), "text/csv; charset=utf-8"
+    else:
+        body, media = portal.to_json(records), "application/json"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/disclosures.csv")
+def disclosures_csv(request: Request, params: ListDep) -> Response:
+    return _download(request, params, "disclosures", "csv")
+
+
+@router.get("/disclosures.json")
+def disclosures_json(request: Request, params: ListDep) -> Response:
+    return _download(request, params, "disclosures", "json")
+
+
+@router.get("/lists.csv")
+def lists_csv(request: Request, params: ListDep) -> Response:
+    return _download(request, params, "lists", "csv")
+
+
+@router.get("/lists.json")
+def lists_json(request: Request, params: ListDep) -> Response:
+    return _download(request, params, "lists", "json")
+
+
+# --- typical cases, policies and notices ------------------------------------------------------------------------
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases_page(request: Request, page_no: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1) -> Response:
+    from transport_credit.lists import cases
+
+    items = _read(request, lambda s: cases.published_cases(s, limit=PAGE_SIZE + 1, offset=(page_no - 1) * PAGE_SIZE))
+    return page(
+        request, "cases.html", "cases", cases=items[:PAGE_SIZE], page_no=page_no, has_more=len(items) > PAGE_SIZE
+    )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: IdPath) -> Response:
+    from transport_credit.lists import cases
+
+    item = _read(request, lambda s: cases.get_published_case(s, case_id))
+    return page(request, "case.html", "cases", case=item)
+
+
+def _content_list(request: Request, kind: str, active: str, page_no: int) -> Response:
+    items = _read(
+        request, lambda s: portal.published_content(s, kind, limit=PAGE_SIZE + 1, offset=(page_no - 1) * PAGE_SIZE)
+    )
+    title = "政策文件" if kind == "policy" else "通知公告"
+    return page(
+        request,
+        "content_list.html",
+        active,
+        title=title,
+        items=items[:PAGE_SIZE],
+        page_no=page_no,
+        has_more=len(items) > PAGE_SIZE,
+    )
+
+
+@router.get("/policies", response_class=HTMLResponse)
+def policies(request: Request, page_no: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1) -> Response:
+    return _content_list(request, "policy", "policies", page_no)
+
+
+@router.get("/notices", response_class=HTMLResponse)
+def notices(request: Request, page_no: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1) -> Response:
+    return _content_list(request, "notice", "notices", page_no)
+
+
+@router.get("/content/{content_id}", response_class=HTMLResponse)
+def content_page(request: Request, content_id: IdPath) -> Response:
+    item = _read(request, lambda s: portal.published_item(s, content_id))
+    return page(request, "content.html", "policies" if item.kind == "policy" else "notices", item=item)
+
+
+# --- report verification ------------------------------------------------------------------------------------------
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_form(request: Request, code: Annotated[str, Query(max_length=40)] = "") -> Response:
+    if code.strip():
+        return RedirectResponse(f"/verify/{urllib.parse.quote(code.strip())}", status_code=303)
+    return page(request, "verify.html", "verify", result=None, code="")
+
+
+@router.get("/verify/{code}", response_class=HTMLResponse)
+def verify_code(request: Request, code: str) -> Response:
+    settings = _settings(request)
+    result = _read(request, lambda s: portal.verify_report(s, settings, code))
+    return page(request, "verify.html", "verify", result=result, code=result.code)
+
+
+async def _form(request: Request) -> FormData:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_UPLOAD:
+        raise InvalidInput("上传的文件过大（不超过 20 MB）", code="upload_too_large")
+    try:
+        return await request.form(max_files=1, max_fields=20)
+    except Exception as exc:  # malformed body
+        raise InvalidInput("提交的表单无法解析，请重试", code="invalid_form") from exc
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+@router.post("/verify", response_class=HTMLResponse)
+async def verify_upload(request: Request) -> Response:
+    limits.enforce(request, "download")
+    form = await _form(request)
+    code = _text(form, "code")
+    upload = form.get("file")
+    data: bytes | None = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise InvalidInput("上传的文件过大（不超过 20 MB）", code="upload_too_large")
+    if not code:
+        raise InvalidInput("请输入报告上的验证码", code="report_code_required")
+    settings = _settings(request)
+    result = await run_in_threadpool(_read, request, lambda s: portal.verify_report(s, settings, code, data))
+    return page(request, "verify.html", "verify", result=result, code=result.code)
+
+
+# --- objection and repair applications --------------------------------------------------------------------------
+
+
+@router.get("/apply", response_class=HTMLResponse)
+def apply_form(
+    request: Request,
+    subject: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    record: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    kind: Annotated[str, Query(max_length=20)] = "objection",
+) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        rec = disclosure.public_record(session, record) if record else None
+        subject_id = rec.subject_id if rec else subject
+        subj = disclosure.public_subject(session, subject_id, per_section=0) if subject_id else None
+        return {"record": rec, "subject": subj}
+
+    data = _read(request, load)
+    return page(request, "apply.html", "apply", kind=kind, errors={}, values={}, **data)
+
+
+def _form_id(value: str) -> int | None:
+    """A positive id from a form field, or None (never a number the database cannot hold)."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None
+
+
+@router.post("/apply", response_class=HTMLResponse)
+async def apply_submit(request: Request) -> Response:
+    limits.enforce(request, "apply")
+    form = await _form(request)
+    values = {k: _text(form, k) for k in ("kind", "subject_id", "record_id", "applicant_name", "contact", "reason")}
+    subject_id = _form_id(values["subject_id"])
+    if subject_id is None:
+        raise InvalidInput("请先查询并选择信用主体，再提交申请", code="subject_required")
+    data = portal.ApplicationInput(
+        kind=values["kind"],
+        subject_id=subject_id,
+        record_id=_form_id(values["record_id"]),
+        applicant_name=values["applicant_name"],
+        contact=values["contact"],
+        reason=values["reason"],
+    )
+    settings = _settings(request)
+    try:
+        app = await run_in_threadpool(_write, request, lambda s: portal.submit_application(s, settings, data))
+    except InvalidInput as exc:
+        if exc.code != "invalid_application":
+            raise
+
+        def load(session: Session) -> dict[str, Any]:
+            rec = disclosure.public_record(session, data.record_id) if data.record_id else None
+            return {"record": rec, "subject": disclosure.public_subject(session, data.subject_id, per_section=0)}
+
+        ctx = await run_in_threadpool(_read, request, load)
+        return page(request, "apply.html", "apply", 422, kind=data.kind, errors=exc.details, values=values, **ctx)
+    return page(request, "applied.html", "apply", application=app)
+
+
+@router.get("/apply/status", response_class=HTMLResponse)
+def apply_status(request: Request, no: Annotated[str, Query(max_length=30)] = "") -> Response:
+    app = _read(request, lambda s: portal.application_status(s, no)) if no.strip() else None
+    return page(request, "apply_status.html", "apply", application=app, no=no)
+
+
+# --- anything else ------------------------------------------------------------------------------------------------
+
+
+@router.get("/{rest:path}", response_class=HTMLResponse)
+def not_found(rest: str) -> Response:
+    if rest == "api" or rest.startswith("api/"):  # API clients get the API's error shape, not a page
+        return JSONResponse({"code": "not_found", "message": "接口不存在", "details": {}}, status_code=404)
+    raise NotFound("页面不存在", code="page_not_found")

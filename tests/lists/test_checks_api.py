@@ -1,0 +1,245 @@
+"""The credit check through the REST API on the real database: answers with and without the right to see personal
+data, measures for the matter, warnings, batch, feedback → effect list, and clear 4xx errors."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from lists_kit import OFFICE, PERSON_ID, uscc
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from transport_credit.auth import service as auth
+from transport_credit.auth.schema import SCOPE_CHECK, SCOPE_READ
+from transport_credit.common.actor import SYSTEM
+from transport_credit.db.uow import Database
+from transport_credit.lists import cases, service
+from transport_credit.lists.checklog import existing_log
+from transport_credit.lists.models import CreditCheck
+from transport_credit.server import create_app
+from transport_credit.settings import Settings
+from transport_credit.warnings.models import CreditWarning
+
+DEPT = "410000-ysj"
+LONG_AGO = service.today_cst() - dt.timedelta(days=40)
+
+
+@pytest.fixture(autouse=True)
+def _cheap(cheap_hashing: None) -> None:
+    """Cheap argon2 for the keys."""
+
+
+def _key(db: Database, scopes: list[str]) -> str:
+    with db.unit_of_work() as s:
+        _, key = auth.create_api_client(s, SYSTEM, "审批系统", DEPT, [], scopes)
+    return key
+
+
+@pytest.fixture
+def listed(filled: Database, settings: Settings) -> Database:
+    """Org 1 on the black list and the 超限超载 list, the person on the watch list, org 2 on the red list."""
+    for code, list_code in ((uscc(1), "black"), (uscc(1), "overload_serious"), (PERSON_ID, "watch"), (uscc(2), "red")):
+        with filled.unit_of_work() as s:
+            entry = service.propose_entry(s, OFFICE, settings, subject_code=code, list_code=list_code, reason="事由")
+            service.notify_entry(s, OFFICE, settings, entry.id, today=LONG_AGO)
+            service.publish_entry(s, OFFICE, settings, entry.id)
+    return filled
+
+
+@pytest.fixture
+def client(listed: Database, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, listed)) as c:
+        yield c
+
+
+def _check(client: TestClient, key: str, code: str, matter: str = "XK-DLYS-JY") -> dict:  # type: ignore[type-arg]
+    r = client.post("/api/v1/checks", json={"subject_code": code, "matter_code": matter}, headers={"X-API-Key": key})
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_black_listed_subject_gets_measures_and_raises_a_warning(
+    client: TestClient, listed: Database, settings: Settings
+) -> None:
+    key = _key(listed, [SCOPE_CHECK])
+    body = _check(client, key, uscc(1))
+    assert body["subject"]["name"] == "郑州顺达1号物流有限公司"
+    assert {e["list_type"] for e in body["list_entries"]} == {"black"}
+    assert {e["list_name"] for e in body["list_entries"]} == {
+        "失信联合惩戒对象名单（黑名单）",
+        "严重违法失信超限超载运输当事人名单",
+    }
+    codes = {m["code"] for m in body["measures"]}
+    assert codes == {"P-XK-YSHC", "P-XK-XZXK"}
+    assert all(m["basis"] and m["reasons"] for m in body["measures"])
+    assert body["warning_raised"] is True
+    assert "黑名单" in body["conclusion"]
+    assert len(body["check_id"]) == 32
+    log = existing_log(listed.engine)
+    assert log is not None
+    assert log.flush() == 1
+    with listed.read() as s:
+        assert s.scalar(select(func.count()).select_from(CreditCheck)) == 1
+        w = s.scalars(select(CreditWarning)).one()
+        assert (w.kind, w.level) == ("blacklisted_subject_checked", "red")
+
+
+def test_red_list_subject_gets_incentives(client: TestClient, listed: Database) -> None:
+    key = _key(listed, [SCOPE_CHECK])
+    body = _check(client, key, uscc(2))
+    assert [m["code"] for m in body["measures"]] == ["I-XK-LSTD"]
+    assert body["warning_raised"] is False
+    assert _check(client, key, uscc(3))["measures"] == []  # no list, no grade
+
+
+def test_personal_data_depends_on_the_callers_rights(client: TestClient, listed: Database) -> None:
+    check_only = _check(client, _key(listed, [SCOPE_CHECK]), PERSON_ID)
+    assert check_only["subject"]["name"] == "张*"
+    assert check_only["subject"]["id_masked"] is None
+    assert check_only["personal_data_visible"] is False
+    with_read = _check(client, _key(listed, [SCOPE_CHECK, SCOPE_READ]), PERSON_ID)
+    assert with_read["subject"]["name"] == "张三"
+    assert with_read["subject"]["id_masked"].startswith("4103")
+    assert "*" in with_read["subject"]["id_masked"]
+    for body in (check_only, with_read):
+        assert PERSON_ID not in str(body)
+        assert [e["list_type"] for e in body["list_entries"]] == ["watch"]
+        assert [m["code"] for m in body["measures"]] == ["P-XK-ZDGZ"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"subject_code": "91410100MA9999999X", "matter_code": "XK-DLYS-JY"}, 404, "subject_not_found"),
+        ({"subject_code": "not a code!", "matter_code": "XK-DLYS-JY"}, 422, "malformed_code"),
+        ({"subject_code": "9141010OMA00000O1X", "matter_code": "XK-DLYS-JY"}, 422, "malformed_code"),
+        ({"subject_code": "91410100MA0000001X", "matter_code": "NO-SUCH"}, 404, "unknown_matter"),
+        ({"subject_code": "", "matter_code": "XK-DLYS-JY"}, 422, "invalid_request"),
+        ({"matter_code": "XK-DLYS-JY"}, 422, "invalid_request"),
+    ],
+)
+def test_bad_checks_get_clear_errors(
+    client: TestClient, listed: Database, payload: dict[str, str], status: int, code: str
+) -> None:
+    r = client.post("/api/v1/checks", json=payload, headers={"X-API-Key": _key(listed, [SCOPE_CHECK])})
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code
+    assert r.json()["message"]
+
+
+def test_check_needs_the_check_scope(client: TestClient, listed: Database) -> None:
+    r = client.post(
+        "/api/v1/checks",
+        json={"subject_code": uscc(1), "matter_code": "XK-DLYS-JY"},
+        headers={"X-API-Key": _key(listed, [SCOPE_READ])},
+    )
+    assert r.status_code == 403
+    assert r.json()["code"] == "scope_required"
+    assert client.post("/api/v1/checks", json={}).status_code == 401
+
+
+def test_batch(client: TestClient, listed: Database) -> None:
+    key = _key(listed, [SCOPE_CHECK])
+    items = [
+        {"subject_code": uscc(1), "matter_code": "ZB-GLGC"},
+        {"subject_code": "bad!", "matter_code": "ZB-GLGC"},
+        {"subject_code": uscc(2), "matter_code": "nope"},
+    ]
+    r = client.post("/api/v1/checks/batch", json={"items": items}, headers={"X-API-Key": key})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["checked"], body["failed"]) == (1, 2)
+    assert [m["code"] for m in body["items"][0]["result"]["measures"]] == ["P-ZB-XZ"]
+    assert [i["error_code"] for i in body["items"][1:]] == ["malformed_code", "unknown_matter"]
+    too_many = {"items": [{"subject_code": uscc(1), "matter_code": "ZB-GLGC"}] * 1001}
+    r = client.post("/api/v1/checks/batch", json=too_many, headers={"X-API-Key": key})
+    assert r.status_code == 422
+
+
+def test_feedback_becomes_the_effect_list(client: TestClient, listed: Database, settings: Settings) -> None:
+    key = _key(listed, [SCOPE_CHECK, SCOPE_READ])
+    body = _check(client, key, uscc(1), "XK-DLHY")
+    url = f"/api/v1/checks/{body['check_id']}/feedback"
+    items = [
+        {"measure_code": "P-XK-XZXK", "applied": True, "result": "不予许可", "details": "新增 5 辆货车运力申请"},
+        {"measure_code": "P-XK-YSHC", "applied": False, "result": "申请人撤回申请"},
+    ]
+    r = client.post(url, json={"items": items}, headers={"X-API-Key": key})
+    assert r.status_code == 200, r.text
+    effects = r.json()["effects"]
+    assert [(e["measure_code"], e["applied"], e["department_code"]) for e in effects] == [
+        ("P-XK-XZXK", True, DEPT),
+        ("P-XK-YSHC", False, DEPT),
+    ]
+    again = client.post(url, json={"items": items[:1]}, headers={"X-API-Key": key})
+    assert again.status_code == 409
+    assert again.json()["code"] == "feedback_exists"
+    wrong = client.post(url, json={"items": [{"measure_code": "I-PY-YX", "applied": True}]}, headers={"X-API-Key": key})
+    assert wrong.status_code == 422
+    assert wrong.json()["code"] == "measure_not_offered"
+    missing = client.post("/api/v1/checks/ffff/feedback", json={"items": items}, headers={"X-API-Key": key})
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "check_not_found"
+
+    today = service.today_cst()
+    r = client.get(f"/api/v1/effects?year={today.year}&month={today.month}&format=csv", headers={"X-API-Key": key})
+    assert r.status_code == 200
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["序号", "被执行主体", "执行措施"]
+    assert rows[1][1] == "郑州顺达1号物流有限公司"
+    assert "限制新增" in rows[1][2]
+    assert len([r for r in rows[1:] if r and r[0].isdigit()]) == 1  # only applied measures are effects
+    r = client.get(f"/api/v1/effects?year={today.year}&month={today.month}&format=xlsx", headers={"X-API-Key": key})
+    wb = load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == ["成效清单", "按措施统计"]
+    assert list(wb["按措施统计"].iter_rows(values_only=True))[1][0] == "P-XK-XZXK"
+
+    with listed.unit_of_work() as s:  # an effect becomes a typical case, published, shown in the API
+        case = cases.draft_case(
+            s,
+            OFFICE,
+            title="某物流公司超限超载被限制新增运力",
+            summary="联合惩戒案例",
+            body="正文",
+            effect_id=effects[0]["id"],
+        )
+        cases.publish_case(s, OFFICE, case.id)
+    r = client.get("/api/v1/cases", headers={"X-API-Key": key})
+    assert r.json()["total"] == 1
+    assert r.json()["items"][0]["kind"] == "punishment"
+
+
+def test_matters_and_measures_are_listed(client: TestClient, listed: Database) -> None:
+    key = _key(listed, [SCOPE_CHECK])
+    matters = client.get("/api/v1/matters", headers={"X-API-Key": key}).json()["items"]
+    assert any(m["code"] == "XK-DLYS-JY" and m["kind_label"] == "行政许可" for m in matters)
+    measures = client.get("/api/v1/measures", headers={"X-API-Key": key}).json()["items"]
+    assert {m["kind"] for m in measures} == {"incentive", "punishment"}
+
+
+def test_check_log_is_written_on_shutdown(listed: Database, settings: Settings) -> None:
+    key = _key(listed, [SCOPE_CHECK])
+    with TestClient(create_app(settings, listed)) as c:
+        for n in (1, 2, 3):
+            _check(c, key, uscc(n))
+    with listed.read() as s:  # the server stopped: everything pending was written
+        assert s.scalar(select(func.count()).select_from(CreditCheck)) == 3
+
+
+def test_feedback_sees_a_check_still_pending(client: TestClient, listed: Database) -> None:
+    key = _key(listed, [SCOPE_CHECK])
+    log = existing_log(listed.engine)
+    if log is not None:
+        log.flush()
+    body = _check(client, key, uscc(2))
+    r = client.post(
+        f"/api/v1/checks/{body['check_id']}/feedback",
+        json={"items": [{"measure_code": "I-XK-LSTD", "applied": True}]},
+        headers={"X-API-Key": key},
+    )
+    assert r.status_code == 200, r.text

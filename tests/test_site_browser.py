@@ -1,0 +1,211 @@
+"""The public website in a real browser: Playwright driving Debian's chromium (never a downloaded browser).
+
+Search as you type, open a subject, filter a list, download the credit report and verify it, submit an
+application, and the same at phone width. Screenshots go to test-artifacts/screenshots/site-*.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from portal_kit import PERSON_ID, Seeded, seed_portal
+from transport_credit.db.uow import Database
+from transport_credit.server import create_app
+from transport_credit.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if IN_CI:
+        pytest.fail(f"{CHROMIUM} is missing: install it with apt-get install chromium fonts-noto-cjk")
+    pytest.skip("chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def seeded(db: Database, settings: Settings) -> Seeded:
+    return seed_portal(db, settings)
+
+
+@pytest.fixture
+def server(seeded: Seeded, db: Database, settings: Settings) -> Iterator[str]:
+    _require_chromium()
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"site-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _journey(page: object, base: str, seeded: Seeded, tmp_path: Path, prefix: str) -> None:
+    from playwright.sync_api import expect
+
+    p: object = page
+    p.goto(base + "/")  # type: ignore[attr-defined]
+    expect(p.locator("h1")).to_contain_text("信用交通·河南")  # type: ignore[attr-defined]
+    _shot(p, f"{prefix}-01-home")
+
+    # Search as you type: three characters of the name, suggestions appear, open the subject.
+    box = p.locator("#home-q")  # type: ignore[attr-defined]
+    box.click()
+    box.press_sequentially("顺达道", delay=60)
+    suggestion = p.locator("#home-q-suggest a", has_text="洛阳顺达道路运输有限公司")  # type: ignore[attr-defined]
+    expect(suggestion).to_be_visible()
+    _shot(p, f"{prefix}-02-suggest")
+    suggestion.click()
+    p.wait_for_url(re.compile(rf".*/subjects/{seeded.org}$"))  # type: ignore[attr-defined]
+    expect(p.locator("#subject-name")).to_have_text("洛阳顺达道路运输有限公司")  # type: ignore[attr-defined]
+    expect(p.locator("#sec-XZCF")).to_contain_text("洛交罚〔2026〕001号")  # type: ignore[attr-defined]
+    expect(p.locator("#sec-XYPJ")).to_contain_text("AA")  # type: ignore[attr-defined]
+    _shot(p, f"{prefix}-03-subject")
+
+    # Download the credit report, then verify it by uploading it.
+    with p.expect_download() as info:  # type: ignore[attr-defined]
+        p.locator("#download-report").click()  # type: ignore[attr-defined]
+    download = info.value
+    target = tmp_path / f"{prefix}-report.pdf"
+    download.save_as(str(target))
+    assert target.read_bytes().startswith(b"%PDF")
+    code = re.search(r"(XY-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})\.pdf$", download.suggested_filename)
+    assert code is not None, download.suggested_filename
+    p.goto(base + "/verify")  # type: ignore[attr-defined]
+    p.get_by_label("验证码").fill(code.group(1))  # type: ignore[attr-defined]
+    p.get_by_label("报告文件（PDF，可选）").set_input_files(str(target))  # type: ignore[attr-defined]
+    p.locator("#verify-submit").click()  # type: ignore[attr-defined]
+    expect(p.locator("#verdict")).to_contain_text("核验通过")  # type: ignore[attr-defined]
+    _shot(p, f"{prefix}-04-verified")
+    altered = tmp_path / f"{prefix}-altered.pdf"
+    altered.write_bytes(target.read_bytes() + b"%tampered\n")
+    p.get_by_label("验证码").fill(code.group(1))  # type: ignore[attr-defined]
+    p.get_by_label("报告文件（PDF，可选）").set_input_files(str(altered))  # type: ignore[attr-defined]
+    p.locator("#verify-submit").click()  # type: ignore[attr-defined]
+    expect(p.locator("#verdict")).to_contain_text("核验未通过")  # type: ignore[attr-defined]
+    _shot(p, f"{prefix}-05-altered")
+
+    # A journalist: this week's penalties in 道路运输 in 洛阳, as CSV.
+    p.goto(base + "/disclosures")  # type: ignore[attr-defined]
+    p.get_by_label("类别").select_option("XZCF")  # type: ignore[attr-defined]
+    p.get_by_label("行业领域").select_option("道路运输")  # type: ignore[attr-defined]
+    p.get_by_label("地区").select_option("410300")  # type: ignore[attr-defined]
+    p.get_by_label("决定日期自").fill((seeded.today - dt.timedelta(days=7)).isoformat())  # type: ignore[attr-defined]
+    p.locator("#apply-filter").click()  # type: ignore[attr-defined]
+    p.wait_for_url(re.compile(r".*kind=XZCF.*"))  # type: ignore[attr-defined]
+    results = p.locator("#results")  # type: ignore[attr-defined]
+    expect(results).to_contain_text("洛交罚〔2026〕001号")
+    expect(results).not_to_contain_text("郑交罚〔2026〕001号")
+    _shot(p, f"{prefix}-06-filtered")
+    with p.expect_download() as info:  # type: ignore[attr-defined]
+        p.locator("#download-csv").click()  # type: ignore[attr-defined]
+    csv_path = tmp_path / f"{prefix}.csv"
+    info.value.save_as(str(csv_path))
+    text = csv_path.read_bytes().decode("utf-8-sig")
+    assert "洛交罚〔2026〕001号" in text
+    assert "郑交罚〔2026〕001号" not in text
+
+    # A company starts a repair application from its own penalty.
+    p.locator("#results a", has_text="洛交罚〔2026〕001号").first.click()  # type: ignore[attr-defined]
+    p.locator("#apply-repair").click()  # type: ignore[attr-defined]
+    p.get_by_label("申请人（单位联系人或本人姓名）").fill("赵经理")  # type: ignore[attr-defined]
+    p.get_by_label("联系电话").fill("13912345678")  # type: ignore[attr-defined]
+    p.get_by_label("申请理由").fill("已缴清罚款并完成整改，公示已满最短期限，申请信用修复。")  # type: ignore[attr-defined]
+    _shot(p, f"{prefix}-07-apply")
+    p.locator("#apply-submit").click()  # type: ignore[attr-defined]
+    expect(p.locator("#tracking-no")).to_have_text(re.compile(r"^XF\d{8}-[A-Z0-9]{6}$"))  # type: ignore[attr-defined]
+    _shot(p, f"{prefix}-08-applied")
+    html = p.content()  # type: ignore[attr-defined]
+    assert "13912345678" not in html
+    assert PERSON_ID not in html
+
+
+def test_site_in_a_desktop_browser(server: str, browser: object, seeded: Seeded, tmp_path: Path) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True, locale="zh-CN")  # type: ignore[attr-defined]
+    try:
+        _journey(context.new_page(), server, seeded, tmp_path, "desktop")
+    finally:
+        context.close()
+
+
+def test_site_at_phone_width(server: str, browser: object, seeded: Seeded, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        accept_downloads=True,
+        locale="zh-CN",
+    )
+    try:
+        page = context.new_page()
+        page.goto(server + "/")
+        # No horizontal scrolling at phone width.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        nav = page.locator("#site-nav")
+        expect(nav).to_be_hidden()
+        page.locator(".nav-toggle").click()
+        expect(nav).to_be_visible()
+        _shot(page, "phone-00-menu")
+        page.locator(".nav-toggle").click()
+        _journey(page, server, seeded, tmp_path, "phone")
+        page.goto(server + f"/subjects/{seeded.org}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    finally:
+        context.close()

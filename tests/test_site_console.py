@@ -1,0 +1,117 @@
+"""Console pages of the website (信用办): content management and the application inbox."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from portal_kit import PHONE, Seeded, seed_portal
+from transport_credit.auth import service as auth
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM
+from transport_credit.db.uow import Database
+from transport_credit.server import create_app
+from transport_credit.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).parent / "web"))
+from console_kit import CITY_DEPT, CREDIT_OFFICE, MANAGER, OFFICER, PASSWORD, csrf_of, login
+
+
+@pytest.fixture(autouse=True)
+def _cheap(cheap_hashing: None) -> None:
+    """Cheap argon2 parameters for the accounts created here."""
+
+
+@pytest.fixture
+def seeded(db: Database, settings: Settings) -> Seeded:
+    seeded = seed_portal(db, settings)
+    with db.unit_of_work() as s:
+        auth.create_account(s, SYSTEM, OFFICER, "郑州报送员", PASSWORD, CITY_DEPT, [ROLE_DATA_OFFICER])
+        auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
+    return seeded
+
+
+@pytest.fixture
+def client(seeded: Seeded, db: Database, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, db), base_url="http://testserver") as c:
+        yield c
+
+
+def test_credit_office_publishes_a_policy_document(client: TestClient) -> None:
+    login(client, MANAGER)
+    page = client.get("/console/portal/content")
+    assert page.status_code == 200
+    assert "门户内容" in page.text
+    csrf = csrf_of(page.text)
+    bad = client.post("/console/portal/content", data={"csrf_token": csrf, "kind": "policy", "title": "x", "body": ""})
+    assert bad.status_code == 422
+    assert "标题应为" in bad.text
+    r = client.post(
+        "/console/portal/content",
+        data={
+            "csrf_token": csrf,
+            "kind": "policy",
+            "title": "河南省交通运输信用修复管理办法",
+            "doc_no": "豫交文〔2026〕12号",
+            "issuer": "河南省交通运输厅",
+            "body": "第一条 为规范信用修复工作……\n第二条 本办法适用于……",
+            "action": "publish",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    public = client.get("/policies").text
+    assert "河南省交通运输信用修复管理办法" in public
+    item_id = int(re.search(r'href="/content/(\d+)"', public).group(1))  # type: ignore[union-attr]
+    assert "第二条 本办法适用于" in client.get(f"/content/{item_id}").text
+    page = client.get("/console/portal/content")
+    r = client.post(
+        f"/console/portal/content/{item_id}",
+        data={"csrf_token": csrf_of(page.text), "action": "withdrawn"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert client.get(f"/content/{item_id}").status_code == 404
+
+
+def test_csrf_is_required(client: TestClient) -> None:
+    login(client, MANAGER)
+    r = client.post("/console/portal/content", data={"kind": "notice", "title": "通知标题", "body": "正文"})
+    assert r.status_code == 403
+
+
+def test_applications_appear_in_the_inbox(client: TestClient, seeded: Seeded) -> None:
+    r = client.post(
+        "/apply",
+        data={
+            "kind": "objection",
+            "subject_id": str(seeded.org),
+            "record_id": str(seeded.records["penalty"]),
+            "applicant_name": "赵经理",
+            "contact": PHONE,
+            "reason": "处罚决定书中的车辆号牌有误，申请更正。",
+        },
+    )
+    tracking = re.search(r'id="tracking-no" class="mono">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    login(client, MANAGER)
+    inbox = client.get("/console/portal/applications")
+    assert tracking in inbox.text
+    assert PHONE not in inbox.text
+    assert "138****5678" in inbox.text
+    app_id = int(re.search(r'href="/console/portal/applications/(\d+)"', inbox.text).group(1))  # type: ignore[union-attr]
+    detail = client.get(f"/console/portal/applications/{app_id}")
+    assert "车辆号牌有误" in detail.text
+    assert PHONE not in detail.text
+    shown = client.post(f"/console/portal/applications/{app_id}/contact", data={"csrf_token": csrf_of(detail.text)})
+    assert PHONE in shown.text  # the credit office may call back; the view is audited
+
+
+def test_data_officers_cannot_manage_the_site(client: TestClient) -> None:
+    login(client, OFFICER)
+    assert client.get("/console/portal/applications").status_code == 403
+    assert client.get("/console/portal/content").status_code == 403
+    assert "门户内容" not in client.get("/console/import").text

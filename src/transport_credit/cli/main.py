@@ -213,7 +213,9 @@ def _serve_app(cfg: Any, host: str, port: int) -> None:
 
     from transport_credit.server import create_app
 
-    typer.echo(f"\n平台地址：http://{host}:{port}/console    接口文档：http://{host}:{port}/api/docs")
+    typer.echo(
+        f"\n门户网站：http://{host}:{port}/    管理控制台：http://{host}:{port}/console    接口文档：http://{host}:{port}/api/docs"
+    )
     typer.echo("按 Ctrl+C 停止。")
     uvicorn.run(create_app(cfg), host=host, port=port, log_level=cfg.log_level.lower())
 
@@ -232,7 +234,9 @@ def serve_cmd(
         pass
     host = host or cfg.host
     port = port or cfg.port
-    typer.echo(f"平台地址：http://{host}:{port}/console    接口文档：http://{host}:{port}/api/docs")
+    typer.echo(
+        f"门户网站：http://{host}:{port}/    管理控制台：http://{host}:{port}/console    接口文档：http://{host}:{port}/api/docs"
+    )
     uvicorn.run(
         "transport_credit.server:create_app",
         factory=True,

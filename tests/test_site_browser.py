@@ -7,49 +7,19 @@ application, and the same at phone width. Screenshots go to test-artifacts/scree
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
+from browser_kit import launch, serve, shot
 from portal_kit import PERSON_ID, Seeded, seed_portal
 from transport_credit.db.uow import Database
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-SHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if IN_CI:
-        pytest.fail(f"{CHROMIUM} is missing: install it with apt-get install chromium fonts-noto-cjk")
-    pytest.skip("chromium is not installed (apt-get install chromium fonts-noto-cjk)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -59,39 +29,18 @@ def seeded(db: Database, settings: Settings) -> Seeded:
 
 @pytest.fixture
 def server(seeded: Seeded, db: Database, settings: Settings) -> Iterator[str]:
-    _require_chromium()
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with serve(create_app(settings, db)) as base:
+        yield base
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launch() as b:
+        yield b
 
 
 def _shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"site-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    shot(page, f"site-{name}")
 
 
 def _journey(page: object, base: str, seeded: Seeded, tmp_path: Path, prefix: str) -> None:

@@ -4,18 +4,13 @@ test-artifacts/screenshots/evaluation-*.png."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
 from evaluation_kit import OFFICE, licence, penalty, subject
 
+from browser_kit import launch, require_chromium, serve, shot
 from transport_credit.auth import service as auth
 from transport_credit.common.actor import ROLE_DATA_OFFICER, SYSTEM
 from transport_credit.db.uow import Database
@@ -27,9 +22,6 @@ from transport_credit.warnings.service import raise_warning
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "browser-pass-2026"
 
 
@@ -38,17 +30,9 @@ def _cheap(cheap_hashing: None) -> None:
     pass
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if IN_CI:
-        pytest.fail(f"{CHROMIUM} is missing")
-    pytest.skip("chromium is not installed")
-
-
 @pytest.fixture
 def server(platform: Database, settings: Settings) -> Iterator[str]:
-    _require_chromium()
+    require_chromium()
     with platform.unit_of_work() as s:
         auth.create_account(s, SYSTEM, "zz.officer", "郑州报送员", PASSWORD, "410100-jtj", [ROLE_DATA_OFFICER])
         for n in range(10):
@@ -76,66 +60,45 @@ def server(platform: Database, settings: Settings) -> Iterator[str]:
             details={},
             actor=SYSTEM,
         )
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(
-        uvicorn.Config(create_app(settings, platform), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with serve(create_app(settings, platform)) as base:
+        yield base
 
 
 def _shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"evaluation-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    shot(page, f"evaluation-{name}")
 
 
 def test_grades_explanation_draw_and_warnings_in_a_browser(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{server}/console/evaluation")
-            page.get_by_label("用户名").fill("zz.officer")
-            page.get_by_label("密码").fill(PASSWORD)
-            page.get_by_role("button", name="登录").click()
-            page.wait_for_url(re.compile(r".*/console/evaluation$"))
-            page.get_by_label("评价模型", exact=True).select_option("road_transport_enterprise")
-            page.get_by_role("button", name="查看").click()
-            expect(page.locator("#distribution")).to_contain_text("郑州市")
-            _shot(page, "01-distribution")
-            page.locator("a", has_text=re.compile(r"^\d+$")).first.click()
-            expect(page.locator("#results")).to_be_visible()
-            page.locator("#results a").first.click()
-            expect(page.locator("table.explanation").first).to_be_visible()
-            _shot(page, "02-explanation")
-            page.goto(f"{server}/console/supervision")
-            page.get_by_label("任务名称").fill("郑州道路运输双随机抽查")
-            page.get_by_label("检查领域").select_option("道路运输")
-            page.get_by_label("地区（行政区划代码）").fill("410100")
-            page.get_by_label("抽取数量").fill("4")
-            page.get_by_label("随机种子（可选，用于复现）").fill("browser")
-            page.get_by_role("button", name="抽取").click()
-            page.wait_for_url(re.compile(r".*/console/supervision/tasks/\d+$"))
-            expect(page.locator("#items tbody tr")).to_have_count(4)
-            page.get_by_role("link", name="复核抽取结果").click()
-            expect(page.locator("#verify-result")).to_contain_text("复核一致")
-            _shot(page, "03-draw")
-            page.goto(f"{server}/console/warnings")
-            expect(page.locator("#warnings")).to_contain_text("短期内多次受到行政处罚")
-            _shot(page, "04-warnings")
-        finally:
-            browser.close()
+    with launch() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{server}/console/evaluation")
+        page.get_by_label("用户名").fill("zz.officer")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(re.compile(r".*/console/evaluation$"))
+        page.get_by_label("评价模型", exact=True).select_option("road_transport_enterprise")
+        page.get_by_role("button", name="查看").click()
+        expect(page.locator("#distribution")).to_contain_text("郑州市")
+        _shot(page, "01-distribution")
+        page.locator("a", has_text=re.compile(r"^\d+$")).first.click()
+        expect(page.locator("#results")).to_be_visible()
+        page.locator("#results a").first.click()
+        expect(page.locator("table.explanation").first).to_be_visible()
+        _shot(page, "02-explanation")
+        page.goto(f"{server}/console/supervision")
+        page.get_by_label("任务名称").fill("郑州道路运输双随机抽查")
+        page.get_by_label("检查领域").select_option("道路运输")
+        page.get_by_label("地区（行政区划代码）").fill("410100")
+        page.get_by_label("抽取数量").fill("4")
+        page.get_by_label("随机种子（可选，用于复现）").fill("browser")
+        page.get_by_role("button", name="抽取").click()
+        page.wait_for_url(re.compile(r".*/console/supervision/tasks/\d+$"))
+        expect(page.locator("#items tbody tr")).to_have_count(4)
+        page.get_by_role("link", name="复核抽取结果").click()
+        expect(page.locator("#verify-result")).to_contain_text("复核一致")
+        _shot(page, "03-draw")
+        page.goto(f"{server}/console/warnings")
+        expect(page.locator("#warnings")).to_contain_text("短期内多次受到行政处罚")
+        _shot(page, "04-warnings")

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     import_chunk_rows: int = Field(default=20_000, ge=100, description="rows per streamed import chunk")
     max_cell_chars: int = Field(default=4000, ge=100, description="longer cells are rejected")
     log_level: str = "INFO"
+    api_key_recheck_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="credit check fast lane: seconds a verified API key's client is trusted without re-reading it"
+        " (deactivation elsewhere is seen within this time; 0 re-reads on every call)",
+    )
     # Public website (issue 5)
     report_font: Path | None = Field(
         default=None, description="CJK font for credit report PDFs; default: Debian fonts-noto-cjk (Noto Sans CJK SC)"

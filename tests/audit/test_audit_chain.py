@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from transport_credit.audit import append_only_ddl, drop_append_only_ddl, head, list_entries, record, verify
+from transport_credit.audit.events import AuditItem, record_many
 from transport_credit.audit.models import AuditEntry
 from transport_credit.audit.rules import GENESIS_HASH, entry_hash
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM, Actor
@@ -305,3 +306,38 @@ def test_list_entries_filters_and_pages(db: Database) -> None:
             list_entries(s, OFFICER)
         with pytest.raises(InvalidInput):
             list_entries(s, SYSTEM, limit=0)
+
+
+def test_record_many_continues_the_chain_like_single_records(db: Database, append_only: None) -> None:
+    _fill(db, 3)
+    items = [
+        AuditItem(OFFICER if i % 2 else CREDIT_OFFICE, "warning.raise", "credit_warning", str(i), {"n": i})
+        for i in range(5)
+    ]
+    with db.unit_of_work() as s:
+        record(s, OFFICER, "account.create", "account", "9")  # an ORM entry earlier in the same transaction
+        assert record_many(s, items) == 5
+        record(s, OFFICER, "account.create", "account", "10")  # and one after
+    with db.read() as s:
+        rows = list(s.query(AuditEntry).order_by(AuditEntry.seq))
+        s.expunge_all()
+        report = verify(s)
+    assert report.ok, report.problem
+    assert [r.seq for r in rows] == list(range(1, 11))
+    assert [(r.actor, r.target_id, r.details) for r in rows[4:9]] == [
+        ("li" if i % 2 == 0 else "zhang", str(i), {"n": i}) for i in range(5)
+    ]
+    assert [r.target_id for r in rows[3:4] + rows[9:]] == ["9", "10"]
+
+
+def test_record_many_refuses_personal_information_before_writing(db: Database) -> None:
+    items = [
+        AuditItem(OFFICER, "warning.raise", "credit_warning", "1", {"n": 1}),
+        AuditItem(OFFICER, "warning.raise", "credit_warning", "2", {"电话": "13812345678"}),
+    ]
+    with db.unit_of_work() as s:
+        with pytest.raises(ValueError, match="个人信息"):
+            record_many(s, items)
+        assert record_many(s, []) == 0
+    with db.read() as s:
+        assert head(s) is None

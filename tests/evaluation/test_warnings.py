@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from evaluation_kit import OFFICE, OFFICER, VIEWER, licence, penalty, record, subject
 from sqlalchemy import select
 
+from transport_credit.audit import verify
 from transport_credit.audit.models import AuditEntry
 from transport_credit.common.actor import SYSTEM, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -15,7 +17,15 @@ from transport_credit.db.uow import Database
 from transport_credit.evaluation import service as evaluation
 from transport_credit.settings import Settings
 from transport_credit.warnings import scan
-from transport_credit.warnings.service import feed, handle_warning, list_warnings, raise_warning
+from transport_credit.warnings.models import CreditWarning
+from transport_credit.warnings.service import (
+    WarningRequest,
+    feed,
+    handle_warning,
+    list_warnings,
+    raise_warning,
+    raise_warnings,
+)
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -70,6 +80,94 @@ def test_raise_warning_contract_and_dedup(platform: Database) -> None:
             "warning.raise",
             "warning.raise",
         ]
+
+
+def _warning_state(s: Any) -> list[tuple[Any, ...]]:
+    rows = s.scalars(select(CreditWarning).order_by(CreditWarning.id)).all()
+    return [
+        (
+            w.kind,
+            w.rule_code,
+            w.subject_id,
+            w.fingerprint,
+            w.level,
+            w.message,
+            w.status,
+            w.occurrences,
+            w.details,
+            w.region_code,
+            w.raised_by,
+        )
+        for w in rows
+    ]
+
+
+def test_raise_warnings_equals_one_call_per_request(platform: Database) -> None:
+    """The batch form (the credit check's group commit) leaves the same warnings, occurrences, newest details and
+    audit trail as calling raise_warning for each request in order."""
+    with platform.unit_of_work() as s:
+        subjects = [subject(s, n).id for n in (1, 2, 3)]
+        handled = raise_warning(
+            s, kind="penalty_burst", subject_id=subjects[2], rule_code="R", message="m", details={}, actor=SYSTEM
+        )
+        handled.status = "handled"
+        raise_warning(  # already open: the batch adds occurrences to it
+            s,
+            kind="blacklisted_subject_checked",
+            subject_id=subjects[0],
+            rule_code="credit_check",
+            message="m0",
+            details={"n": 0},
+            actor=SYSTEM,
+            fingerprint="D:M",
+        )
+    office = Actor(name="系统#3", kind="api_client", department_code="410000-ysj")
+    requests = [
+        WarningRequest(
+            "blacklisted_subject_checked",
+            subjects[i % 3],
+            "credit_check",
+            f"m{i}",
+            {"n": i},
+            office if i % 2 else SYSTEM,
+            "red",
+            "D:M" if i % 4 else "D:X",
+        )
+        for i in range(12)
+    ] + [WarningRequest("penalty_burst", subjects[2], "R", "again", {"k": 1}, SYSTEM)]
+
+    def audit_trail(s: Any) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.seq > 2).order_by(AuditEntry.seq)).all()
+        return [(e.actor, e.action, e.details) for e in rows]
+
+    with platform.unit_of_work() as s:
+        savepoint = s.begin_nested()
+        for r in requests:
+            raise_warning(
+                s,
+                kind=r.kind,
+                subject_id=r.subject_id,
+                rule_code=r.rule_code,
+                message=r.message,
+                details=dict(r.details),
+                actor=r.actor,
+                level=r.level,
+                fingerprint=r.fingerprint,
+            )
+        one_by_one, trail = _warning_state(s), audit_trail(s)
+        savepoint.rollback()
+    with platform.unit_of_work() as s:
+        # 3 subjects × 2 fingerprints less the one already open, plus the handled warning raised again
+        assert raise_warnings(s, requests) == 6
+        assert raise_warnings(s, []) == 0
+    with platform.read() as s:
+        assert _warning_state(s) == one_by_one
+        assert audit_trail(s) == trail
+        assert verify(s).ok
+    with platform.unit_of_work() as s, pytest.raises(NotFound):
+        raise_warnings(s, [WarningRequest("grade_drop", 999999, "R", "m", {}, SYSTEM)])
+    with platform.unit_of_work() as s, pytest.raises(InvalidInput):
+        raise_warnings(s, [WarningRequest("nope", subjects[0], "R", "m", {}, SYSTEM)])
 
 
 def test_scan_rules(platform: Database) -> None:

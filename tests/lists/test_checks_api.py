@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -243,3 +244,31 @@ def test_feedback_sees_a_check_still_pending(client: TestClient, listed: Databas
         headers={"X-API-Key": key},
     )
     assert r.status_code == 200, r.text
+
+
+def test_deactivated_key_stops_working_on_the_fast_lane(listed: Database, settings: Settings) -> None:
+    """Deactivation through the service takes effect at once in this process; a change made behind its back (as
+    another process would) is seen once ``api_key_recheck_seconds`` has passed."""
+    key = _key(listed, [SCOPE_CHECK])
+    other = _key(listed, [SCOPE_CHECK])
+    quick = settings.model_copy(update={"api_key_recheck_seconds": 0.3})
+    with TestClient(create_app(quick, listed)) as c:
+        _check(c, key, uscc(2))
+        _check(c, other, uscc(2))
+        with listed.unit_of_work() as s:
+            client_id = next(x.id for x in auth.list_api_clients(s, SYSTEM) if key.startswith(f"tc_{x.key_prefix}_"))
+            auth.deactivate_api_client(s, SYSTEM, client_id)
+        r = c.post(
+            "/api/v1/checks", json={"subject_code": uscc(2), "matter_code": "XK-DLYS-JY"}, headers={"X-API-Key": key}
+        )
+        assert r.status_code == 401
+        assert r.json()["code"] == "api_key_inactive"
+        with listed.unit_of_work() as s:
+            clients = auth.list_api_clients(s, SYSTEM)
+            row = next(x for x in clients if other.startswith(f"tc_{x.key_prefix}_"))
+            row.active = False  # behind the service's back
+        time.sleep(0.35)
+        r = c.post(
+            "/api/v1/checks", json={"subject_code": uscc(2), "matter_code": "XK-DLYS-JY"}, headers={"X-API-Key": other}
+        )
+        assert r.status_code == 401

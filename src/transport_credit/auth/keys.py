@@ -8,6 +8,11 @@ argon2 is deliberately slow, and systems call on every request, so a process kee
 has verified: SHA-256 of the key → (client id, stored hash). A cache hit still loads the client from the
 database, so deactivation takes effect on the next request in every process; and the stored hash must be the
 one the cache saw, so a replaced key stops working at once.
+
+The credit check's fast lane (``lists.checks.fast_check``, thousands of calls a second) may also keep the actor
+it built for a key for ``Settings.api_key_recheck_seconds`` (1 s): within that time it does not re-read the
+client. Deactivation or key replacement through the service forgets the actor at once in the process that makes
+the change; a change made by another process is seen within that time.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import re
 import secrets
 import string
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from transport_credit.auth.passwords import get_hasher, verify_password
 
@@ -73,6 +80,7 @@ class VerifiedKeyCache:
     def __init__(self, maxsize: int = 1024) -> None:
         self.maxsize = maxsize
         self._items: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._actors: dict[str, tuple[float, int, Any]] = {}  # fingerprint → (monotonic expiry, client id, actor)
         self._lock = threading.Lock()
 
     def get(self, fingerprint: str) -> tuple[int, str] | None:
@@ -92,16 +100,41 @@ class VerifiedKeyCache:
     def discard(self, fingerprint: str) -> None:
         with self._lock:
             self._items.pop(fingerprint, None)
+            self._actors.pop(fingerprint, None)
 
     def invalidate_client(self, client_id: int) -> None:
         """Forget every key of ``client_id`` (on deactivation or key replacement)."""
         with self._lock:
             for fp in [fp for fp, (cid, _) in self._items.items() if cid == client_id]:
                 del self._items[fp]
+            for fp in [fp for fp, (_, cid, _) in self._actors.items() if cid == client_id]:
+                del self._actors[fp]
+
+    def remember_actor(self, fingerprint: str, client_id: int, actor: Any, seconds: float) -> None:
+        """Keep the actor built for a verified key for ``seconds`` (nothing for 0)."""
+        if seconds <= 0:
+            return
+        with self._lock:
+            if fingerprint in self._items:
+                if len(self._actors) >= self.maxsize:
+                    self._actors.clear()
+                self._actors[fingerprint] = (time.monotonic() + seconds, client_id, actor)
+
+    def recent_actor(self, fingerprint: str) -> Any:
+        """The actor remembered for the key, or ``None`` once its time is up (or never remembered)."""
+        item = self._actors.get(fingerprint)
+        if item is None:
+            return None
+        if item[0] <= time.monotonic():
+            with self._lock:
+                self._actors.pop(fingerprint, None)
+            return None
+        return item[2]
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._actors.clear()
 
     def __len__(self) -> int:
         return len(self._items)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import secrets
 import threading
-import uuid
+import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -34,7 +35,6 @@ from transport_credit.db.base import utcnow
 from transport_credit.db.uow import Database
 from transport_credit.identifiers.citizen_id import check_citizen_id, mask_name
 from transport_credit.identifiers.normalize import normalize_code
-from transport_credit.identifiers.uscc import check_uscc
 from transport_credit.lists.checklog import CheckLog, check_log, existing_log
 from transport_credit.lists.matching import Grade, SubjectStatus, applicable_measures
 from transport_credit.lists.models import CreditCheck, Effect
@@ -45,6 +45,7 @@ from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 from transport_credit.subjects.pii import pii_keys
 from transport_credit.subjects.service import KIND_LABELS
+from transport_credit.warnings.service import WarningRequest, raise_warnings
 
 MAX_BATCH = 1000
 _CODE_RE = re.compile(r"^[0-9A-Z]{8,20}$")
@@ -136,6 +137,31 @@ class CheckResult:
 # --- the check --------------------------------------------------------------------------------------------------------
 
 
+_entropy = threading.local()
+
+
+def _random_hex(nbytes: int) -> str:
+    """``nbytes`` from the OS CSPRNG as hex, drawn from a per-thread 4 KiB buffer (one system call per few hundred
+    check ids instead of one each)."""
+    buf: bytes = getattr(_entropy, "buf", b"")
+    pos: int = getattr(_entropy, "pos", 0)
+    if pos + nbytes > len(buf):
+        buf, pos = secrets.token_bytes(4096), 0
+        _entropy.buf = buf
+    _entropy.pos = pos + nbytes
+    return buf[pos : pos + nbytes].hex()
+
+
+def new_check_no() -> str:
+    """A check id: 32 hex characters, the microsecond clock then 72 random bits. Unguessable, and ordered by time
+    so the check log's unique index grows at its end instead of at random pages."""
+    return f"{time.time_ns() // 1000:014x}{_random_hex(9)}"
+
+
+# Well-formed for GB 32100 (length and alphabet; the checksum is not needed to find a subject).
+_USCC_FORM = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+
+
 def parse_code(raw: str) -> str:
     """Normalise a subject code; :class:`InvalidInput` (``malformed_code``) when it cannot be any identifier."""
     if raw is None or not str(raw).strip():
@@ -143,7 +169,7 @@ def parse_code(raw: str) -> str:
     code = normalize_code(str(raw))
     if not _CODE_RE.match(code):
         raise InvalidInput("主体代码格式不正确：应为统一社会信用代码、旧代码或身份证号码", code="malformed_code")
-    if len(code) == 18 and check_uscc(code).status == "malformed" and check_citizen_id(code).status == "malformed":
+    if len(code) == 18 and not _USCC_FORM.match(code) and check_citizen_id(code).status == "malformed":
         raise InvalidInput("主体代码格式不正确：既不是统一社会信用代码，也不是身份证号码", code="malformed_code")
     return code
 
@@ -184,6 +210,7 @@ class _Sql:
 
 
 _SQL: dict[str, _Sql] = {}
+_NO_STATUS = SubjectStatus()  # no visible list entry, no valid grade: most subjects
 
 
 @dataclass(frozen=True)
@@ -263,10 +290,17 @@ def authenticate(session: Session, key: str) -> Actor:
     return _cached_key_actor(_tx(session), key) or authenticate_api_key(session, key)
 
 
-def _cached_key_actor(tx: _Tx, key: str) -> Actor | None:
-    """The actor of an already verified, active key with a fresh ``last_used_at``; ``None`` for anything else."""
+def _cached_key_actor(tx: _Tx, key: str, recheck_seconds: float = 0) -> Actor | None:
+    """The actor of an already verified, active key with a fresh ``last_used_at``; ``None`` for anything else.
+    With ``recheck_seconds``, an actor built less than that long ago is reused without reading the client
+    (``auth/keys.py``)."""
+    fingerprint = keys.key_fingerprint(key)
+    if recheck_seconds:
+        recent = keys.verified_keys.recent_actor(fingerprint)
+        if recent is not None:
+            return cast(Actor, recent)
     prefix = keys.parse_prefix(key)
-    cached = keys.verified_keys.get(keys.key_fingerprint(key)) if prefix else None
+    cached = keys.verified_keys.get(fingerprint) if prefix else None
     if cached is None:
         return None
     cur = tx.cursor()
@@ -281,7 +315,7 @@ def _cached_key_actor(tx: _Tx, key: str) -> Actor | None:
     last = _datetime(last_used)
     if not active or not dept_active or last is None or utcnow() - last >= LAST_USED_RESOLUTION:
         return None
-    return Actor(
+    actor = Actor(
         name=f"{name}#{cid}",
         kind="api_client",
         department_code=dept_code,
@@ -289,6 +323,8 @@ def _cached_key_actor(tx: _Tx, key: str) -> Actor | None:
         categories=frozenset(_json(categories) or ()),
         scopes=frozenset(_json(scopes) or ()),
     )
+    keys.verified_keys.remember_actor(fingerprint, cid, actor, recheck_seconds)
+    return actor
 
 
 def _json(value: Any) -> Any:
@@ -439,10 +475,14 @@ def _answer(
             )
     grades.sort(key=lambda g: (g.domain or "", g.evaluated_on or ""), reverse=True)
     by_name = rules.list_codes_by_name
-    status = SubjectStatus(
-        list_types=frozenset(e.list_type for e in entries),
-        list_codes=frozenset(by_name[e.list_name] for e in entries if e.list_name in by_name),
-        grades=tuple(Grade(g.model, g.grade, g.domain) for g in grades),
+    status = (
+        SubjectStatus(
+            list_types=frozenset(e.list_type for e in entries),
+            list_codes=frozenset(by_name[e.list_name] for e in entries if e.list_name in by_name),
+            grades=tuple(Grade(g.model, g.grade, g.domain) for g in grades),
+        )
+        if entries or grades
+        else _NO_STATUS
     )
     matched = applicable_measures(rules, status, matter)
     measures = [
@@ -468,7 +508,7 @@ def _answer(
         region_code=row.region_code,
         legal_representative=row.legal_representative if visible else None,
     )
-    check_no = uuid.uuid4().hex
+    check_no = new_check_no()
     now = utcnow()
     black = "black" in status.list_types
     stamp: Any = now if sql.pg else now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
@@ -485,7 +525,7 @@ def _answer(
     )
     if log is not None:
         log.append(
-            check_row, _warning_followup(actor, check_no, row.id, matter.code, matter.name, dept) if black else None
+            check_row, _warning_request(actor, check_no, row.id, matter.code, matter.name, dept) if black else None
         )
     else:
         cur = tx.cursor()
@@ -524,43 +564,35 @@ def _conclusion(entries: Sequence[CheckListEntry], measures: Sequence[CheckMeasu
     return "未发现适用本事项的联合奖惩措施"
 
 
-def _warning_followup(
+def _warning_request(
     actor: Actor, check_no: str, subject_id: int, matter_code: str, matter_name: str, dept: str
-) -> Callable[[Session], None]:
-    def work(session: Session) -> None:
-        _raise(session, actor, check_no, subject_id, matter_code, matter_name, dept)
-
-    return work
-
-
-def _warn(session: Session, actor: Actor, result: CheckResult) -> None:
-    _raise(
-        session,
-        actor,
-        result.check_id,
-        result.subject.id,
-        result.matter_code,
-        result.matter_name,
-        result.department_code,
-    )
-
-
-def _raise(
-    session: Session, actor: Actor, check_no: str, subject_id: int, matter: str, matter_name: str, dept: str
-) -> None:
+) -> WarningRequest:
     """重大失信主体警示: a red warning to the credit office, one open warning per subject, department and matter."""
-    from transport_credit.warnings.service import raise_warning
-
-    raise_warning(
-        session,
+    return WarningRequest(
         kind="blacklisted_subject_checked",
         subject_id=subject_id,
         rule_code="credit_check",
         message=f"黑名单主体正在办理「{matter_name}」（核查部门 {dept}）",
-        details={"check_id": check_no, "matter": matter, "department": dept},
+        details={"check_id": check_no, "matter": matter_code, "department": dept},
         actor=actor,
         level="red",
-        fingerprint=f"{dept}:{matter}",
+        fingerprint=f"{dept}:{matter_code}",
+    )
+
+
+def _warn(session: Session, actor: Actor, result: CheckResult) -> None:
+    raise_warnings(
+        session,
+        [
+            _warning_request(
+                actor,
+                result.check_id,
+                result.subject.id,
+                result.matter_code,
+                result.matter_name,
+                result.department_code,
+            )
+        ],
     )
 
 
@@ -573,7 +605,7 @@ def fast_check(db: Database, settings: Settings, key: str, subject_code: str, ma
     sql = _sql_for(db.dialect)
     try:
         tx = _Tx(_fast_connection(db), sql)
-        actor = _cached_key_actor(tx, key)
+        actor = _cached_key_actor(tx, key, settings.api_key_recheck_seconds)
         if actor is None:
             with db.unit_of_work() as session:
                 actor = authenticate_api_key(session, key)

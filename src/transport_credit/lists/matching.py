@@ -86,7 +86,25 @@ def measure_applies_to_matter(measure: Measure, matter: Matter) -> bool:
 
 def applicable_measures(rules: ListRules, status: SubjectStatus, matter: Matter) -> list[MatchedMeasure]:
     """The measures for ``matter`` that apply to a subject in ``status``: by list (type or specific list code) or
-    by grade. Punishments first, then incentives, each in data order."""
+    by grade. Punishments first, then incentives, each in data order.
+
+    Subjects share few distinct statuses (most have none), so answers are remembered per rules object, status
+    and matter (bounded: the memo starts over past ``MEMO_SIZE`` entries)."""
+    memo = rules.match_memo
+    key = (status, matter.code)
+    found = memo.get(key)
+    if found is None:
+        found = tuple(_applicable(rules, status, matter))
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = found
+    return list(found)
+
+
+MEMO_SIZE = 4096
+
+
+def _applicable(rules: ListRules, status: SubjectStatus, matter: Matter) -> list[MatchedMeasure]:
     from transport_credit.lists.rules import LIST_TYPE_LABELS
 
     out: list[MatchedMeasure] = []

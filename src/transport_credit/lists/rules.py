@@ -13,7 +13,7 @@ import string
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -194,6 +194,9 @@ class ListRules:
                 self.cases = d.cases
         self._validate()
         self.list_codes_by_name = {k.name: k.code for k in self.list_kinds.values()}
+        self._version = "+".join(f"{d.name}@{d.version}" for d in self.documents)
+        # (status, matter code) → matched measures: ``matching.applicable_measures``'s memo (the rules never change)
+        self.match_memo: dict[tuple[Any, str], tuple[Any, ...]] = {}
 
     def _validate(self) -> None:
         if not self.notice_template:
@@ -219,7 +222,7 @@ class ListRules:
 
     @property
     def version(self) -> str:
-        return "+".join(f"{d.name}@{d.version}" for d in self.documents)
+        return self._version
 
     def list_kind(self, code: str) -> ListKind:
         try:

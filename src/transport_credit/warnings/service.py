@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from transport_credit.audit import events as audit
@@ -53,12 +54,7 @@ def raise_warning(
     and ``last_seen_at`` grow and its details are replaced by the newest. ``details`` must hold no personal
     information (it is audited).
     """
-    if kind not in WARNING_KINDS:
-        raise InvalidInput(f"未知的预警类型：{kind}", code="unknown_warning_kind")
-    if level not in LEVELS:
-        raise InvalidInput(f"未知的预警级别：{level}", code="unknown_warning_level")
-    if not message.strip():
-        raise InvalidInput("预警说明不能为空", code="warning_message_required")
+    _validate(kind, level, message)
     subject = session.get(Subject, subject_id)
     if subject is None:
         raise NotFound("信用主体不存在", code="subject_not_found")
@@ -106,6 +102,130 @@ def raise_warning(
         {"kind": kind, "rule_code": rule_code, "subject_id": subject_id, "level": level},
     )
     return warning
+
+
+def _validate(kind: str, level: str, message: str) -> None:
+    if kind not in WARNING_KINDS:
+        raise InvalidInput(f"未知的预警类型：{kind}", code="unknown_warning_kind")
+    if level not in LEVELS:
+        raise InvalidInput(f"未知的预警级别：{level}", code="unknown_warning_level")
+    if not message.strip():
+        raise InvalidInput("预警说明不能为空", code="warning_message_required")
+
+
+@dataclass(frozen=True)
+class WarningRequest:
+    """The arguments of one :func:`raise_warning` call, for :func:`raise_warnings`."""
+
+    kind: str
+    subject_id: int
+    rule_code: str
+    message: str
+    details: Mapping[str, object]
+    actor: Actor
+    level: str = "yellow"
+    fingerprint: str = ""
+
+
+_IN_CHUNK = 500
+
+
+def raise_warnings(session: Session, requests: Sequence[WarningRequest]) -> int:
+    """Raise many warnings in the caller's transaction with the outcome of calling :func:`raise_warning` for each
+    in order (an open warning with the same kind, rule, subject and fingerprint counts further occurrences and
+    keeps the newest details), set-based: a few statements for the whole batch instead of several per warning.
+    Used by write-behind paths (the credit check's group commit). Returns the number of new warnings."""
+    if not requests:
+        return 0
+    for r in requests:
+        _validate(r.kind, r.level, r.message)
+    ids = sorted({r.subject_id for r in requests})
+    regions: dict[int, str | None] = {}
+    for i in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[i : i + _IN_CHUNK]
+        regions.update(
+            (sid, region)
+            for sid, region in session.execute(select(Subject.id, Subject.region_code).where(Subject.id.in_(chunk)))
+        )
+    if len(regions) != len(ids):
+        raise NotFound("信用主体不存在", code="subject_not_found")
+    session.flush()
+    W = CreditWarning
+    Key = tuple[str, str, int, str]
+    open_ids: dict[Key, int] = {}
+    kinds = sorted({r.kind for r in requests})
+    rules = sorted({r.rule_code for r in requests})
+    for i in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[i : i + _IN_CHUNK]
+        found = session.execute(  # all four columns, so the open-warning index answers (not a scan of them all)
+            select(W.id, W.kind, W.rule_code, W.subject_id, W.fingerprint)
+            .where(W.status == "open", W.kind.in_(kinds), W.rule_code.in_(rules), W.subject_id.in_(chunk))
+            .order_by(W.id)
+        )
+        for wid, kind, rule, sid, fp in found:
+            open_ids.setdefault((kind, rule, sid, fp), wid)
+    seen: dict[int, tuple[int, dict[str, object]]] = {}  # open warning id → (new occurrences, newest details)
+    fresh: dict[Key, tuple[WarningRequest, int, dict[str, object]]] = {}
+    for r in requests:
+        key = (r.kind, r.rule_code, r.subject_id, r.fingerprint)
+        open_id = open_ids.get(key)
+        if open_id is not None:
+            seen[open_id] = (seen[open_id][0] + 1 if open_id in seen else 1, dict(r.details))
+        elif key in fresh:
+            fresh[key] = (fresh[key][0], fresh[key][1] + 1, dict(r.details))
+        else:
+            fresh[key] = (r, 1, dict(r.details))
+    now = utcnow()
+    if seen:
+        table = cast(Table, W.__table__)
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("wid"))
+            .values(occurrences=table.c.occurrences + bindparam("n"), last_seen_at=now, details=bindparam("d")),
+            [{"wid": wid, "n": n, "d": d} for wid, (n, d) in seen.items()],
+        )
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, CreditWarning) and obj.id in seen:
+                session.expire(obj)
+    if not fresh:
+        return 0
+    rows = [
+        {
+            "kind": r.kind,
+            "rule_code": r.rule_code,
+            "subject_id": r.subject_id,
+            "level": r.level,
+            "message": r.message,
+            "details": d,
+            "fingerprint": r.fingerprint,
+            "status": "open",
+            "occurrences": n,
+            "region_code": regions[r.subject_id],
+            "raised_by": r.actor.label,
+            "created_at": now,
+            "last_seen_at": now,
+        }
+        for r, n, d in fresh.values()
+    ]
+    # RETURNING in any order (ordered RETURNING would insert row by row on SQLite); the key finds each row's id.
+    inserted = session.execute(
+        insert(W).returning(W.id, W.kind, W.rule_code, W.subject_id, W.fingerprint), rows
+    ).all()
+    new_ids = {(kind, rule, sid, fp): wid for wid, kind, rule, sid, fp in inserted}
+    audit.record_many(
+        session,
+        [
+            audit.AuditItem(
+                r.actor,
+                "warning.raise",
+                "credit_warning",
+                str(new_ids[key]),
+                {"kind": r.kind, "rule_code": r.rule_code, "subject_id": r.subject_id, "level": r.level},
+            )
+            for key, (r, _, _) in fresh.items()
+        ],
+    )
+    return len(new_ids)
 
 
 @dataclass(frozen=True)

@@ -208,9 +208,7 @@ def raise_warnings(session: Session, requests: Sequence[WarningRequest]) -> int:
         for r, n, d in fresh.values()
     ]
     # RETURNING in any order (ordered RETURNING would insert row by row on SQLite); the key finds each row's id.
-    inserted = session.execute(
-        insert(W).returning(W.id, W.kind, W.rule_code, W.subject_id, W.fingerprint), rows
-    ).all()
+    inserted = session.execute(insert(W).returning(W.id, W.kind, W.rule_code, W.subject_id, W.fingerprint), rows).all()
     new_ids = {(kind, rule, sid, fp): wid for wid, kind, rule, sid, fp in inserted}
     audit.record_many(
         session,

@@ -178,8 +178,12 @@ def run(backend: str, sizes: list[int], records: int, queries: int) -> None:
                         text(_subjects_sql(dialect)),
                         {"start": start, "stop": stop, "cities": CITIES, "pool": POOL, "suffixes": SUFFIXES},
                     )
-            with engine.begin() as c:
-                c.execute(text("ANALYZE"))
+            if dialect == "postgresql":  # what autovacuum does after a bulk load (visibility map, statistics)
+                with engine.connect() as c:
+                    c.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+            else:
+                with engine.begin() as c:
+                    c.execute(text("ANALYZE"))
             loaded = size
             print(f"subjects: {size:,} loaded (+ index) in {time.perf_counter() - t:.1f} s", flush=True)
             with engine.connect() as c:
@@ -215,8 +219,8 @@ def run(backend: str, sizes: list[int], records: int, queries: int) -> None:
             print(
                 f"  ratio baseline/search: p50 {statistics.median(msb) / statistics.median(ms3):.1f}x, "
                 f"p99 {pct(msb, 99) / pct(ms3, 99):.1f}x "
-                f"(goal: search p99 <= 5 ms at 1,000,000: {'met' if pct(ms3, 99) <= 5 else 'NOT met'} "
-                f"at this size)",
+                f"(goal: search p99 <= 5 ms at 1,000,000, every kind of query: "
+                f"{'met' if max(pct(m, 99) for m in (ms3, ms2, msc, msn)) <= 5 else 'NOT met'} at this size)",
                 flush=True,
             )
         subjects = loaded

@@ -19,6 +19,8 @@ NOT_MODELLED = {
     "subject_search_config",
     "subject_search_content",
     "ix_subjects_name_trgm",
+    "subject_name_bigrams",  # two-character search (migration b1a2c3d4e504)
+    "subject_name_positions",
 }
 
 

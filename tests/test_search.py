@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, text, update
 
 from portal_kit import Seeded, seed_portal, uscc
 from transport_credit.auth import service as auth
 from transport_credit.common.actor import ROLE_DATA_OFFICER, SYSTEM, Actor
 from transport_credit.db.uow import Database
 from transport_credit.ingest.service import import_file
-from transport_credit.search.rules import classify, fts_phrase, like_escape, rank_of
+from transport_credit.search.rules import bigrams, classify, fts_phrase, like_escape, rank_of, rarest_pair
 from transport_credit.search.service import search
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
@@ -91,6 +91,30 @@ def test_index_follows_inserts_and_renames(db: Database, seeded: Seeded) -> None
         assert [h.name for h in search(s, "飞驰货运")] == ["新乡市飞驰货运有限公司"]
 
 
+def test_two_character_index_follows_inserts_renames_and_deletes(db: Database, seeded: Seeded) -> None:
+    """Two characters (a firm's 字号) go through the bigram table, kept in step by triggers; ASCII is case-blind."""
+    with db.unit_of_work() as s:
+        s.add(Subject(kind="org", name="新乡市铁骑ZX货运有限公司", uscc=uscc("410700MA0098"), region_code="410700"))
+    with db.read() as s:
+        assert [h.name for h in search(s, "铁骑")] == ["新乡市铁骑ZX货运有限公司"]
+        assert [h.name for h in search(s, "zx")] == ["新乡市铁骑ZX货运有限公司"]
+        assert [h.rank for h in search(s, "骑Z")] == ["substring"]
+    with db.unit_of_work() as s:
+        s.execute(
+            update(Subject).where(Subject.name == "新乡市铁骑ZX货运有限公司").values(name="新乡市飞驰货运有限公司")
+        )
+    with db.read() as s:
+        assert search(s, "铁骑") == []
+        assert search(s, "zx") == []
+        assert [h.name for h in search(s, "飞驰")] == ["新乡市飞驰货运有限公司"]
+    with db.unit_of_work() as s:
+        s.execute(delete(Subject).where(Subject.name == "新乡市飞驰货运有限公司"))
+    with db.read() as s:
+        assert search(s, "飞驰") == []
+        left = s.execute(text("SELECT count(*) FROM subject_name_bigrams WHERE gram IN ('飞驰', '驰货')")).scalar()
+        assert left == 0
+
+
 def test_subjects_created_by_a_bulk_import_are_searchable(
     db: Database, settings: Settings, seeded: Seeded, tmp_path: Path
 ) -> None:
@@ -139,3 +163,18 @@ def test_any_substring_finds_the_subject(db: Database, settings: Settings, name:
     for a, b in itertools.pairwise(hits):
         order = {"code": 0, "exact": 1, "prefix": 2, "substring": 3}
         assert order[a.rank] <= order[b.rank]
+
+
+@pytest.mark.parametrize(
+    ("text", "frequency", "pair"),
+    [
+        ("百宝邦", {}, ("百宝", "宝邦")),  # no statistics: the first two
+        ("运输有限公司", {"运输": 0.2, "输有": 0.2, "有限": 0.9, "限公": 0.9, "公司": 0.95}, ("运输", "输有")),
+        ("郑州百宝运输", {"郑州": 0.06, "运输": 0.2}, ("州百", "百宝")),  # unlisted bigrams are the rarest
+        ("AB运", {}, ("ab", "b运")),  # ASCII folded like SQL lower()
+        ("啊啊啊", {}, ("啊啊", "啊啊")),  # one distinct bigram
+    ],
+)
+def test_rarest_pair(text: str, frequency: dict[str, float], pair: tuple[str, str]) -> None:
+    assert rarest_pair(text, frequency) == pair
+    assert set(pair) <= set(bigrams(text))

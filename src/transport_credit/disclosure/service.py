@@ -261,7 +261,10 @@ def _list_query(session: Session, policy: DisclosurePolicy, f: ListFilter, today
         prefix = f.region.rstrip("0") if f.region.endswith("00") else f.region
         if len(prefix) % 2:
             prefix += "0"
-        depts = select(Department.code).where(Department.region_code.startswith(prefix))
+        # The region's departments as a list of values (a handful), not a sub-select: the planner then estimates the
+        # share of records from its statistics of department_code and walks the decision-date index with the limit,
+        # instead of guessing a tiny result and sorting a full scan (PostgreSQL, 1M records: 450 ms → 1 ms).
+        depts = session.scalars(select(Department.code).where(Department.region_code.startswith(prefix))).all()
         cond.append(R.department_code.in_(depts))
     if f.date_from:
         cond.append(R.decision_date >= f.date_from)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,6 +48,24 @@ def like_escape(text: str) -> str:
 def prefix_upper_bound(text: str) -> str:
     """The smallest string greater than every string starting with ``text`` (for an index range scan)."""
     return text + "\U0010ffff"
+
+
+def bigrams(text: str) -> list[str]:
+    """The distinct two-character substrings of ``text`` in order of first appearance, ASCII lower-cased like the
+    bigram index (SQL ``lower``)."""
+    folded = "".join(ch.lower() if ch.isascii() else ch for ch in text)
+    return list(dict.fromkeys(folded[i : i + 2] for i in range(len(folded) - 1)))
+
+
+def rarest_pair(text: str, frequency: Mapping[str, float]) -> tuple[str, str]:
+    """The two bigrams of ``text`` (3+ characters) that the fewest names contain, by the index statistics'
+    ``frequency`` (share of rows; a bigram the statistics do not list is rarer than any listed one). Their
+    intersection, confirmed by LIKE, finds the names containing ``text`` with the fewest candidates."""
+    grams = bigrams(text)
+    ranked = sorted(range(len(grams)), key=lambda i: (frequency.get(grams[i], 0.0), i))
+    first = ranked[0]
+    second = ranked[1] if len(ranked) > 1 else first
+    return grams[first], grams[second]
 
 
 def rank_of(name: str, query: str) -> Rank:

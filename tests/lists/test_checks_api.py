@@ -22,6 +22,7 @@ from transport_credit.db.uow import Database
 from transport_credit.lists import cases, service
 from transport_credit.lists.checklog import existing_log
 from transport_credit.lists.models import CreditCheck
+from transport_credit.records.models import CreditRecord
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
 from transport_credit.warnings.models import CreditWarning
@@ -177,6 +178,23 @@ def test_feedback_becomes_the_effect_list(client: TestClient, listed: Database, 
         ("P-XK-XZXK", True, DEPT),
         ("P-XK-YSHC", False, DEPT),
     ]
+    with listed.read() as s:  # the applied measure is a 联合奖惩成效 credit record, the other one is not
+        lhjc = s.scalars(select(CreditRecord).where(CreditRecord.category == "LHJC", CreditRecord.is_current)).all()
+        assert [r.natural_key for r in lhjc] == [f"CX-{body['check_id']}-P-XK-XZXK"]
+        data = lhjc[0].data
+        assert (data["measure_type"], data["subject_name"], data["uscc"]) == (
+            "惩戒",
+            "郑州顺达1号物流有限公司",
+            uscc(1),
+        )
+        assert "限制新增" in data["measure"]
+        assert "不予许可" in data["details"]
+        assert "新增 5 辆货车运力申请" in data["details"]
+        assert data["list_ref"]
+        assert "黑名单" in data["list_ref"]
+        assert lhjc[0].department_code == DEPT
+        assert data["executing_unit"]
+        assert data["decision_date"] == service.today_cst().isoformat()
     again = client.post(url, json={"items": items[:1]}, headers={"X-API-Key": key})
     assert again.status_code == 409
     assert again.json()["code"] == "feedback_exists"

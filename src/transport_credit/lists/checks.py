@@ -41,6 +41,7 @@ from transport_credit.lists.models import CreditCheck, Effect
 from transport_credit.lists.rules import LIST_TYPE_LABELS, MATTER_KIND_LABELS, ListRules, list_rules
 from transport_credit.lists.service import today_cst
 from transport_credit.records.models import CreditRecord
+from transport_credit.records.service import service_batch, write_revision
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 from transport_credit.subjects.pii import pii_keys
@@ -828,6 +829,9 @@ def report_feedback(
         out.append(effect)
     session.execute(update(_CHECKS).where(_CHECKS.c.id == check.id).values(feedback_at=utcnow()))
     session.flush()
+    applied = [e for e in out if e.applied]
+    if applied:
+        _record_effects(session, actor, settings, check, subject, applied)
     audit.record(
         session,
         actor,
@@ -837,6 +841,64 @@ def report_feedback(
         {"measures": [e.measure_code for e in out], "applied": [e.applied for e in out]},
     )
     return [effect_view(e, check.check_no) for e in out]
+
+
+def effect_case_no(check_no: str, measure_code: str) -> str:
+    """The 案例编号 of the 联合奖惩成效 record of one applied measure of one check."""
+    return f"CX-{check_no}-{measure_code}"
+
+
+def _record_effects(
+    session: Session, actor: Actor, settings: Settings, check: CreditCheck, subject: Subject, effects: list[Effect]
+) -> None:
+    """Each applied measure becomes a 联合奖惩成效 (LHJC) credit record, so effects are shared and exchanged like
+    every other credit record (the catalog's LHJC category; not on the public website: its disclosure policy does
+    not list LHJC)."""
+    from transport_credit.auth.models import Department
+
+    dept = session.scalar(select(Department).where(Department.code == check.department_code))
+    unit = dept.name if dept is not None else check.department_code
+    unit_uscc = dept.uscc if dept is not None and dept.uscc else None
+    lists = "、".join(LIST_TYPE_LABELS[t] for t in (check.lists or "").split(",") if t in LIST_TYPE_LABELS) or None
+    rules = list_rules(settings.province)
+    batch = service_batch(
+        session, actor, category="LHJC", department_code=check.department_code, note="credit check feedback"
+    )
+    for e in effects:
+        measure = rules.measures[e.measure_code]
+        details = "；".join(x for x in (e.matter_name, e.details, f"执行结果：{e.result}" if e.result else None) if x)
+        data: dict[str, Any] = {
+            "subject_name": subject.name,
+            "subject_kind": KIND_LABELS.get(subject.kind, subject.kind),
+            "case_no": effect_case_no(check.check_no, e.measure_code),
+            "measure_type": "惩戒" if e.measure_kind == "punishment" else "奖励",
+            "measure": e.measure_name,
+            "measure_basis": measure.basis or None,
+            "list_ref": lists,
+            "executing_unit": unit,
+            "executing_unit_uscc": unit_uscc,
+            "decision_date": e.executed_on.isoformat(),
+            "details": details[:5000],
+            "source_unit": unit,
+            "source_unit_uscc": unit_uscc,
+        }
+        if subject.uscc:
+            data["uscc"] = subject.uscc
+        elif subject.id_masked:
+            data["id_type"] = "身份证"
+            data["id_number"] = subject.id_masked
+        write_revision(
+            session,
+            actor,
+            settings,
+            category="LHJC",
+            natural_key=data["case_no"],
+            subject_id=subject.id,
+            department_code=check.department_code,
+            data=data,
+            decision_date=e.executed_on,
+            batch=batch,
+        )
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def _statement(dialect: str, substring: str, kinds: tuple[str, ...], with_code: 
     elif substring == "bigram" and dialect == "sqlite":
         sub = (
             "SELECT b.subject_id AS id FROM subject_name_bigrams b JOIN subjects s ON s.id = b.subject_id "
-            f"WHERE b.gram = lower(:gram) AND s.{kind_ok} LIMIT :nsub"
+            f"WHERE b.gram = lower(:gram) AND s.name LIKE :like ESCAPE '\\' AND s.{kind_ok} LIMIT :nsub"
         )
     elif substring in ("bigram", "bigram_pair"):
         # PostgreSQL: walk the (rarest) bigram's rows and probe the other bigram and the subject per row, stopping at
@@ -83,7 +83,10 @@ def _statement(dialect: str, substring: str, kinds: tuple[str, ...], with_code: 
             if substring == "bigram_pair"
             else ""
         )
-        like = "AND s.name LIKE :like ESCAPE '\\' " if substring == "bigram_pair" else ""
+        # LIKE confirms every candidate (for two characters too, so a bigram row left behind by a bulk operation
+        # that bypassed the triggers never shows a wrong subject); lower() on both sides matches the bigrams' case
+        # folding and SQLite's case-blind LIKE.
+        like = "AND lower(s.name) LIKE lower(:like) ESCAPE '\\' "
         sub = (
             f"SELECT a.subject_id AS id FROM subject_name_bigrams a {pair}"
             "CROSS JOIN LATERAL (SELECT 1 FROM subjects s WHERE s.id = a.subject_id "

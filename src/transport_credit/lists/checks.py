@@ -646,7 +646,11 @@ def _fast_connection(db: Database) -> Any:
         conn = db.engine.raw_connection()
         conn.detach()  # ours for the life of the thread: no pool checkout (nor pre-ping) per request
         if db.dialect == "postgresql":
-            conn.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+            from psycopg.types.json import set_json_loads
+
+            pg: Any = conn.dbapi_connection
+            pg.autocommit = True
+            set_json_loads(orjson.loads, pg)  # the records' JSON, parsed by orjson (not the standard library)
         local.conn = conn
         _fast_opened.setdefault(db.engine, []).append(conn)
     return conn

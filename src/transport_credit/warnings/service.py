@@ -1,7 +1,8 @@
 """Raising, listing, handling and polling early warnings (信用预警).
 
-``raise_warning`` is the one entry point other packages call (the credit check of the lists issue raises
-``blacklisted_subject_checked``); the rule scan (:mod:`transport_credit.warnings.scan`) uses it too.
+``raise_warning`` (one) and ``raise_warnings`` (a batch, same outcome) are the entry points other packages call:
+the credit check of the lists issue raises ``blacklisted_subject_checked`` in batches from its group commit; the
+rule scan (:mod:`transport_credit.warnings.scan`) raises one at a time.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import random
 
 import pytest
 from evaluation_kit import OFFICE, OFFICER, VIEWER, licence, penalty, record, records_of, subject
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from transport_credit.common.errors import InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.uow import Database
@@ -123,6 +123,29 @@ def test_engine_equals_reference_rules(
         assert s.scalar(select(func.count()).select_from(EvaluationPopulation)) == 0
         current = s.scalars(select(EvaluationResult.run_id).where(EvaluationResult.is_current.is_(True))).all()
         assert set(current) == {second.run_id}
+
+
+def test_periodic_run_leaves_the_transaction_as_it_found_it(platform: Database, settings: Settings) -> None:
+    """A periodic run on PostgreSQL stages its selects in temporary tables and raises work_mem / turns JIT off for
+    its statements: afterwards the caller's transaction has no stage tables and its own settings back."""
+    _random_firms(platform, 12, 5, "道路运输", "道路货物运输")
+    pg = platform.dialect == "postgresql"
+    with platform.unit_of_work() as s:
+        if pg:
+            s.execute(text("SET LOCAL work_mem = '3MB'"))
+            s.execute(text("SET LOCAL jit = on"))
+        run = service.run_evaluation(s, OFFICE, settings, "road_transport_enterprise", "2025", today=TODAY)
+        assert run.subject_count == 12
+        if pg:
+            assert s.scalar(text("SELECT current_setting('work_mem')")) == "3MB"
+            assert s.scalar(text("SELECT current_setting('jit')")) == "on"
+            temp = "SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname LIKE 'tc_eval%'"
+        else:
+            temp = "SELECT count(*) FROM sqlite_temp_master"
+        assert s.scalar(text(temp)) == 0
+        # the rows went through the stages into the real tables
+        assert s.scalar(select(func.count()).where(EvaluationResult.run_id == run.run_id)) == 12
+        assert s.scalar(select(func.count()).where(EvaluationRuleHit.run_id == run.run_id)) > 0
 
 
 def test_fixed_dataset_gives_fixed_grades(platform: Database, settings: Settings) -> None:

@@ -8,13 +8,18 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from transport_credit.db.checkpoint import CHECKPOINTER
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``; for SQLite, create the directory and set the pragmas we rely on."""
+
+def make_engine(url: str, *, background_checkpoint: bool = True, **kwargs: Any) -> Engine:
+    """Create an engine for ``url``; for SQLite, create the directory, set the pragmas we rely on and (unless
+    ``background_checkpoint`` is false) have the WAL checkpointed by a background thread (``db/checkpoint.py``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database = parsed.database or ""
+        on_disk = database not in ("", ":memory:")
+        if on_disk:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {})
         kwargs["connect_args"].setdefault("check_same_thread", False)
         kwargs["connect_args"].setdefault("timeout", 30)
@@ -43,6 +48,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        if background_checkpoint and on_disk and not database.startswith("file:"):
+            CHECKPOINTER.register(engine, database)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

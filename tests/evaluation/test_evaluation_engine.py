@@ -139,6 +139,9 @@ def test_periodic_run_leaves_the_transaction_as_it_found_it(platform: Database, 
         if pg:
             assert s.scalar(text("SELECT current_setting('work_mem')")) == "3MB"
             assert s.scalar(text("SELECT current_setting('jit')")) == "on"
+            # the work table writes no WAL (migration b1a2c3d4e506)
+            persistence = "SELECT relpersistence FROM pg_class WHERE oid = 'evaluation_population'::regclass"
+            assert s.scalar(text(persistence)) == "u"
             temp = "SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname LIKE 'tc_eval%'"
         else:
             temp = "SELECT count(*) FROM sqlite_temp_master"

@@ -222,15 +222,26 @@ def _in_subjects(session: Session, column: ColumnElement[Any]) -> ColumnElement[
 
 
 @dataclass(frozen=True)
+class Stage:
+    """A bulk PostgreSQL run of a statement built on one aggregate: the aggregate is computed first into the
+    temporary table ``name`` (a CTE or a derived table is computed by one process; a table of its own gets a
+    parallel plan), then ``rows``, the statement's select written over that table, is inserted: directly, or when
+    ``parallel_rows`` (it still joins large tables) staged once more."""
+
+    name: str
+    aggregate: Any
+    rows: Any
+    parallel_rows: bool
+
+
+@dataclass(frozen=True)
 class InsertSelect:
     """``INSERT INTO table (columns) SELECT …``, kept apart so a bulk run on PostgreSQL can stage the rows."""
 
     table: Table
     columns: tuple[str, ...]
     select: Any
-    # For a statement whose rows come from one aggregate: (the aggregate, the rows selected from it once it is
-    # staged as ``STAGE_AGG``). A CTE read several times is never computed by parallel workers.
-    stage: tuple[Any, Any] | None = None
+    stage: Stage | None = None  # how a bulk PostgreSQL run splits it
 
     @cached_property
     def stmt(self) -> Any:
@@ -256,6 +267,7 @@ def _compile_stage(element: _CreateStage, compiler: Any, **kw: Any) -> str:
 
 STAGE = "tc_eval_stage"
 STAGE_AGG = "tc_eval_agg"
+STAGE_HITS = "tc_eval_hits"
 # Settings of a bulk run on PostgreSQL (this transaction only, restored after the run): sorts and hashes over a
 # whole province's records fit in memory instead of spilling to disk, and no JIT compilation (these statements
 # run once; compiling their expressions cost 0.1–0.5 s each and saved less).
@@ -270,19 +282,31 @@ def run_insert(session: Session, statement: InsertSelect, params: dict[str, Any]
     if not bulk:
         session.execute(statement.stmt, params)
         return
-    if statement.stage is not None:
-        aggregate, rows = statement.stage
-        session.execute(_CreateStage(STAGE_AGG, [c.name for c in aggregate.selected_columns], aggregate), params)
-        session.execute(insert(statement.table).from_select(list(statement.columns), rows), params)
-        session.execute(text(f"DROP TABLE {STAGE_AGG}"))
-        return
+    rows = statement.select
+    stage = statement.stage
+    if stage is not None:
+        session.execute(
+            _CreateStage(stage.name, [c.name for c in stage.aggregate.selected_columns], stage.aggregate), params
+        )
+        rows = stage.rows
+        if not stage.parallel_rows:
+            ordered = rows.subquery("r")
+            ordered = select(*ordered.c).order_by(ordered.c.subject_id)
+            session.execute(insert(statement.table).from_select(list(statement.columns), ordered), params)
+            session.execute(text(f"DROP TABLE {stage.name}"))
+            return
     staged = [f"c{i}" for i in range(len(statement.columns))]
-    session.execute(_CreateStage(STAGE, staged, statement.select), params)
+    session.execute(_CreateStage(STAGE, staged, rows), params)
     target = ", ".join(statement.columns)
+    # In subject order: the parallel workers deliver rows interleaved, and at a province's size the indexes on
+    # (…, subject_id) no longer fit in shared buffers, so random-order inserts keep evicting and re-reading leaves.
+    order = f" ORDER BY c{statement.columns.index('subject_id')}" if "subject_id" in statement.columns else ""
     # identifiers only: the table and columns of the model's own statement, the stage's c0, c1, …
-    copy = f"INSERT INTO {statement.table.name} ({target}) SELECT {', '.join(staged)} FROM {STAGE}"  # noqa: S608
+    copy = f"INSERT INTO {statement.table.name} ({target}) SELECT {', '.join(staged)} FROM {STAGE}{order}"  # noqa: S608
     session.execute(text(copy))
     session.execute(text(f"DROP TABLE {STAGE}"))
+    if stage is not None:
+        session.execute(text(f"DROP TABLE {stage.name}"))
 
 
 def _set_local(session: Session, settings: dict[str, str]) -> dict[str, str]:
@@ -552,10 +576,22 @@ def _score_rules_stmt(
             R.decision_date >= join_low,
         ),
     )
-    # One row per (subject, record) with the values the rules test extracted ONCE (a JSON text is parsed once per
-    # field, not once per condition); OFFSET 0 keeps the database from inlining the expressions into every
-    # aggregate below (an optimisation fence on both PostgreSQL and SQLite).
+    # One row per (subject, record) with the values the rules test extracted ONCE. On PostgreSQL one
+    # ``json_to_record`` call parses each record's JSON once for all the keys, a plain function scan the planner
+    # can run in parallel workers. SQLite extracts key by key, and OFFSET 0 keeps it from inlining the
+    # extractions into every condition below (an optimisation fence).
     keys = sorted({c.field for r in rules for c in r.match.where} - {"severity", "department_code"})
+    pg = session.get_bind().dialect.name == "postgresql"
+    source: Any = joined
+    extracted: list[Any] = [R.data[k].as_string().label(f"d_{n}") for n, k in enumerate(keys)]
+    if pg and keys:
+        fields = (
+            func.json_to_record(R.data)
+            .table_valued(*[column(k, String) for k in keys])
+            .render_derived(name="x", with_types=True)
+        )
+        source = joined.join(fields, true())
+        extracted = [fields.c[k].label(f"d_{n}") for n, k in enumerate(keys)]
     per_record = (
         select(
             P.c.subject_id,
@@ -566,12 +602,13 @@ def _score_rules_stmt(
             R.severity,
             R.department_code,
             R.decision_date,
-            *[R.data[k].as_string().label(f"d_{n}") for n, k in enumerate(keys)],
+            *extracted,
         )
-        .select_from(joined)
+        .select_from(source)
         .where(*_run_rows(session, P.c.subject_id, by_subject))
     )
-    per_record = per_record.limit(-1).offset(0) if session.get_bind().dialect.name == "sqlite" else per_record.offset(0)
+    if not pg:
+        per_record = per_record.limit(-1).offset(0)
     rec = per_record.subquery("rec")
     cols = Cols(
         rec.c.category,
@@ -580,13 +617,15 @@ def _score_rules_stmt(
         rec.c.department_code,
         {k: rec.c[f"d_{n}"] for n, k in enumerate(keys)},
     )
+    # One row per subject: for each rule, the count and the id list of its matching records (aggregate FILTER
+    # clauses: the condition is tested once per aggregate, no CASE to build and skip). Then one hit row per
+    # (subject, rule) with a match.
     columns: list[Any] = [rec.c.subject_id]
     for i, rule in enumerate(rules):
         low = rec.c.decision_date >= (rec.c.window_start if cycle else bindparam(f"low_{i}", type_=Date()))
         cond = and_(low, match_sql(rule.match, multi_fields, cols=cols))
-        flag = case((cond, 1), else_=0)
-        columns.append(func.sum(flag).label(f"c{i}"))
-        columns.append(_group_ids(session, case((cond, rec.c.id), else_=null())).label(f"i{i}"))
+        columns.append(func.count().filter(cond).label(f"c{i}"))
+        columns.append(_group_ids(session, rec.c.id).filter(cond).label(f"i{i}"))
     run_id = bindparam("run_id", type_=Integer())
     aggregate = select(*columns).group_by(rec.c.subject_id)
 
@@ -610,7 +649,8 @@ def _score_rules_stmt(
         return union_all(*parts)
 
     staged = table(STAGE_AGG, *[column(c.name) for c in aggregate.selected_columns])
-    return InsertSelect(H, HIT_COLUMNS, hit_rows(aggregate.cte("agg")), stage=(aggregate, hit_rows(staged)))
+    stage = Stage(STAGE_AGG, aggregate, hit_rows(staged), parallel_rows=False)
+    return InsertSelect(H, HIT_COLUMNS, hit_rows(aggregate.cte("agg")), stage=stage)
 
 
 def _override_stmt(
@@ -705,8 +745,29 @@ def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bo
     h_where: list[ColumnElement[bool]] = [H.c.run_id == run_id]
     if by_subject:
         h_where.append(_in_subjects(session, H.c.subject_id))
-    h = select(*hit_cols).where(*h_where).group_by(H.c.subject_id).subquery("h")
+    per_subject = select(*hit_cols).where(*h_where).group_by(H.c.subject_id)
+    staged = table(STAGE_HITS, *[column(c.name) for c in per_subject.selected_columns])
+    stage = Stage(STAGE_HITS, per_subject, _results_select(session, model, staged, by_subject), parallel_rows=False)
+    return InsertSelect(
+        E, RESULT_COLUMNS, _results_select(session, model, per_subject.subquery("h"), by_subject), stage
+    )
 
+
+def _results_select(session: Session, model: EvaluationModelDef, h: Any, by_subject: bool) -> Any:
+    """The results of the run's population from ``h``, the per-subject sums of its rule hits.
+
+    Each step (score, score grade, newcomer and rise cap, escalation, override) is a subquery over the previous
+    one. PostgreSQL would pull them all up into one projection, writing every inner expression out again at each
+    of its uses (the final grade would evaluate the score expression dozens of times); OFFSET 0 keeps each step
+    computed once per row. (SQLite gets no fence: its min()/max() forms keep the repetition small.)"""
+    fence = (
+        bindparam("fence", 0, type_=Integer(), literal_execute=True)
+        if session.get_bind().dialect.name == "postgresql"
+        else None
+    )
+    run_id = bindparam("run_id", type_=Integer())
+    tags = sorted({r.tag for r in model.rules if r.tag})
+    okeys = {o.code: model.override_level(o) * 100 + (99 - i) for i, o in enumerate(model.overrides)}
     base = E.alias("base")
     cur = E.alias("cur")
     q1 = (
@@ -744,6 +805,7 @@ def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bo
             )
         )
         .where(*_run_rows(session, P.c.subject_id, by_subject))
+        .offset(fence)
         .subquery("q1")
     )
     bonus: ColumnElement[Any] = q1.c.bon
@@ -753,7 +815,8 @@ def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bo
     if model.max_score is not None:
         score = _min(session, score, literal(model.max_score, Float))
     score = _max(session, score, literal(model.min_score, Float))
-    q2 = select(q1, cast(score, Float).label("score"), cast(bonus, Float).label("bonus_capped")).subquery("q2")
+    q2_sel = select(q1, cast(score, Float).label("score"), cast(bonus, Float).label("bonus_capped"))
+    q2 = q2_sel.offset(fence).subquery("q2")
 
     whens = []
     for band in model.bands[:-1]:
@@ -768,7 +831,7 @@ def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bo
             conds.append(q2.c[f"t_{tag}"] < limit)
         whens.append((and_(*conds), model.level(band.grade)))
     slevel = case(*whens, else_=model.level(model.bands[-1].grade))
-    q3 = select(q2, slevel.label("slevel")).subquery("q3")
+    q3 = select(q2, slevel.label("slevel")).offset(fence).subquery("q3")
 
     c = model.constraints
     level1: ColumnElement[Any] = q3.c.slevel
@@ -781,12 +844,16 @@ def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bo
     if c.max_rise_levels is not None:
         rise_applies = and_(q3.c.base_level.isnot(None), level1 < q3.c.base_level - c.max_rise_levels)
         level2 = case((rise_applies, q3.c.base_level - c.max_rise_levels), else_=level1)
-    q4 = select(
-        q3,
-        level2.label("l2"),
-        case((newcomer_applies, 1), else_=0).label("newcomer"),
-        case((rise_applies, 1), else_=0).label("risecap"),
-    ).subquery("q4")
+    q4 = (
+        select(
+            q3,
+            level2.label("l2"),
+            case((newcomer_applies, 1), else_=0).label("newcomer"),
+            case((rise_applies, 1), else_=0).label("risecap"),
+        )
+        .offset(fence)
+        .subquery("q4")
+    )
     level3: ColumnElement[Any] = q4.c.l2
     esc_flag: ColumnElement[Any] = literal(0, Integer)
     for esc in c.escalations:
@@ -794,7 +861,7 @@ def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bo
         applies = and_(q4.c.base_level == g, level3 == g)
         esc_flag = case((applies, 1), else_=esc_flag)
         level3 = case((applies, _max(session, level3, literal(b, Integer))), else_=level3)
-    q5 = select(q4, level3.label("l3"), esc_flag.label("esc")).subquery("q5")
+    q5 = select(q4, level3.label("l3"), esc_flag.label("esc")).offset(fence).subquery("q5")
     olevel: ColumnElement[Any] = (
         case(*[(q5.c.okey == key, key // 100) for key in okeys.values()], else_=-1) if okeys else literal(-1, Integer)
     )
@@ -812,7 +879,7 @@ def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bo
         (q5.c.newcomer == 1, "newcomer"),
         else_=null(),
     )
-    q6 = select(q5, final.label("level"), adjustment.label("adjustment")).subquery("q6")
+    q6 = select(q5, final.label("level"), adjustment.label("adjustment")).offset(fence).subquery("q6")
 
     def grade_of(level: ColumnElement[Any]) -> ColumnElement[Any]:
         return case(*[(level == i, g) for i, g in enumerate(model.grades)], else_=model.grades[-1])
@@ -842,4 +909,4 @@ def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bo
         bindparam("make_current", type_=Boolean()),
         bindparam("computed_at", type_=E.c.computed_at.type),
     )
-    return InsertSelect(E, RESULT_COLUMNS, sel)
+    return sel

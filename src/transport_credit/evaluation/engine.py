@@ -365,7 +365,7 @@ def execute(
     multi_fields: frozenset[str],
     base_run_id: int | None,
     make_current: bool,
-) -> None:
+) -> Outcome:
     """Evaluate the plan's subjects into ``evaluation_results`` of ``run`` (flushed, the caller commits)."""
     c = compiled(
         session, model, multi_fields, by_subject=plan.subject_ids is not None, by_region=bool(plan.region_code)
@@ -430,11 +430,31 @@ def execute(
     if bulk:
         session.execute(text("ANALYZE evaluation_results"))
         _set_local(session, saved)
-    counts = session.execute(select(E.c.grade, func.count()).where(E.c.run_id == run.id).group_by(E.c.grade)).all()
-    run.grade_counts = {g: int(n) for g, n in counts}
+    changed = or_(E.c.previous_grade.is_(None), E.c.previous_grade != E.c.grade)
+    counts = session.execute(
+        select(
+            E.c.grade,
+            func.count(),
+            func.sum(case((changed, 1), else_=0)),
+            func.sum(case((E.c.adjustment == "escalation", 1), else_=0)),
+        )
+        .where(E.c.run_id == run.id)
+        .group_by(E.c.grade)
+    ).all()
+    run.grade_counts = {g: int(n) for g, n, _, _ in counts}
     run.subject_count = sum(run.grade_counts.values())
     run.finished_at = utcnow()
     session.flush()
+    return Outcome(changed=sum(int(c or 0) for _, _, c, _ in counts), escalated=sum(int(e or 0) for *_, e in counts))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run changed: results whose grade differs from the subject's previous current grade (or that have
+    none), and results escalated (连续两期较差). A dynamic run with neither has nothing to publish or warn about."""
+
+    changed: int
+    escalated: int
 
 
 def _population_conds(

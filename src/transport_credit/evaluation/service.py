@@ -322,7 +322,7 @@ def reevaluate_subjects(
         )
         session.add(run)
         session.flush()
-        engine.execute(
+        outcome = engine.execute(
             session,
             model,
             run,
@@ -337,8 +337,9 @@ def reevaluate_subjects(
             continue
         from transport_credit.warnings.scan import warn_for_run
 
-        raised = warn_for_run(session, actor, run.id, model)
-        published = publish_run(session, actor, settings, run.id, only_changed=True)
+        # warnings need a grade change or an escalation, publication a grade change: most re-evaluations have neither
+        raised = warn_for_run(session, actor, run.id, model) if outcome.changed or outcome.escalated else 0
+        published = publish_run(session, actor, settings, run.id, only_changed=True) if outcome.changed else 0
         audit.record(
             session,
             actor,

@@ -140,11 +140,26 @@ def register_model(session: Session, actor: Actor, text_: str, source: str) -> E
     return loaded.model
 
 
-def _latest_periodic(session: Session, model_code: str, *, before: str | None = None) -> EvaluationRun | None:
-    stmt = select(EvaluationRun).where(EvaluationRun.model_code == model_code, EvaluationRun.kind == "periodic")
+@dataclass(frozen=True)
+class _RunRef:
+    """What later runs need of a periodic run (read as plain columns: dynamic re-evaluation looks two up each time)."""
+
+    id: int
+    model_version: str
+    period: str
+    window_start: dt.date
+    window_end: dt.date
+
+
+def _latest_periodic(session: Session, model_code: str, *, before: str | None = None) -> _RunRef | None:
+    Run = EvaluationRun
+    stmt = select(Run.id, Run.model_version, Run.period, Run.window_start, Run.window_end).where(
+        Run.model_code == model_code, Run.kind == "periodic"
+    )
     if before is not None:
-        stmt = stmt.where(EvaluationRun.period < before)
-    return session.scalars(stmt.order_by(EvaluationRun.period.desc(), EvaluationRun.id.desc()).limit(1)).first()
+        stmt = stmt.where(Run.period < before)
+    row = session.execute(stmt.order_by(Run.period.desc(), Run.id.desc()).limit(1)).first()
+    return None if row is None else _RunRef(*row)
 
 
 def _validate_period(model: EvaluationModelDef, period: str) -> None:
@@ -340,13 +355,17 @@ def reevaluate_subjects(
         # warnings need a grade change or an escalation, publication a grade change: most re-evaluations have neither
         raised = warn_for_run(session, actor, run.id, model) if outcome.changed or outcome.escalated else 0
         published = publish_run(session, actor, settings, run.id, only_changed=True) if outcome.changed else 0
-        audit.record(
+        audit.record_many(
             session,
-            actor,
-            "evaluation.dynamic",
-            "evaluation_run",
-            str(run.id),
-            {"model": code, "subjects": run.subject_count, "reason": reason, "published": published},
+            [
+                audit.AuditItem(
+                    actor,
+                    "evaluation.dynamic",
+                    "evaluation_run",
+                    str(run.id),
+                    {"model": code, "subjects": run.subject_count, "reason": reason, "published": published},
+                )
+            ],
         )
         out.append(_summary(run, model.name, published, raised))
     return out

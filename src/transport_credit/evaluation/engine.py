@@ -6,14 +6,16 @@ A run is, whatever the number of subjects:
    window (constant for annual and rolling periods; per subject for certificate cycles, computed column-wise with
    Polars from each subject's first record and bulk inserted);
 2. **score rules** — one statement for the whole family of deduction and bonus rules: the population joined to
-   the current records of the rules' categories once, one conditional count and one id list per rule, then one row
+   the current records of the rules' categories once, one filtered count and one id list per rule, then one row
    per (subject, applied rule) into ``evaluation_rule_hits`` (points, capped, and the record ids: the explanation);
 3. **overrides** — one statement per override (black list → lowest grade, serious dishonesty → D …);
 4. **results** — one ``INSERT … SELECT`` computing score, score grade (bands), newcomer grade, rise cap,
    escalation and override as SQL ``CASE`` expressions, joined to the previous period's results;
 5. the previous current results of these subjects stop being current; the work rows are deleted.
 
-Dynamic re-evaluation runs the same statements with the population restricted to the given subjects. Nothing
+A periodic run on PostgreSQL stages its heavy selects in temporary tables (``run_insert``: ``CREATE TABLE AS``
+gets parallel workers, ``INSERT … SELECT`` never does). Dynamic re-evaluation runs the same statements with the
+population restricted to the given subjects. Nothing
 loops over subjects in Python; the same compiled plan could be emitted for another SQL engine (Spark SQL, DuckDB).
 The reference semantics are :func:`transport_credit.evaluation.rules.evaluate_subject`; tests check both agree.
 """
@@ -223,15 +225,13 @@ def _in_subjects(session: Session, column: ColumnElement[Any]) -> ColumnElement[
 
 @dataclass(frozen=True)
 class Stage:
-    """A bulk PostgreSQL run of a statement built on one aggregate: the aggregate is computed first into the
-    temporary table ``name`` (a CTE or a derived table is computed by one process; a table of its own gets a
-    parallel plan), then ``rows``, the statement's select written over that table, is inserted: directly, or when
-    ``parallel_rows`` (it still joins large tables) staged once more."""
+    """How a bulk PostgreSQL run splits a statement built on one aggregate: the aggregate first, into the temporary
+    table ``name`` (a CTE or a derived table is computed by one process, a table of its own in parallel), then
+    ``rows``, the statement's select written over that table."""
 
     name: str
     aggregate: Any
     rows: Any
-    parallel_rows: bool
 
 
 @dataclass(frozen=True)
@@ -275,38 +275,27 @@ BULK_SETTINGS = {"work_mem": "256MB", "jit": "off"}
 
 
 def run_insert(session: Session, statement: InsertSelect, params: dict[str, Any], *, bulk: bool) -> None:
-    """Execute ``statement``. In a bulk PostgreSQL run the SELECT runs as ``CREATE TABLE AS`` into a temporary
-    table first: PostgreSQL never gives ``INSERT … SELECT`` a parallel plan, but does give one to ``CREATE TABLE
-    AS``, and the select (scans and joins over every record) is most of the work. The rows then go to the real
-    table in one ``INSERT … SELECT`` from the stage."""
+    """Execute ``statement``. In a bulk PostgreSQL run its heavy select runs as ``CREATE TABLE AS`` into a
+    temporary table first: PostgreSQL never gives ``INSERT … SELECT`` a parallel plan, but does give one to
+    ``CREATE TABLE AS``, and that select (scans and joins over every record) is most of the work. The rows then go
+    to the real table in subject order: the parallel workers deliver them interleaved, and at a province's size
+    the indexes on (…, subject_id) no longer fit in shared buffers, so random-order inserts keep evicting and
+    re-reading leaves."""
     if not bulk:
         session.execute(statement.stmt, params)
         return
-    rows = statement.select
-    stage = statement.stage
-    if stage is not None:
-        session.execute(
-            _CreateStage(stage.name, [c.name for c in stage.aggregate.selected_columns], stage.aggregate), params
-        )
-        rows = stage.rows
-        if not stage.parallel_rows:
-            ordered = rows.subquery("r")
-            ordered = select(*ordered.c).order_by(ordered.c.subject_id)
-            session.execute(insert(statement.table).from_select(list(statement.columns), ordered), params)
-            session.execute(text(f"DROP TABLE {stage.name}"))
-            return
-    staged = [f"c{i}" for i in range(len(statement.columns))]
-    session.execute(_CreateStage(STAGE, staged, rows), params)
-    target = ", ".join(statement.columns)
-    # In subject order: the parallel workers deliver rows interleaved, and at a province's size the indexes on
-    # (…, subject_id) no longer fit in shared buffers, so random-order inserts keep evicting and re-reading leaves.
-    order = f" ORDER BY c{statement.columns.index('subject_id')}" if "subject_id" in statement.columns else ""
-    # identifiers only: the table and columns of the model's own statement, the stage's c0, c1, …
-    copy = f"INSERT INTO {statement.table.name} ({target}) SELECT {', '.join(staged)} FROM {STAGE}{order}"  # noqa: S608
-    session.execute(text(copy))
-    session.execute(text(f"DROP TABLE {STAGE}"))
-    if stage is not None:
-        session.execute(text(f"DROP TABLE {stage.name}"))
+    if statement.stage is not None:
+        stage = statement.stage
+        names = [c.name for c in stage.aggregate.selected_columns]
+    else:  # the whole select is staged, under neutral column names (its own may repeat)
+        names = [f"c{i}" for i in range(len(statement.columns))]
+        stage = Stage(STAGE, statement.select, table(STAGE, *[column(n) for n in names]).select())
+    session.execute(_CreateStage(stage.name, names, stage.aggregate), params)
+    rows = stage.rows.subquery("r")
+    subject = rows.c[statement.columns.index("subject_id")]
+    ordered = select(*rows.c).order_by(subject)
+    session.execute(insert(statement.table).from_select(list(statement.columns), ordered), params)
+    session.execute(text(f"DROP TABLE {stage.name}"))
 
 
 def _set_local(session: Session, settings: dict[str, str]) -> dict[str, str]:
@@ -669,7 +658,7 @@ def _score_rules_stmt(
         return union_all(*parts)
 
     staged = table(STAGE_AGG, *[column(c.name) for c in aggregate.selected_columns])
-    stage = Stage(STAGE_AGG, aggregate, hit_rows(staged), parallel_rows=False)
+    stage = Stage(STAGE_AGG, aggregate, hit_rows(staged))
     return InsertSelect(H, HIT_COLUMNS, hit_rows(aggregate.cte("agg")), stage=stage)
 
 
@@ -767,7 +756,7 @@ def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bo
         h_where.append(_in_subjects(session, H.c.subject_id))
     per_subject = select(*hit_cols).where(*h_where).group_by(H.c.subject_id)
     staged = table(STAGE_HITS, *[column(c.name) for c in per_subject.selected_columns])
-    stage = Stage(STAGE_HITS, per_subject, _results_select(session, model, staged, by_subject), parallel_rows=False)
+    stage = Stage(STAGE_HITS, per_subject, _results_select(session, model, staged, by_subject))
     return InsertSelect(
         E, RESULT_COLUMNS, _results_select(session, model, per_subject.subquery("h"), by_subject), stage
     )

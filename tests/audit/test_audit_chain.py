@@ -12,6 +12,7 @@ import threading
 import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from transport_credit.audit import append_only_ddl, drop_append_only_ddl, head, list_entries, record, verify
 from transport_credit.audit.events import AuditItem, record_many
@@ -247,6 +248,24 @@ def test_rolled_back_entries_leave_no_gap(db: Database) -> None:
         seqs = [e.seq for e in s.query(AuditEntry).order_by(AuditEntry.seq)]
     assert report.ok
     assert seqs == [1, 2, 3, 4, 5]
+
+
+def test_one_session_across_rollback_and_mixed_appends_keeps_the_chain(db: Database) -> None:
+    """Appends after the first in a transaction reuse the head it wrote (no lock or head query); that memory is
+    tied to the transaction, so a session reused after a rollback reads the real head again."""
+    _fill(db, 2)
+    with Session(db.engine) as s:
+        record(s, OFFICER, "record.submit", "credit_record", "a")
+        s.rollback()  # the entry and the transaction are gone; the session goes on
+        record(s, OFFICER, "record.submit", "credit_record", "b")
+        record_many(s, [AuditItem(OFFICER, "record.revise", "credit_record", str(i)) for i in range(3)])
+        record(s, CREDIT_OFFICE, "list.review", "list_entry", "c")
+        s.commit()
+    with db.read() as s:
+        report = verify(s)
+        rows = [(e.seq, e.target_id) for e in s.query(AuditEntry).order_by(AuditEntry.seq)]
+    assert report.ok, report.problem
+    assert rows == [(1, "0"), (2, "1"), (3, "b"), (4, "0"), (5, "1"), (6, "2"), (7, "c")]
 
 
 def test_concurrent_appends_stay_gapless(db: Database) -> None:

@@ -40,14 +40,28 @@ class ChainHead:
     entry_hash: str
 
 
-def _lock_chain(session: Session) -> None:
-    """Serialise appends so ``seq`` stays gapless and each entry links to the true head.
+_TX_HEAD = "tc_audit_head"
+
+
+def _lock_chain(session: Session) -> ChainHead | None:
+    """Serialise appends so ``seq`` stays gapless and each entry links to the true head; returns the head.
 
     PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback. SQLite: nothing to do,
     every transaction already starts with ``BEGIN IMMEDIATE`` (see ``db/engine.py``) and holds the write lock.
+    Once this transaction has appended, it holds the lock until it ends and nobody else can append, so the head
+    it wrote is remembered (``session.info``, tied to the transaction) and later appends need neither the lock
+    nor the head query again.
     """
+    memo = session.info.get(_TX_HEAD)
+    if memo is not None and memo[0] is session.get_transaction():
+        return memo[1]  # type: ignore[no-any-return]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    return head(session)
+
+
+def _remember_head(session: Session, seq: int, entry_hash: str) -> None:
+    session.info[_TX_HEAD] = (session.get_transaction(), ChainHead(seq=seq, entry_hash=entry_hash))
 
 
 def head(session: Session) -> ChainHead | None:
@@ -79,8 +93,7 @@ def record(
     require_no_personal_info(clean)
     require_no_personal_info(target_id, path="target_id")
 
-    _lock_chain(session)
-    last = head(session)
+    last = _lock_chain(session)
     seq = 1 if last is None else last.seq + 1
     prev_hash = GENESIS_HASH if last is None else last.entry_hash
     algorithm = default_algorithm()
@@ -104,6 +117,7 @@ def record(
     )
     session.add(entry)
     session.flush()
+    _remember_head(session, seq, entry.entry_hash)
     return entry
 
 
@@ -133,9 +147,8 @@ def record_many(session: Session, items: Sequence[AuditItem]) -> int:
         require_no_personal_info(clean)
         require_no_personal_info(item.target_id, path="target_id")
         cleaned.append(clean)
-    _lock_chain(session)
     session.flush()  # entries added through the ORM in this transaction come first
-    last = head(session)
+    last = _lock_chain(session)
     seq = 0 if last is None else last.seq
     prev_hash = GENESIS_HASH if last is None else last.entry_hash
     algorithm = default_algorithm()
@@ -158,6 +171,7 @@ def record_many(session: Session, items: Sequence[AuditItem]) -> int:
         rows.append({**fields, "algorithm": algorithm, "prev_hash": prev_hash, "entry_hash": digest})
         prev_hash = digest
     session.execute(insert(AuditEntry), rows)
+    _remember_head(session, seq, prev_hash)
     return len(rows)
 
 

@@ -41,6 +41,7 @@ def _store(session: Session, actor: Actor, loaded: LoadedDocument, *, reactivate
     roll-back). Same version with other content → ``Conflict``. Otherwise a new active row; the other versions of
     the same (kind, scope, name) are deactivated.
     """
+    session.info.pop(_TX_MEMO, None)
     rows = list(
         session.scalars(
             select(CatalogDocument).where(
@@ -124,9 +125,24 @@ def _document(row: CatalogDocument) -> AnyDocument:
     return document
 
 
+_TX_MEMO = "tc_active_catalog"
+
+
 def active_catalog(session: Session) -> Catalog:
     """The catalog built from the active documents. Cached by the set of (row id, sha256): a repeated call costs
-    one small query."""
+    one small query, and within one transaction none (one unit of work sees one catalog; storing a document in
+    it drops the memo)."""
+    memo = session.info.get(_TX_MEMO)
+    transaction = session.get_transaction()
+    if memo is not None and transaction is not None and memo[0] is transaction:
+        return memo[1]  # type: ignore[no-any-return]
+    catalog = _active_catalog(session)
+    if transaction is not None:
+        session.info[_TX_MEMO] = (transaction, catalog)
+    return catalog
+
+
+def _active_catalog(session: Session) -> Catalog:
     ids = session.execute(
         select(CatalogDocument.id, CatalogDocument.sha256).where(CatalogDocument.active.is_(True))
     ).all()

@@ -45,7 +45,6 @@ class WrittenRevision:
 def service_batch(session: Session, actor: Actor, *, category: str, department_code: str, note: str) -> Batch:
     """The batch of records written by services (``channel = 'service'``) for this category, department and day
     (China Standard Time): every record has a batch, without one batch per record."""
-    catalog = active_catalog(session)
     now = utcnow()
     day = now.astimezone(_CST).strftime("S%Y%m%d")
     existing = session.scalar(
@@ -68,7 +67,7 @@ def service_batch(session: Session, actor: Actor, *, category: str, department_c
         department_code=department_code,
         actor=actor.label[:120],
         channel="service",
-        catalog_version=catalog.version,
+        catalog_version=active_catalog(session).version,
         status="completed",
         started_at=now,
         finished_at=now,

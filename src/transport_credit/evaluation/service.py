@@ -462,22 +462,31 @@ def publish_run(session: Session, actor: Actor, settings: Settings, run_id: int,
     }
     keys = pii_keys(settings.pii_key.get_secret_value())
     mac = keys.mac_key[:64]
-    nk_prefix = f"{model.code}-{run.period}-"
     keys_of_rows = [result_no(model.code, run.period, r.subject_id) for r in rows]
-    key_filter = (
-        values_in(session, CreditRecord.natural_key, keys_of_rows)
-        if len(rows) < SMALL_PUBLISH
-        else CreditRecord.natural_key.startswith(nk_prefix)
-    )
-    existing = dict(
-        session.execute(
-            select(CreditRecord.natural_key, CreditRecord.revision).where(
-                CreditRecord.category == XYPJ, CreditRecord.is_current.is_(True), key_filter
-            )
-        ).all()
-    )
+    small = len(rows) < SMALL_PUBLISH
+    current = (CreditRecord.category == XYPJ, CreditRecord.is_current.is_(True))
+    if small:
+        # a dynamic change: the current revisions of these keys are superseded and read back in one statement
+        existing = dict(
+            session.execute(
+                update(CreditRecord)
+                .where(*current, values_in(session, CreditRecord.natural_key, keys_of_rows))
+                .values(is_current=False, status="superseded")
+                .returning(CreditRecord.natural_key, CreditRecord.revision)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
+    else:
+        prefix = CreditRecord.natural_key.startswith(f"{model.code}-{run.period}-")
+        existing = dict(
+            session.execute(select(CreditRecord.natural_key, CreditRecord.revision).where(*current, prefix)).all()
+        )
+    superseded = [nk for nk in keys_of_rows if nk in existing]
     fields = {f.key for f in cat.fields if f.key not in set(cat.subject.aliases.values())}
     batch = service_batch(session, actor, category=XYPJ, department_code=dept.code, note=f"evaluation run {run_id}")
+    batch.total += len(rows)  # set at once: flushed with the batch's own update, not as another statement
+    batch.accepted += len(rows) - len(superseded)
+    batch.revised += len(superseded)
     now = utcnow()
     out: list[dict[str, Any]] = []
     for r in rows:
@@ -521,25 +530,24 @@ def publish_run(session: Session, actor: Actor, settings: Settings, run_id: int,
                 "created_at": now,
             }
         )
-    superseded = [nk for nk in (o["natural_key"] for o in out) if nk in existing]
-    if superseded:
-        session.execute(
-            update(CreditRecord)
-            .where(
-                CreditRecord.category == XYPJ,
-                CreditRecord.is_current.is_(True),
-                values_in(session, CreditRecord.natural_key, superseded),
-            )
-            .values(is_current=False, status="superseded")
-            .execution_options(synchronize_session=False)
-        )
-    ids = _allocate_record_ids(session, len(out))
-    for o, new_id in zip(out, ids, strict=True):
-        o["id"] = new_id
-    if len(out) < SMALL_PUBLISH:
-        # a dynamic change touches a few subjects: a plain multi-row INSERT beats building a frame
-        session.execute(insert(CreditRecord), [o | {"data": orjson.loads(o["data"])} for o in out])
+    if small:
+        # a plain multi-row INSERT … RETURNING beats building a frame, and gives the new ids
+        inserted = session.execute(
+            insert(CreditRecord).returning(CreditRecord.id, sort_by_parameter_order=True),
+            [o | {"data": orjson.loads(o["data"])} for o in out],
+        ).scalars()
+        for o, new_id in zip(out, inserted, strict=True):
+            o["id"] = new_id
     else:
+        if superseded:
+            session.execute(
+                update(CreditRecord)
+                .where(*current, values_in(session, CreditRecord.natural_key, superseded))
+                .values(is_current=False, status="superseded")
+                .execution_options(synchronize_session=False)
+            )
+        for o, new_id in zip(out, _allocate_record_ids(session, len(out)), strict=True):
+            o["id"] = new_id
         frame = pl.DataFrame(out).with_columns(
             pl.col("reported_at").dt.replace_time_zone(None).dt.to_string("%Y-%m-%d %H:%M:%S.%f"),
             pl.col("created_at").dt.replace_time_zone(None).dt.to_string("%Y-%m-%d %H:%M:%S.%f"),
@@ -556,9 +564,6 @@ def publish_run(session: Session, actor: Actor, settings: Settings, run_id: int,
             # reads every XYPJ row for the key lookups of the dynamic re-evaluations that follow (30–60 ms each at
             # 100,000 results instead of well under a millisecond).
             session.execute(text("ANALYZE credit_records"))
-    batch.total += len(out)
-    batch.accepted += len(out) - len(superseded)
-    batch.revised += len(superseded)
     _link_records(session, [(r.id, o["id"]) for r, o in zip(rows, out, strict=True)])
     audit.record(
         session,

@@ -565,13 +565,17 @@ def publish_run(session: Session, actor: Actor, settings: Settings, run_id: int,
             # 100,000 results instead of well under a millisecond).
             session.execute(text("ANALYZE credit_records"))
     _link_records(session, [(r.id, o["id"]) for r, o in zip(rows, out, strict=True)])
-    audit.record(
+    audit.record_many(
         session,
-        actor,
-        "evaluation.publish",
-        "evaluation_run",
-        str(run_id),
-        {"records": len(out), "revised": len(superseded), "batch_id": batch.id},
+        [
+            audit.AuditItem(
+                actor,
+                "evaluation.publish",
+                "evaluation_run",
+                str(run_id),
+                {"records": len(out), "revised": len(superseded), "batch_id": batch.id},
+            )
+        ],
     )
     return len(out)
 

@@ -268,6 +268,26 @@ def test_one_session_across_rollback_and_mixed_appends_keeps_the_chain(db: Datab
     assert rows == [(1, "0"), (2, "1"), (3, "b"), (4, "0"), (5, "1"), (6, "2"), (7, "c")]
 
 
+def test_a_rolled_back_savepoint_is_forgotten_by_the_next_append(db: Database) -> None:
+    _fill(db, 1)
+    with db.unit_of_work() as s:
+        record(s, OFFICER, "record.submit", "credit_record", "kept")
+        savepoint = s.begin_nested()
+        record(s, OFFICER, "record.submit", "credit_record", "rolled back")
+        record_many(s, [AuditItem(OFFICER, "record.revise", "credit_record", "rolled back too")])
+        savepoint.rollback()
+        record(s, OFFICER, "record.revise", "credit_record", "after")
+        inner = s.begin_nested()
+        record(s, OFFICER, "record.revise", "credit_record", "in a released savepoint")
+        inner.commit()
+        record(s, OFFICER, "record.revise", "credit_record", "last")
+    with db.read() as s:
+        report = verify(s)
+        rows = [(e.seq, e.target_id) for e in s.query(AuditEntry).order_by(AuditEntry.seq)]
+    assert report.ok, report.problem
+    assert rows == [(1, "0"), (2, "kept"), (3, "after"), (4, "in a released savepoint"), (5, "last")]
+
+
 def test_concurrent_appends_stay_gapless(db: Database) -> None:
     threads_n, per_thread = 2, 15
     barrier = threading.Barrier(threads_n)

@@ -25,6 +25,7 @@ from transport_credit.audit.rules import (
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.errors import InvalidInput
 from transport_credit.db.base import utcnow
+from transport_credit.db.uow import innermost_transaction
 
 # pg_advisory_xact_lock key that serialises appends on PostgreSQL (ASCII "tcaudit").
 AUDIT_LOCK_KEY = 0x74_63_61_75_64_69_74
@@ -49,11 +50,11 @@ def _lock_chain(session: Session) -> ChainHead | None:
     PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback. SQLite: nothing to do,
     every transaction already starts with ``BEGIN IMMEDIATE`` (see ``db/engine.py``) and holds the write lock.
     Once this transaction has appended, it holds the lock until it ends and nobody else can append, so the head
-    it wrote is remembered (``session.info``, tied to the transaction) and later appends need neither the lock
-    nor the head query again.
+    it wrote is remembered (``session.info``, tied to the innermost transaction: a savepoint rolled back forgets
+    it) and later appends need neither the lock nor the head query again.
     """
     memo = session.info.get(_TX_HEAD)
-    if memo is not None and memo[0] is session.get_transaction():
+    if memo is not None and memo[0] is innermost_transaction(session):
         return memo[1]  # type: ignore[no-any-return]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
@@ -61,7 +62,7 @@ def _lock_chain(session: Session) -> ChainHead | None:
 
 
 def _remember_head(session: Session, seq: int, entry_hash: str) -> None:
-    session.info[_TX_HEAD] = (session.get_transaction(), ChainHead(seq=seq, entry_hash=entry_hash))
+    session.info[_TX_HEAD] = (innermost_transaction(session), ChainHead(seq=seq, entry_hash=entry_hash))
 
 
 def head(session: Session) -> ChainHead | None:

@@ -28,6 +28,7 @@ from transport_credit.catalog.models import CatalogDocument
 from transport_credit.catalog.rules import Catalog, merge_catalog, scope_rank
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.errors import Conflict
+from transport_credit.db.uow import innermost_transaction
 
 _CACHE_SIZE = 8
 _cache: OrderedDict[frozenset[tuple[int, str]], Catalog] = OrderedDict()
@@ -133,7 +134,7 @@ def active_catalog(session: Session) -> Catalog:
     one small query, and within one transaction none (one unit of work sees one catalog; storing a document in
     it drops the memo)."""
     memo = session.info.get(_TX_MEMO)
-    transaction = session.get_transaction()
+    transaction = innermost_transaction(session)
     if memo is not None and transaction is not None and memo[0] is transaction:
         return memo[1]  # type: ignore[no-any-return]
     catalog = _active_catalog(session)

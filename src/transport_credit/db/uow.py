@@ -10,7 +10,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+
+def innermost_transaction(session: Session) -> SessionTransaction | None:
+    """The savepoint in effect, else the transaction: what a value remembered "for this transaction" must be tied
+    to, so that rolling back a savepoint also forgets what was remembered inside it (or before it)."""
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 class Database:

@@ -69,6 +69,7 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from transport_credit.db.base import utcnow
 from transport_credit.db.dialect import bulk_insert_frame, values_in
+from transport_credit.db.driver import DriverStatement, run_all
 from transport_credit.evaluation.models import (
     EvaluationPopulation,
     EvaluationResult,
@@ -247,6 +248,10 @@ class InsertSelect:
     def stmt(self) -> Any:
         return insert(self.table).from_select(list(self.columns), self.select)
 
+    @cached_property
+    def driver(self) -> DriverStatement:
+        return DriverStatement(self.stmt)
+
 
 class _CreateStage(Executable, ClauseElement):
     """``CREATE TEMPORARY TABLE name (columns) ON COMMIT DROP AS <select>`` (PostgreSQL)."""
@@ -282,7 +287,7 @@ def run_insert(session: Session, statement: InsertSelect, params: dict[str, Any]
     the indexes on (…, subject_id) no longer fit in shared buffers, so random-order inserts keep evicting and
     re-reading leaves."""
     if not bulk:
-        session.execute(statement.stmt, params)
+        statement.driver.run(session, params)
         return
     if statement.stage is not None:
         stage = statement.stage
@@ -315,6 +320,9 @@ class Compiled:
     score_rules: InsertSelect | None
     overrides: tuple[InsertSelect, ...]
     results: InsertSelect
+    retire: DriverStatement  # the subjects' earlier current results stop being current
+    clear: DriverStatement  # the run's population rows are deleted
+    counts: DriverStatement  # per grade: results, changed grades, escalations
     rule_lows: tuple[int | None, ...]  # window_months of each rule (None: the period)
 
 
@@ -337,6 +345,9 @@ def compiled(
                 for i in range(len(model.overrides))
             ),
             results=_results_stmt(session, model, by_subject=by_subject),
+            retire=_retire_stmt(session, model, by_subject=by_subject),
+            clear=DriverStatement(delete(P).where(P.c.run_id == bindparam("run_id", type_=Integer()))),
+            counts=_counts_stmt(),
             rule_lows=tuple(r.window_months for r in model.rules),
         )
         if len(_COMPILED) > 256:
@@ -385,56 +396,82 @@ def execute(
         if o.min_months is not None:
             params[f"o_since_{i}"] = add_months(plan.as_of, -o.min_months)
     bulk = plan.subject_ids is None and session.get_bind().dialect.name == "postgresql"
-    if bulk:
-        saved = _set_local(session, BULK_SETTINGS)
     if model.period.kind == "cycle":
         _cycle_population(session, model, run.id, plan, multi_fields)
+    # only the run and the subject list: other keys of ``params`` named like columns would become SET clauses
+    retire: dict[str, Any] = {"this_run": run.id}
+    if plan.subject_ids is not None:
+        retire["subject_ids"] = params["subject_ids"]
+    if bulk:
+        counts = _execute_bulk(session, c, params, retire if make_current else None, cycle=model.period.kind == "cycle")
     else:
-        run_insert(session, c.population, params, bulk=bulk)
-    if bulk:
-        # Fresh statistics of the work tables, so PostgreSQL plans the joins for their real size (the planner
-        # would otherwise reuse estimates from a small dynamic run, or none at all). Cheap next to the run.
-        session.execute(text("ANALYZE evaluation_population"))
+        # one round of statements (a pipeline on PostgreSQL): the dynamic path runs thousands of times a day
+        steps: list[tuple[DriverStatement, dict[str, Any]]] = []
+        if model.period.kind != "cycle":
+            steps.append((c.population.driver, params))
+        steps += [(s.driver, params) for s in (c.score_rules, *c.overrides, c.results) if s is not None]
+        if make_current:
+            steps.append((c.retire, retire))
+        steps += [(c.clear, {"run_id": run.id}), (c.counts, {"run_id": run.id})]
+        counts = run_all(session, steps)
+    run.grade_counts = {g: int(n) for g, n, _, _ in counts}
+    run.subject_count = sum(run.grade_counts.values())
+    run.finished_at = utcnow()
+    session.flush()
+    return Outcome(changed=sum(int(c or 0) for _, _, c, _ in counts), escalated=sum(int(e or 0) for *_, e in counts))
+
+
+def _execute_bulk(
+    session: Session, c: Compiled, params: dict[str, Any], retire: dict[str, Any] | None, *, cycle: bool
+) -> list[tuple[Any, ...]]:
+    """A periodic run on PostgreSQL: heavy selects staged (``run_insert``), fresh statistics between the steps,
+    the run's own settings (``BULK_SETTINGS``) restored at the end."""
+    saved = _set_local(session, BULK_SETTINGS)
+    if not cycle:
+        run_insert(session, c.population, params, bulk=True)
+    # Fresh statistics of the work tables, so PostgreSQL plans the joins for their real size (the planner would
+    # otherwise reuse estimates from a small dynamic run, or none at all). Cheap next to the run.
+    session.execute(text("ANALYZE evaluation_population"))
     if c.score_rules is not None:
-        run_insert(session, c.score_rules, params, bulk=bulk)
+        run_insert(session, c.score_rules, params, bulk=True)
     for stmt in c.overrides:
-        run_insert(session, stmt, params, bulk=bulk)
-    if bulk:
-        session.execute(text("ANALYZE evaluation_rule_hits"))
-    run_insert(session, c.results, params, bulk=bulk)
-    if make_current:
-        in_run: ColumnElement[bool] = (
-            _in_subjects(session, E.c.subject_id)
-            if plan.subject_ids is not None
-            else E.c.subject_id.in_(select(P.c.subject_id).where(P.c.run_id == run.id))
-        )
-        session.execute(
-            update(E)
-            .where(E.c.model_code == model.code, E.c.is_current == true(), E.c.run_id != run.id, in_run)
-            .values(is_current=False),
-            # only the subject list: other keys of ``params`` named like columns would become SET clauses
-            {"subject_ids": params["subject_ids"]} if plan.subject_ids is not None else {},
-        )
-    session.execute(delete(P).where(P.c.run_id == run.id))
-    if bulk:
-        session.execute(text("ANALYZE evaluation_results"))
-        _set_local(session, saved)
+        run_insert(session, stmt, params, bulk=True)
+    session.execute(text("ANALYZE evaluation_rule_hits"))
+    run_insert(session, c.results, params, bulk=True)
+    if retire is not None:
+        c.retire.run(session, retire)
+    c.clear.run(session, {"run_id": params["run_id"]})
+    session.execute(text("ANALYZE evaluation_results"))
+    _set_local(session, saved)
+    return c.counts.run(session, {"run_id": params["run_id"]})
+
+
+def _retire_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bool) -> DriverStatement:
+    run_id = bindparam("this_run", type_=Integer())  # not "run_id": an UPDATE reserves column names for SET
+    in_run: ColumnElement[bool] = (
+        _in_subjects(session, E.c.subject_id)
+        if by_subject
+        else E.c.subject_id.in_(select(P.c.subject_id).where(P.c.run_id == run_id))
+    )
+    return DriverStatement(
+        update(E)
+        .where(E.c.model_code == model.code, E.c.is_current == true(), E.c.run_id != run_id, in_run)
+        .values(is_current=False)
+    )
+
+
+def _counts_stmt() -> DriverStatement:
     changed = or_(E.c.previous_grade.is_(None), E.c.previous_grade != E.c.grade)
-    counts = session.execute(
+    return DriverStatement(
         select(
             E.c.grade,
             func.count(),
             func.sum(case((changed, 1), else_=0)),
             func.sum(case((E.c.adjustment == "escalation", 1), else_=0)),
         )
-        .where(E.c.run_id == run.id)
+        .where(E.c.run_id == bindparam("run_id", type_=Integer()))
         .group_by(E.c.grade)
-    ).all()
-    run.grade_counts = {g: int(n) for g, n, _, _ in counts}
-    run.subject_count = sum(run.grade_counts.values())
-    run.finished_at = utcnow()
-    session.flush()
-    return Outcome(changed=sum(int(c or 0) for _, _, c, _ in counts), escalated=sum(int(e or 0) for *_, e in counts))
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from transport_credit.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -31,7 +31,18 @@ class EvaluationRun(Base):
     """One evaluation: a periodic run of all subjects of a model, or a dynamic re-evaluation of some subjects."""
 
     __tablename__ = "evaluation_runs"
-    __table_args__ = (Index("ix_evaluation_runs_model", "model_code", "period"),)
+    __table_args__ = (
+        Index("ix_evaluation_runs_model", "model_code", "period"),
+        # the latest periodic run of a model, looked up by every dynamic re-evaluation (which add dynamic runs)
+        Index(
+            "ix_evaluation_runs_periodic",
+            "model_code",
+            "period",
+            "id",
+            postgresql_where=text("kind = 'periodic'"),
+            sqlite_where=text("kind = 'periodic'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_code: Mapped[str] = mapped_column(String(80))

@@ -10,6 +10,8 @@ import pytest
 from evaluation_kit import OFFICE, OFFICER, VIEWER, licence, penalty, record, records_of, subject
 from sqlalchemy import func, select, text
 
+from transport_credit.audit.models import AuditEntry
+from transport_credit.audit.verify import verify as verify_chain
 from transport_credit.common.errors import InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.uow import Database
 from transport_credit.evaluation import service
@@ -201,6 +203,19 @@ def test_newcomer_rise_cap_and_reproducible_past_period(platform: Database, sett
         )
         assert cur is not None
         assert cur.run_id == r2025.run_id
+    # dynamic re-evaluation: the latest period's window (2025), capped against the earlier period's latest run
+    # (the 2024 re-run, C → at most B; capped against 2025's B it would be A); previous_grade is the grade it had
+    with platform.unit_of_work() as s:
+        [dyn] = service.reevaluate_subjects(s, OFFICER, settings, [fid], as_of=TODAY, models=["highway_construction"])
+    with platform.read() as s:
+        ex = service.explain(s, VIEWER, settings, fid)
+    assert (dyn.kind, dyn.period, dyn.window_start, dyn.window_end) == (
+        "dynamic",
+        "2025",
+        dt.date(2025, 1, 1),
+        dt.date(2025, 12, 31),
+    )
+    assert (ex[0].run_kind, ex[0].grade, ex[0].previous_grade, ex[0].adjustment) == ("dynamic", "B", "B", "rise_cap")
 
 
 def test_dynamic_serious_penalty_sets_d_and_is_explained_and_published(platform: Database, settings: Settings) -> None:
@@ -245,6 +260,15 @@ def test_dynamic_serious_penalty_sets_d_and_is_explained_and_published(platform:
         res = s.scalar(select(EvaluationResult).where(EvaluationResult.is_current.is_(True)))
         assert res is not None
         assert res.record_id == xypj[1].id
+        # the publication and the run are audited in that order, in one append that keeps the chain valid
+        entries = s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2)).all()
+        assert [(e.action, e.target_id) for e in reversed(entries)] == [
+            ("evaluation.publish", str(runs[0].run_id)),
+            ("evaluation.dynamic", str(runs[0].run_id)),
+        ]
+        assert entries[1].details["records"] == 1
+        assert entries[0].details["published"] == 1
+        assert verify_chain(s).ok
 
 
 def test_cycle_model_for_drivers(platform: Database, settings: Settings) -> None:

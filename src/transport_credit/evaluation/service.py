@@ -18,13 +18,16 @@ from sqlalchemy import (
     Column,
     Integer,
     MetaData,
+    String,
     Table,
     bindparam,
     delete,
     func,
     insert,
+    literal,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -160,6 +163,31 @@ def _latest_periodic(session: Session, model_code: str, *, before: str | None = 
         stmt = stmt.where(Run.period < before)
     row = session.execute(stmt.order_by(Run.period.desc(), Run.id.desc()).limit(1)).first()
     return None if row is None else _RunRef(*row)
+
+
+@functools.cache
+def _latest_two_stmt() -> Any:
+    """The latest periodic run of a model and the latest of an earlier period, in one statement (row tag 0 / 1)."""
+    Run = EvaluationRun
+    model = bindparam("model_code", type_=String())
+    cols = (Run.id, Run.model_version, Run.period, Run.window_start, Run.window_end)
+    periodic = (Run.model_code == model, Run.kind == "periodic")
+    order = (Run.period.desc(), Run.id.desc())
+    latest = select(literal(0).label("tag"), *cols).where(*periodic).order_by(*order).limit(1).subquery()
+    top = select(func.max(Run.period)).where(*periodic).scalar_subquery()
+    earlier = (
+        select(literal(1).label("tag"), *cols).where(*periodic, Run.period < top).order_by(*order).limit(1).subquery()
+    )
+    return union_all(select(latest), select(earlier))
+
+
+def _latest_periodic_pair(session: Session, model_code: str) -> tuple[_RunRef | None, _RunRef | None]:
+    """(latest periodic run, latest periodic run of an earlier period): what a dynamic re-evaluation of an annual or
+    rolling model starts from, read in one round trip."""
+    found: dict[int, _RunRef] = {}
+    for tag, *cols in session.execute(_latest_two_stmt(), {"model_code": model_code}):
+        found[int(tag)] = _RunRef(*cols)
+    return found.get(0), found.get(1)
 
 
 def _validate_period(model: EvaluationModelDef, period: str) -> None:
@@ -298,7 +326,7 @@ def reevaluate_subjects(
     multi = multi_value_fields(session)
     codes = models or list(available_models(session, settings.province))
     for code in codes:
-        latest = _latest_periodic(session, code)
+        latest, earlier = _latest_periodic_pair(session, code)
         if latest is None:
             continue
         model = resolve_model(session, code, latest.model_version, settings.province).model
@@ -321,7 +349,7 @@ def reevaluate_subjects(
                 window_end=latest.window_end,
                 subject_ids=list(subject_ids),
             )
-            base = _latest_periodic(session, code, before=latest.period)
+            base = earlier
         run = EvaluationRun(
             model_code=code,
             model_version=model.version,
@@ -354,19 +382,18 @@ def reevaluate_subjects(
 
         # warnings need a grade change or an escalation, publication a grade change: most re-evaluations have neither
         raised = warn_for_run(session, actor, run.id, model) if outcome.changed or outcome.escalated else 0
-        published = publish_run(session, actor, settings, run.id, only_changed=True) if outcome.changed else 0
-        audit.record_many(
-            session,
-            [
-                audit.AuditItem(
-                    actor,
-                    "evaluation.dynamic",
-                    "evaluation_run",
-                    str(run.id),
-                    {"model": code, "subjects": run.subject_count, "reason": reason, "published": published},
-                )
-            ],
+        published, publish_item = (
+            _publish(session, actor, settings, run.id, only_changed=True) if outcome.changed else (0, None)
         )
+        dynamic_item = audit.AuditItem(
+            actor,
+            "evaluation.dynamic",
+            "evaluation_run",
+            str(run.id),
+            {"model": code, "subjects": run.subject_count, "reason": reason, "published": published},
+        )
+        # the publication's entry and the run's, in that order, in one append
+        audit.record_many(session, [*([publish_item] if publish_item else []), dynamic_item])
         out.append(_summary(run, model.name, published, raised))
     return out
 
@@ -420,6 +447,17 @@ def publish_run(session: Session, actor: Actor, settings: Settings, run_id: int,
     """Write the run's results as 信用评价结果 (XYPJ) credit records, in bulk: one record per subject, model and
     period; a later result for the same period is a new revision. Returns the number of revisions written."""
     actor.require_role(*RUN_ROLES)
+    written, item = _publish(session, actor, settings, run_id, only_changed=only_changed)
+    if item is not None:
+        audit.record_many(session, [item])
+    return written
+
+
+def _publish(
+    session: Session, actor: Actor, settings: Settings, run_id: int, *, only_changed: bool
+) -> tuple[int, audit.AuditItem | None]:
+    """``publish_run`` without its audit entry, which is returned for the caller to append (a dynamic
+    re-evaluation appends it together with its own)."""
     run = session.get(EvaluationRun, run_id)
     if run is None:
         raise NotFound("评价批次不存在", code="evaluation_run_not_found")
@@ -444,7 +482,7 @@ def publish_run(session: Session, actor: Actor, settings: Settings, run_id: int,
         stmt = stmt.where((Rs.previous_grade.is_(None)) | (Rs.previous_grade != Rs.grade))
     rows = session.execute(stmt).all()
     if not rows:
-        return 0
+        return 0, None
     model = resolve_model(session, run.model_code, run.model_version, settings.province).model
     dept = _authority(settings, actor, model)
     cat = active_catalog(session).category(XYPJ)
@@ -565,19 +603,14 @@ def publish_run(session: Session, actor: Actor, settings: Settings, run_id: int,
             # 100,000 results instead of well under a millisecond).
             session.execute(text("ANALYZE credit_records"))
     _link_records(session, [(r.id, o["id"]) for r, o in zip(rows, out, strict=True)])
-    audit.record_many(
-        session,
-        [
-            audit.AuditItem(
-                actor,
-                "evaluation.publish",
-                "evaluation_run",
-                str(run_id),
-                {"records": len(out), "revised": len(superseded), "batch_id": batch.id},
-            )
-        ],
+    item = audit.AuditItem(
+        actor,
+        "evaluation.publish",
+        "evaluation_run",
+        str(run_id),
+        {"records": len(out), "revised": len(superseded), "batch_id": batch.id},
     )
-    return len(out)
+    return len(out), item
 
 
 def _allocate_record_ids(session: Session, n: int) -> list[int]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import BigInteger, Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from transport_credit.audit.models import AuditEntry
@@ -25,6 +25,7 @@ from transport_credit.audit.rules import (
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.errors import InvalidInput
 from transport_credit.db.base import utcnow
+from transport_credit.db.driver import DriverStatement, run_all
 from transport_credit.db.uow import innermost_transaction
 
 # pg_advisory_xact_lock key that serialises appends on PostgreSQL (ASCII "tcaudit").
@@ -44,6 +45,16 @@ class ChainHead:
 _TX_HEAD = "tc_audit_head"
 
 
+def _table(table: Any) -> Table:
+    assert isinstance(table, Table)
+    return table
+
+
+_AUDIT = _table(AuditEntry.__table__)
+_LOCK = DriverStatement(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger()))))
+_HEAD = DriverStatement(select(_AUDIT.c.seq, _AUDIT.c.entry_hash).order_by(_AUDIT.c.seq.desc()).limit(1))
+
+
 def _lock_chain(session: Session) -> ChainHead | None:
     """Serialise appends so ``seq`` stays gapless and each entry links to the true head; returns the head.
 
@@ -56,9 +67,12 @@ def _lock_chain(session: Session) -> ChainHead | None:
     memo = session.info.get(_TX_HEAD)
     if memo is not None and memo[0] is innermost_transaction(session):
         return memo[1]  # type: ignore[no-any-return]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-    return head(session)
+    if session.get_bind().dialect.name != "postgresql":
+        return head(session)
+    # the lock, then the head: two statements in one pipeline (one round trip). The head query runs after the lock
+    # is granted, with its own snapshot, so it sees every append committed before.
+    rows = run_all(session, [(_LOCK, {"key": AUDIT_LOCK_KEY}), (_HEAD, {})])
+    return ChainHead(seq=int(rows[0][0]), entry_hash=str(rows[0][1])) if rows else None
 
 
 def _remember_head(session: Session, seq: int, entry_hash: str) -> None:
@@ -171,7 +185,7 @@ def record_many(session: Session, items: Sequence[AuditItem]) -> int:
         digest = entry_hash(algorithm=algorithm, prev_hash=prev_hash, **fields)
         rows.append({**fields, "algorithm": algorithm, "prev_hash": prev_hash, "entry_hash": digest})
         prev_hash = digest
-    session.execute(insert(AuditEntry), rows)
+    session.execute(insert(_AUDIT), rows)  # Core: the rows are complete, no ORM bookkeeping needed
     _remember_head(session, seq, prev_hash)
     return len(rows)
 

@@ -92,6 +92,7 @@ P: Table = _table(EvaluationPopulation.__table__)
 H: Table = _table(EvaluationRuleHit.__table__)
 E: Table = _table(EvaluationResult.__table__)
 SUBJECTS: Table = _table(Subject.__table__)
+RUNS: Table = _table(EvaluationRun.__table__)
 R = RECORDS.c
 S = SUBJECTS.c
 

@@ -40,6 +40,7 @@ from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER,
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound
 from transport_credit.db.base import utcnow
 from transport_credit.db.dialect import bulk_insert, bulk_insert_frame, values_in
+from transport_credit.db.driver import DriverStatement
 from transport_credit.evaluation import engine
 from transport_credit.evaluation.loader import (
     LoadedModel,
@@ -76,10 +77,21 @@ SMALL_PUBLISH = 200  # fewer results than this are inserted row-wise, more throu
 EVALUATION_LOCK_KEY = 0x7465_7661  # "teva": first half of the two-int advisory lock key
 
 
+_MULTI_FIELDS: dict[int, tuple[Any, frozenset[str]]] = {}  # id(catalog) → (catalog, its multi-value keys)
+
+
 def multi_value_fields(session: Session) -> frozenset[str]:
-    """Keys of the catalog's multi-value enum fields (处罚类别 …): ``any_of`` tests them by containment."""
+    """Keys of the catalog's multi-value enum fields (处罚类别 …): ``any_of`` tests them by containment.
+    Computed once per catalog object (``active_catalog`` caches those by their documents)."""
     catalog = active_catalog(session)
-    return frozenset(f.key for cat in catalog.categories() for f in cat.fields if f.multiple)
+    hit = _MULTI_FIELDS.get(id(catalog))
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    keys = frozenset(f.key for cat in catalog.categories() for f in cat.fields if f.multiple)
+    if len(_MULTI_FIELDS) > 16:
+        _MULTI_FIELDS.clear()
+    _MULTI_FIELDS[id(catalog)] = (catalog, keys)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -166,9 +178,10 @@ def _latest_periodic(session: Session, model_code: str, *, before: str | None = 
 
 
 @functools.cache
-def _latest_two_stmt() -> Any:
-    """The latest periodic run of a model and the latest of an earlier period, in one statement (row tag 0 / 1)."""
-    Run = EvaluationRun
+def _latest_two_stmt() -> DriverStatement:
+    """The latest periodic run of a model and the latest of an earlier period, in one statement (row tag 0 / 1).
+    Core columns and a driver statement: every dynamic re-evaluation runs it first."""
+    Run = engine.RUNS.c
     model = bindparam("model_code", type_=String())
     cols = (Run.id, Run.model_version, Run.period, Run.window_start, Run.window_end)
     periodic = (Run.model_code == model, Run.kind == "periodic")
@@ -178,14 +191,14 @@ def _latest_two_stmt() -> Any:
     earlier = (
         select(literal(1).label("tag"), *cols).where(*periodic, Run.period < top).order_by(*order).limit(1).subquery()
     )
-    return union_all(select(latest), select(earlier))
+    return DriverStatement(union_all(select(latest), select(earlier)))
 
 
 def _latest_periodic_pair(session: Session, model_code: str) -> tuple[_RunRef | None, _RunRef | None]:
     """(latest periodic run, latest periodic run of an earlier period): what a dynamic re-evaluation of an annual or
     rolling model starts from, read in one round trip."""
     found: dict[int, _RunRef] = {}
-    for tag, *cols in session.execute(_latest_two_stmt(), {"model_code": model_code}):
+    for tag, *cols in _latest_two_stmt().run(session, {"model_code": model_code}):
         found[int(tag)] = _RunRef(*cols)
     return found.get(0), found.get(1)
 

@@ -192,6 +192,11 @@ def _group_ids(session: Session, column: ColumnElement[Any]) -> ColumnElement[An
     return func.group_concat(column, ",")
 
 
+def id_count(ids: ColumnElement[Any]) -> ColumnElement[Any]:
+    """How many ids a comma-separated id list holds (0 for NULL: no matching record)."""
+    return func.coalesce(func.length(ids) - func.length(func.replace(ids, ",", "")) + 1, 0)
+
+
 def _round4(session: Session, value: ColumnElement[Any]) -> ColumnElement[Any]:
     """Round to 4 decimals on both dialects (PostgreSQL rounds NUMERIC, not double precision)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -664,14 +669,14 @@ def _score_rules_stmt(
         rec.c.department_code,
         {k: rec.c[f"d_{n}"] for n, k in enumerate(keys)},
     )
-    # One row per subject: for each rule, the count and the id list of its matching records (aggregate FILTER
-    # clauses: the condition is tested once per aggregate, no CASE to build and skip). Then one hit row per
-    # (subject, rule) with a match.
+    # One row per subject: for each rule, the id list of its matching records (an aggregate FILTER clause: the
+    # condition is tested once, no CASE to build and skip). Then one hit row per (subject, rule) with a match, its
+    # count read off the id list. (A count aggregate per rule as well would test every condition twice; on
+    # PostgreSQL 15 this aggregate runs in one process, string_agg having no parallel form before 16.)
     columns: list[Any] = [rec.c.subject_id]
     for i, rule in enumerate(rules):
         low = rec.c.decision_date >= (rec.c.window_start if cycle else bindparam(f"low_{i}", type_=Date()))
         cond = and_(low, match_sql(rule.match, multi_fields, cols=cols))
-        columns.append(func.count().filter(cond).label(f"c{i}"))
         columns.append(_group_ids(session, rec.c.id).filter(cond).label(f"i{i}"))
     run_id = bindparam("run_id", type_=Integer())
     aggregate = select(*columns).group_by(rec.c.subject_id)
@@ -679,7 +684,7 @@ def _score_rules_stmt(
     def hit_rows(agg: Any) -> Any:
         parts = []
         for i, rule in enumerate(rules):
-            count = agg.c[f"c{i}"]
+            count = id_count(agg.c[f"i{i}"])
             raw = literal(rule.points, Float) if rule.per == "once" else count * literal(rule.points, Float)
             points = _min(session, raw, literal(rule.cap, Float)) if rule.cap is not None else raw
             parts.append(

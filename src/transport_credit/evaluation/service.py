@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import gc
 import hashlib
 import io
 from collections import Counter, defaultdict
@@ -463,6 +464,12 @@ def publish_run(session: Session, actor: Actor, settings: Settings, run_id: int,
     written, item = _publish(session, actor, settings, run_id, only_changed=only_changed)
     if item is not None:
         audit.record_many(session, [item])
+    if written >= SMALL_PUBLISH:
+        # A bulk publication builds (and has already dropped) a container per record: hundreds of thousands of
+        # objects promoted to the collector's oldest generation. Collect once now, at the end of a long job, and
+        # not in whichever later request of this process trips the next full collection (measured: a 100 ms
+        # pause in a dynamic re-evaluation right after a 1,000,000-subject publication).
+        gc.collect()
     return written
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Table, bindparam, func, insert, select
+from sqlalchemy import BigInteger, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from transport_credit.audit.models import AuditEntry
@@ -24,7 +24,7 @@ from transport_credit.audit.rules import (
 )
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.errors import InvalidInput
-from transport_credit.db.base import utcnow
+from transport_credit.db.base import table_of, utcnow
 from transport_credit.db.driver import DriverStatement, run_all
 from transport_credit.db.uow import innermost_transaction
 
@@ -43,14 +43,7 @@ class ChainHead:
 
 
 _TX_HEAD = "tc_audit_head"
-
-
-def _table(table: Any) -> Table:
-    assert isinstance(table, Table)
-    return table
-
-
-_AUDIT = _table(AuditEntry.__table__)
+_AUDIT = table_of(AuditEntry)
 _LOCK = DriverStatement(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger()))))
 _HEAD = DriverStatement(select(_AUDIT.c.seq, _AUDIT.c.entry_hash).order_by(_AUDIT.c.seq.desc()).limit(1))
 

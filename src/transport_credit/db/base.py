@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, Table, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -44,6 +44,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)  # type: ignore[no-any-return]
+
+
+def table_of(model: Any) -> Table:
+    """A mapped class's ``Table``, typed as such (``__table__`` is typed as the wider ``FromClause``), for Core
+    statements over the class's table."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def utcnow() -> dt.datetime:

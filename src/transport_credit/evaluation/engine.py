@@ -67,7 +67,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 
-from transport_credit.db.base import utcnow
+from transport_credit.db.base import table_of, utcnow
 from transport_credit.db.dialect import bulk_insert_frame, values_in
 from transport_credit.db.driver import DriverStatement, run_all
 from transport_credit.evaluation.models import (
@@ -81,18 +81,12 @@ from transport_credit.evaluation.schema import Condition, EvaluationModelDef, Re
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject
 
-
-def _table(table: Any) -> Table:
-    assert isinstance(table, Table)
-    return table
-
-
-RECORDS: Table = _table(CreditRecord.__table__)
-P: Table = _table(EvaluationPopulation.__table__)
-H: Table = _table(EvaluationRuleHit.__table__)
-E: Table = _table(EvaluationResult.__table__)
-SUBJECTS: Table = _table(Subject.__table__)
-RUNS: Table = _table(EvaluationRun.__table__)
+RECORDS: Table = table_of(CreditRecord)
+P: Table = table_of(EvaluationPopulation)
+H: Table = table_of(EvaluationRuleHit)
+E: Table = table_of(EvaluationResult)
+SUBJECTS: Table = table_of(Subject)
+RUNS: Table = table_of(EvaluationRun)
 R = RECORDS.c
 S = SUBJECTS.c
 

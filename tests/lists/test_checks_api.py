@@ -290,3 +290,30 @@ def test_deactivated_key_stops_working_on_the_fast_lane(listed: Database, settin
             "/api/v1/checks", json={"subject_code": uscc(2), "matter_code": "XK-DLYS-JY"}, headers={"X-API-Key": other}
         )
         assert r.status_code == 401
+
+
+def test_a_failing_check_gets_the_platforms_json_error_and_the_lane_recovers(
+    listed: Database, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fast lane answers ahead of the framework's error middleware, so it turns an unexpected failure (here the
+    records table gone from under it) into the usual ``{code, message, details}`` 500 itself; the subject code is not
+    logged; once the table is back, the next check succeeds."""
+    key = _key(listed, [SCOPE_CHECK])
+    with TestClient(create_app(settings, listed), raise_server_exceptions=False) as c:
+        _check(c, key, uscc(2))
+        with listed.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE credit_records RENAME TO credit_records_away")
+        try:
+            r = c.post(
+                "/api/v1/checks", json={"subject_code": uscc(3), "matter_code": "XK-DLYS-JY"}, headers={"X-API-Key": key}
+            )
+        finally:
+            with listed.engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE credit_records_away RENAME TO credit_records")
+        assert r.status_code == 500
+        assert r.headers["content-type"] == "application/json"
+        assert r.json()["code"] == "internal_error"
+        assert r.json()["message"]
+        assert "credit check failed" in caplog.text
+        assert uscc(3) not in caplog.text
+        assert _check(c, key, uscc(3))["subject"]["uscc"] == uscc(3)

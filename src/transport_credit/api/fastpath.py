@@ -1,20 +1,20 @@
-"""The credit check's fast lane: ``POST /api/v1/checks`` served by a pure ASGI middleware.
+"""The credit check's fast lane: ``POST /api/v1/checks`` served on the raw ASGI interface.
 
 The check is called before every approval (逢批必查) and must answer in milliseconds under load, so its requests do
-not go through the framework's routing, dependency injection and response-model validation. The middleware does
-exactly what the FastAPI route ``api/routes/checks.py: check`` does — validate the body with the same pydantic model,
-authenticate the ``X-API-Key``, open one unit of work, call ``lists.checks.run_check``, commit — and answers with the
-same JSON and the same error shape ``{code, message, details}``. The check row is written by the group-commit log
-(``lists/checklog.py``) (``lists.checks.fast_check``: the same
-service on a raw pooled connection, without an ORM session). The route stays the documented contract (OpenAPI);
-every other path passes straight through to the application.
+not go through the framework: the application (``server.PlatformApp``) hands them to :func:`serve_check` ahead
+of its middleware stack, routing, dependency injection and response-model validation. The lane gives the answers
+of the FastAPI route ``api/routes/checks.py: check`` (the same pydantic model validates the body, the same
+``X-API-Key`` rules, the same JSON and error shape ``{code, message, details}``) through ``lists.checks.fast_check``:
+the same service on the serving thread's own autocommit connection, without an ORM session, the check row handed to
+the group-commit log (``lists/checklog.py``). The route stays the documented contract (OpenAPI).
 
-The work runs synchronously on the event loop thread: a check is a handful of indexed statements (well under a
-millisecond), and one worker process serialising them avoids lock hand-offs between threads on SQLite.
+The work runs synchronously on the event loop thread: a check is one indexed statement (well under a millisecond),
+and one worker process serialising them avoids lock hand-offs between threads on SQLite.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -26,6 +26,8 @@ from transport_credit.db.uow import Database
 from transport_credit.lists import checks
 from transport_credit.lists.checklog import close_log
 from transport_credit.settings import Settings
+
+log = logging.getLogger(__name__)
 
 PATH = "/api/v1/checks"
 MAX_BODY = 64 * 1024
@@ -62,57 +64,45 @@ def handle_check(db: Database, settings: Settings, key: str | None, body: bytes)
     return 200, orjson.dumps(result)
 
 
-class CheckFastPath:
-    """ASGI middleware: serves ``POST /api/v1/checks``, passes everything else to ``app``."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, _flush_on_shutdown(scope, receive), send)
-            return
-        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        key = None
-        for name, value in scope["headers"]:
-            if name == b"x-api-key":
-                key = value.decode("latin-1")
-                break
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
-                status, payload = _error(413, "payload_too_large", "请求体过大")
-                break
-        else:
-            state = scope["app"].state
-            status, payload = handle_check(state.db, state.settings, key, body)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [*_JSON, (b"content-length", str(len(payload)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
-
-
-def _flush_on_shutdown(scope: Scope, receive: Any) -> Any:
-    """Write the pending check log (``lists/checklog.py``) when the server shuts down, before the app's own
-    shutdown (which disposes the engine)."""
-
-    async def wrapped() -> Any:
+async def serve_check(db: Database, settings: Settings, scope: Scope, receive: Any, send: Any) -> None:
+    """Answer one ``POST /api/v1/checks`` on the raw ASGI interface."""
+    key = None
+    for name, value in scope["headers"]:
+        if name == b"x-api-key":
+            key = value.decode("latin-1")
+            break
+    body = b""
+    more = True
+    while more:
         message = await receive()
-        if message.get("type") == "lifespan.shutdown":
-            app = scope.get("app")
-            if app is not None:
-                close_log(app.state.db.engine)
-                checks.close_fast_connections(app.state.db)
-        return message
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > MAX_BODY:
+            status, payload = _error(413, "payload_too_large", "请求体过大")
+            break
+    else:
+        try:
+            status, payload = handle_check(db, settings, key, body)
+        except Exception:  # a bug or the database away: the platform's JSON error, never a bare 500
+            log.exception("credit check failed")
+            status, payload = _error(500, "internal_error", "服务器内部错误，请稍后重试")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*_JSON, (b"content-length", str(len(payload)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
-    return wrapped
+
+def is_check(scope: Scope) -> bool:
+    """Whether the request is the one the fast lane serves."""
+    return bool(scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "POST")
+
+
+def shutdown(db: Database) -> None:
+    """Write the pending check log (``lists/checklog.py``) and close the lane's connections (application shutdown,
+    before the engine is disposed)."""
+    close_log(db.engine)
+    checks.close_fast_connections(db)

@@ -211,13 +211,13 @@ def _print_demo_credentials(creds: dict[str, Any]) -> None:
 def _serve_app(cfg: Any, host: str, port: int) -> None:
     import uvicorn
 
-    from transport_credit.server import create_app
+    from transport_credit.server import create_served_app
 
     typer.echo(
         f"\n门户网站：http://{host}:{port}/    管理控制台：http://{host}:{port}/console    接口文档：http://{host}:{port}/api/docs"
     )
     typer.echo("按 Ctrl+C 停止。")
-    uvicorn.run(create_app(cfg), host=host, port=port, log_level=cfg.log_level.lower())
+    uvicorn.run(create_served_app(cfg), host=host, port=port, log_level=cfg.log_level.lower())
 
 
 @app.command("serve", help="启动平台（门户网站、REST API、管理控制台）。")
@@ -238,7 +238,7 @@ def serve_cmd(
         f"门户网站：http://{host}:{port}/    管理控制台：http://{host}:{port}/console    接口文档：http://{host}:{port}/api/docs"
     )
     uvicorn.run(
-        "transport_credit.server:create_app",
+        "transport_credit.server:create_served_app",
         factory=True,
         host=host,
         port=port,

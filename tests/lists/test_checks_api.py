@@ -25,6 +25,7 @@ from transport_credit.lists.models import CreditCheck
 from transport_credit.records.models import CreditRecord
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
+from transport_credit.subjects.models import Subject
 from transport_credit.warnings.models import CreditWarning
 
 DEPT = "410000-ysj"
@@ -244,10 +245,23 @@ def test_matters_and_measures_are_listed(client: TestClient, listed: Database) -
 def test_check_log_is_written_on_shutdown(listed: Database, settings: Settings) -> None:
     key = _key(listed, [SCOPE_CHECK])
     with TestClient(create_app(settings, listed)) as c:
-        for n in (1, 2, 3):
-            _check(c, key, uscc(n))
-    with listed.read() as s:  # the server stopped: everything pending was written
-        assert s.scalar(select(func.count()).select_from(CreditCheck)) == 3
+        answers = [_check(c, key, uscc(n)) for n in (1, 2, 3)]
+    with listed.read() as s:  # the server stopped: everything pending was written, as answered
+        stored = {c.check_no: c for c in s.scalars(select(CreditCheck))}
+        subjects = {sid: code for sid, code in s.execute(select(Subject.id, Subject.uscc))}
+        assert len(stored) == 3
+        for answer in answers:
+            row = stored[answer["check_id"]]
+            assert subjects[row.subject_id] == answer["subject"]["uscc"]
+            assert (row.matter_code, row.department_code) == ("XK-DLYS-JY", DEPT)
+            assert row.caller.startswith("api_client:审批系统#")
+            assert row.checked_at == dt.datetime.fromisoformat(answer["checked_at"])
+            assert row.lists == (",".join(sorted({e["list_type"] for e in answer["list_entries"]})) or None)
+            assert row.measure_codes == (",".join(m["code"] for m in answer["measures"]) or None)
+            assert row.warned is answer["warning_raised"]
+            assert row.feedback_at is None
+        assert stored[answers[0]["check_id"]].warned is True  # org 1 is black-listed
+        assert stored[answers[0]["check_id"]].lists == "black"
 
 
 def test_feedback_sees_a_check_still_pending(client: TestClient, listed: Database) -> None:

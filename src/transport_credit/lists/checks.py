@@ -35,6 +35,7 @@ from transport_credit.db.base import utcnow
 from transport_credit.db.uow import Database
 from transport_credit.identifiers.citizen_id import check_citizen_id, mask_name
 from transport_credit.identifiers.normalize import normalize_code
+from transport_credit.lists import checklog
 from transport_credit.lists.checklog import CheckLog, check_log, existing_log
 from transport_credit.lists.matching import Grade, SubjectStatus, applicable_measures
 from transport_credit.lists.models import CreditCheck, Effect
@@ -189,10 +190,7 @@ _STATEMENTS = {
     "by_id": _SUBJECT_COLS + "WHERE s.id = ?",
     "by_person": _SUBJECT_COLS + "WHERE s.person_key = ?",
     "alias": "SELECT subject_id FROM subject_aliases WHERE value = ? LIMIT 1",
-    "insert": (
-        "INSERT INTO credit_checks (check_no, subject_id, matter_code, department_code, caller, checked_at, lists, "
-        "measure_codes, warned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ),
+    "insert": checklog.INSERT,
     "client": (
         "SELECT c.id, c.name, c.key_prefix, c.key_hash, c.active, c.categories, c.scopes, c.last_used_at, d.code, "
         "d.active FROM api_clients c JOIN departments d ON d.id = c.department_id WHERE c.id = ?"

@@ -30,7 +30,8 @@ def _drop_pii(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Muta
 
 
 class ScrubFilter(logging.Filter):
-    """Masks ID-like and phone-like numbers in stdlib log records (e.g. uvicorn's access log shows URLs)."""
+    """Masks ID-like and phone-like numbers in stdlib log records: message, arguments (uvicorn's access log shows
+    URLs) and the traceback of a logged exception (a database error may quote a value)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
@@ -38,7 +39,16 @@ class ScrubFilter(logging.Filter):
             record.args = tuple(scrub(a) if isinstance(a, str) else a for a in args)
         if isinstance(record.msg, str):
             record.msg = scrub(record.msg)
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = scrub(_FORMATTER.formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -47,6 +57,11 @@ def configure_logging(level: str = "INFO") -> None:
         if not any(isinstance(f, ScrubFilter) for f in logger.filters):
             logger.addFilter(ScrubFilter())
     logging.basicConfig(format="%(message)s", level=getattr(logging, level.upper(), logging.INFO))
+    # A logger's own filters see only the records logged on it; the root's handlers see every propagated record
+    # (``logging.getLogger(__name__)`` in any module), so the filter goes on them too.
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, ScrubFilter) for f in handler.filters):
+            handler.addFilter(ScrubFilter())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

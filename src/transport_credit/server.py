@@ -106,7 +106,8 @@ def create_served_app(settings: Settings | None = None) -> FastAPI:
     """The application for a long-running server process (``tcredit serve``, the demo): :func:`create_app`, then
     everything that exists after start-up (modules, the framework's and SQLAlchemy's structures, the catalog: about a
     quarter of a million objects) moved out of the garbage collector's reach with ``gc.freeze()``. A full collection
-    over them pauses every request for 100–150 ms; objects created while serving are collected as usual."""
+    over them took about 150 ms, a pause for every request in flight; objects created while serving are collected
+    as usual."""
     app = create_app(settings)
     gc.collect()
     gc.freeze()

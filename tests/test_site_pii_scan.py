@@ -2,12 +2,13 @@
 
 The demo's records come through the real import path with natural persons' citizen ID numbers and names in them.
 The crawler follows every link of the public website (and the public API's links to subjects and records) and
-fails on any 18-character citizen ID number with a valid check character, any 15-digit old ID, any 11-digit
-mobile number, and any natural person's full name.
+fails on any 18-character citizen ID number with a valid check character, any 15-digit old ID (with a valid birth
+date), any 11-digit mobile number, and any natural person's full name.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import urllib.parse
 from collections import deque
@@ -23,7 +24,7 @@ from transport_credit.server import create_app
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 
-DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])|(?<![0-9])[0-9]{15}(?![0-9])")
+DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])|(?<![0-9A-Za-z])[0-9]{15}(?![0-9A-Za-z])")
 MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 HREF = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/static/", "/api/docs", "/console", "/favicon")
@@ -31,7 +32,14 @@ MAX_PAGES = 700
 
 
 def _looks_like_id(value: str) -> bool:
+    """A run of digits that could be a citizen ID: 18 characters with a valid check character, or 15 digits (the
+    old form, no check character) whose birth date (YYMMDD) is a date. Runs inside a longer token of letters and
+    digits (a report's SHA-256 or signature in hex) are not IDs; DIGIT_RUN does not return them."""
     if len(value) == 15:
+        try:
+            dt.date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
+        except ValueError:
+            return False
         return True
     return citizen_id_check_char(value[:17]) == value[17].upper()
 

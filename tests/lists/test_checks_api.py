@@ -248,7 +248,7 @@ def test_check_log_is_written_on_shutdown(listed: Database, settings: Settings) 
         answers = [_check(c, key, uscc(n)) for n in (1, 2, 3)]
     with listed.read() as s:  # the server stopped: everything pending was written, as answered
         stored = {c.check_no: c for c in s.scalars(select(CreditCheck))}
-        subjects = {sid: code for sid, code in s.execute(select(Subject.id, Subject.uscc))}
+        subjects = dict(s.execute(select(Subject.id, Subject.uscc)).tuples().all())
         assert len(stored) == 3
         for answer in answers:
             row = stored[answer["check_id"]]
@@ -319,7 +319,9 @@ def test_a_failing_check_gets_the_platforms_json_error_and_the_lane_recovers(
             conn.exec_driver_sql("ALTER TABLE credit_records RENAME TO credit_records_away")
         try:
             r = c.post(
-                "/api/v1/checks", json={"subject_code": uscc(3), "matter_code": "XK-DLYS-JY"}, headers={"X-API-Key": key}
+                "/api/v1/checks",
+                json={"subject_code": uscc(3), "matter_code": "XK-DLYS-JY"},
+                headers={"X-API-Key": key},
             )
         finally:
             with listed.engine.begin() as conn:

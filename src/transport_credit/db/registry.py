@@ -7,10 +7,10 @@ from transport_credit.catalog.models import CatalogDocument
 from transport_credit.db.base import Base
 from transport_credit.disclosure.models import ix_credit_records_category_decision
 from transport_credit.evaluation.models import (
+    EvaluationHits,
     EvaluationModelDoc,
     EvaluationPopulation,
     EvaluationResult,
-    EvaluationRuleHit,
     EvaluationRun,
     ProvincialGrade,
 )
@@ -36,10 +36,10 @@ __all__ = [
     "CreditWarning",
     "Department",
     "Effect",
+    "EvaluationHits",
     "EvaluationModelDoc",
     "EvaluationPopulation",
     "EvaluationResult",
-    "EvaluationRuleHit",
     "EvaluationRun",
     "InspectionItem",
     "InspectionTask",

@@ -6,9 +6,11 @@ A run is, whatever the number of subjects:
    window (constant for annual and rolling periods; per subject for certificate cycles, computed column-wise with
    Polars from each subject's first record and bulk inserted);
 2. **score rules** — one statement for the whole family of deduction and bonus rules: the population joined to
-   the current records of the rules' categories once, one filtered count and one id list per rule, then one row
-   per (subject, applied rule) into ``evaluation_rule_hits`` (points, capped, and the record ids: the explanation);
-3. **overrides** — one statement per override (black list → lowest grade, serious dishonesty → D …);
+   the current records of the rules' categories once, one id list per rule, then one row per subject into
+   ``evaluation_hits``: the sums the grade needs and, as JSON, each applied rule's count, points (capped) and
+   record ids (the explanation);
+3. **overrides** — one statement per override (black list → lowest grade, serious dishonesty → D …), one
+   ``evaluation_hits`` row per subject it applies to;
 4. **results** — one ``INSERT … SELECT`` computing score, score grade (bands), newcomer grade, rise cap,
    escalation and override as SQL ``CASE`` expressions, joined to the previous period's results;
 5. the previous current results of these subjects stop being current; the work rows are deleted.
@@ -31,6 +33,7 @@ from typing import Any
 import orjson
 import polars as pl
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Float,
@@ -38,6 +41,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     and_,
     any_,
     bindparam,
@@ -57,7 +61,6 @@ from sqlalchemy import (
     table,
     text,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -71,9 +74,9 @@ from transport_credit.db.base import table_of, utcnow
 from transport_credit.db.dialect import bulk_insert_frame, values_in
 from transport_credit.db.driver import DriverStatement, run_all
 from transport_credit.evaluation.models import (
+    EvaluationHits,
     EvaluationPopulation,
     EvaluationResult,
-    EvaluationRuleHit,
     EvaluationRun,
 )
 from transport_credit.evaluation.rules import add_months, period_window
@@ -83,7 +86,7 @@ from transport_credit.subjects.models import Subject
 
 RECORDS: Table = table_of(CreditRecord)
 P: Table = table_of(EvaluationPopulation)
-H: Table = table_of(EvaluationRuleHit)
+H: Table = table_of(EvaluationHits)
 E: Table = table_of(EvaluationResult)
 SUBJECTS: Table = table_of(Subject)
 RUNS: Table = table_of(EvaluationRun)
@@ -254,7 +257,12 @@ class InsertSelect:
 
 
 class _CreateStage(Executable, ClauseElement):
-    """``CREATE TEMPORARY TABLE name (columns) ON COMMIT DROP AS <select>`` (PostgreSQL)."""
+    """``CREATE UNLOGGED TABLE name (columns) AS <select>`` (PostgreSQL).
+
+    Unlogged, not temporary: PostgreSQL's parallel workers cannot read a temporary table (it lives in the leader's
+    local buffers), so every statement over a temporary stage ran in one process. An unlogged table writes no WAL
+    either; ``run_insert`` drops it again within the run's transaction, and a rolled-back run takes it along (DDL
+    is transactional). Two bulk runs at the same moment queue on the name until the first commits."""
 
     inherit_cache = False  # built per bulk run; the select inside is what matters
 
@@ -266,7 +274,7 @@ class _CreateStage(Executable, ClauseElement):
 
 @compiles(_CreateStage, "postgresql")
 def _compile_stage(element: _CreateStage, compiler: Any, **kw: Any) -> str:
-    head = f"CREATE TEMPORARY TABLE {element.name} ({', '.join(element.columns)}) ON COMMIT DROP AS "
+    head = f"CREATE UNLOGGED TABLE {element.name} ({', '.join(element.columns)}) AS "
     return head + str(compiler.process(element.select, **kw))
 
 
@@ -280,9 +288,9 @@ BULK_SETTINGS = {"work_mem": "256MB", "jit": "off"}
 
 
 def run_insert(session: Session, statement: InsertSelect, params: dict[str, Any], *, bulk: bool) -> None:
-    """Execute ``statement``. In a bulk PostgreSQL run its heavy select runs as ``CREATE TABLE AS`` into a
-    temporary table first: PostgreSQL never gives ``INSERT … SELECT`` a parallel plan, but does give one to
-    ``CREATE TABLE AS``, and that select (scans and joins over every record) is most of the work. The rows then go
+    """Execute ``statement``. In a bulk PostgreSQL run its heavy select runs as ``CREATE TABLE AS`` into a stage
+    table first (``_CreateStage``): PostgreSQL never gives ``INSERT … SELECT`` a parallel plan, but does give one
+    to ``CREATE TABLE AS``, and that select (scans and joins over every record) is most of the work. The rows then go
     to the real table in subject order: the parallel workers deliver them interleaved, and at a province's size
     the indexes on (…, subject_id) no longer fit in shared buffers, so random-order inserts keep evicting and
     re-reading leaves."""
@@ -296,6 +304,7 @@ def run_insert(session: Session, statement: InsertSelect, params: dict[str, Any]
         names = [f"c{i}" for i in range(len(statement.columns))]
         stage = Stage(STAGE, statement.select, table(STAGE, *[column(n) for n in names]).select())
     session.execute(_CreateStage(stage.name, names, stage.aggregate), params)
+    session.execute(text(f"ANALYZE {stage.name}"))  # its real size, for the plan of the statement over it
     rows = stage.rows.subquery("r")
     subject = rows.c[statement.columns.index("subject_id")]
     ordered = select(*rows.c).order_by(subject)
@@ -436,7 +445,7 @@ def _execute_bulk(
         run_insert(session, c.score_rules, params, bulk=True)
     for stmt in c.overrides:
         run_insert(session, stmt, params, bulk=True)
-    session.execute(text("ANALYZE evaluation_rule_hits"))
+    session.execute(text("ANALYZE evaluation_hits"))
     run_insert(session, c.results, params, bulk=True)
     if retire is not None:
         c.retire.run(session, retire)
@@ -588,7 +597,7 @@ def region_prefix(region_code: str) -> str:
     return region_code
 
 
-HIT_COLUMNS = ("run_id", "subject_id", "rule_code", "rule_kind", "match_count", "points", "record_ids")
+HIT_COLUMNS = ("run_id", "subject_id", "source", "deducted", "bonus", "matched", "applied", "tag_points", "hits")
 
 
 def _run_rows(session: Session, column: ColumnElement[Any], by_subject: bool) -> list[ColumnElement[bool]]:
@@ -664,39 +673,138 @@ def _score_rules_stmt(
         {k: rec.c[f"d_{n}"] for n, k in enumerate(keys)},
     )
     # One row per subject: for each rule, the id list of its matching records (an aggregate FILTER clause: the
-    # condition is tested once, no CASE to build and skip). Then one hit row per (subject, rule) with a match, its
-    # count read off the id list. (A count aggregate per rule as well would test every condition twice; on
+    # condition is tested once, no CASE to build and skip). Then one hit row per subject (``_score_rows``), each
+    # rule's count read off its id list. (A count aggregate per rule as well would test every condition twice; on
     # PostgreSQL 15 this aggregate runs in one process, string_agg having no parallel form before 16.)
     columns: list[Any] = [rec.c.subject_id]
     for i, rule in enumerate(rules):
         low = rec.c.decision_date >= (rec.c.window_start if cycle else bindparam(f"low_{i}", type_=Date()))
         cond = and_(low, match_sql(rule.match, multi_fields, cols=cols))
         columns.append(_group_ids(session, rec.c.id).filter(cond).label(f"i{i}"))
-    run_id = bindparam("run_id", type_=Integer())
     aggregate = select(*columns).group_by(rec.c.subject_id)
-
-    def hit_rows(agg: Any) -> Any:
-        parts = []
-        for i, rule in enumerate(rules):
-            count = id_count(agg.c[f"i{i}"])
-            raw = literal(rule.points, Float) if rule.per == "once" else count * literal(rule.points, Float)
-            points = _min(session, raw, literal(rule.cap, Float)) if rule.cap is not None else raw
-            parts.append(
-                select(
-                    run_id,
-                    agg.c.subject_id,
-                    literal(rule.code, String),
-                    literal(rule.kind, String),
-                    count,
-                    cast(points, Float),
-                    agg.c[f"i{i}"],
-                ).where(count >= max(rule.min_count, 1))
-            )
-        return union_all(*parts)
-
     staged = table(STAGE_AGG, *[column(c.name) for c in aggregate.selected_columns])
-    stage = Stage(STAGE_AGG, aggregate, hit_rows(staged))
-    return InsertSelect(H, HIT_COLUMNS, hit_rows(aggregate.cte("agg")), stage=stage)
+    stage = Stage(STAGE_AGG, aggregate, _score_rows(session, model, staged))
+    return InsertSelect(H, HIT_COLUMNS, _score_rows(session, model, aggregate.subquery("agg")), stage=stage)
+
+
+def _score_rows(session: Session, model: EvaluationModelDef, agg: Any) -> Any:
+    """One ``rules`` row per subject with an applied rule, from ``agg`` (the id list of each rule per subject):
+    each rule's count (read off its id list) and points (capped; NULL when the rule does not apply), then the
+    sums the grade needs and the applied rules as JSON."""
+    per_rule: list[Any] = []
+    for i, rule in enumerate(model.rules):
+        count = id_count(agg.c[f"i{i}"])
+        raw = literal(rule.points, Float) if rule.per == "once" else count * literal(rule.points, Float)
+        points = _min(session, raw, literal(rule.cap, Float)) if rule.cap is not None else raw
+        applies = count >= max(rule.min_count, 1)
+        per_rule += [count.label(f"c{i}"), case((applies, cast(points, Float)), else_=null()).label(f"p{i}")]
+    ids = [agg.c[f"i{i}"].label(f"i{i}") for i in range(len(model.rules))]
+    if session.get_bind().dialect.name == "postgresql":
+        # counts and points once per row, in a LATERAL subquery fenced by OFFSET 0 (PostgreSQL would otherwise
+        # inline them into each of their uses below, re-counting every id list several times); unlike a fenced
+        # plain subquery it leaves the statement parallel
+        x = select(*per_rule).correlate(agg).offset(_fence(session)).lateral("x")
+        q = select(agg.c.subject_id, *ids, *x.c).select_from(agg.join(x, true())).subquery("q")
+    else:
+        q = select(agg.c.subject_id, *ids, *per_rule).subquery("q")
+
+    def total(value: str, kind: str | None = None, tag: str | None = None) -> ColumnElement[Any]:
+        """The sum over the applied rules (of a kind, of a tag) of their points (``p``), counts (``c``) or 1."""
+        out: ColumnElement[Any] = literal(0.0, Float) if value == "p" else literal(0, Integer)
+        for i, r in enumerate(model.rules):
+            if (kind is None or r.kind == kind) and (tag is None or r.tag == tag):
+                term = literal(1, Integer) if value == "1" else q.c[f"{value}{i}"]
+                out = out + case((q.c[f"p{i}"].isnot(None), term), else_=0)
+        return out
+
+    tags = sorted({r.tag for r in model.rules if r.tag})
+    if session.get_bind().dialect.name == "postgresql":
+        # the JSON written as text: PostgreSQL's json_build_object / json_strip_nulls cost three times as much a row
+        # (codes and kinds are JSON-encoded here; counts, points and id lists are digits)
+        entries = [
+            case(
+                (
+                    q.c[f"p{i}"].isnot(None),
+                    literal(f"{orjson.dumps(r.code).decode()}:[{orjson.dumps(r.kind).decode()},", Text)
+                    + cast(q.c[f"c{i}"], Text)
+                    + ","
+                    + cast(q.c[f"p{i}"], Text)
+                    + ',"'
+                    + q.c[f"i{i}"]
+                    + '"]',
+                )
+            )
+            for i, r in enumerate(model.rules)
+        ]
+        hits: ColumnElement[Any] = "{" + func.concat_ws(",", *entries) + "}"
+    else:
+        hits = json_object(
+            session,
+            [
+                (
+                    r.code,
+                    case(
+                        (
+                            q.c[f"p{i}"].isnot(None),
+                            _hit_entry(session, r.kind, q.c[f"c{i}"], q.c[f"p{i}"], q.c[f"i{i}"]),
+                        )
+                    ),
+                )
+                for i, r in enumerate(model.rules)
+            ],
+            skip_nulls=True,
+        )
+    sel = select(
+        bindparam("run_id", type_=Integer()),
+        q.c.subject_id,
+        literal("rules", String),
+        cast(total("p", kind="deduction"), Float),
+        cast(total("p", kind="bonus"), Float),
+        total("c"),
+        total("1"),
+        json_object(session, [(t, total("p", tag=t)) for t in tags]) if tags else null(),
+        hits,
+    )
+    return sel.where(or_(*[q.c[f"p{i}"].isnot(None) for i in range(len(model.rules))]))
+
+
+def _hit_entry(
+    session: Session, kind: str, count: ColumnElement[Any], points: ColumnElement[Any], ids: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """``[kind, match count, points, "ids"]``, a JSON array."""
+    items = (literal(kind, String), count, points, ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return func.json_build_array(*items)
+    return func.json_array(*items)
+
+
+def json_object(
+    session: Session, pairs: Sequence[tuple[str, ColumnElement[Any]]], *, skip_nulls: bool = False
+) -> ColumnElement[Any]:
+    """A JSON object as text from (key, value) pairs; ``skip_nulls`` leaves out the keys whose value is NULL."""
+    flat: list[Any] = []
+    for key, value in pairs:
+        flat += [literal(key, String), value]
+    if session.get_bind().dialect.name == "postgresql":
+        obj: ColumnElement[Any] = func.json_build_object(*flat)
+        return cast(func.json_strip_nulls(obj) if skip_nulls else obj, Text)
+    obj = func.json_object(*flat)
+    # a JSON merge patch (RFC 7396) onto {} drops the members whose value is null
+    return func.json_patch("{}", obj) if skip_nulls else obj
+
+
+def json_number(session: Session, doc: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+    """The number under ``key`` of a JSON object held as text (NULL when absent)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(cast(doc, JSON).op("->>")(literal(key, String)), Float)
+    return cast(func.json_extract(doc, literal("$." + key, String)), Float)
+
+
+def _fence(session: Session) -> Any:
+    """``OFFSET 0`` on PostgreSQL: keeps a subquery's expressions computed once per row (see _results_select)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return bindparam("fence", 0, type_=Integer(), literal_execute=True)
+    return None
 
 
 def _override_stmt(
@@ -716,17 +824,9 @@ def _override_stmt(
             if o.until_field
             else recent
         )
-    run_id = bindparam("run_id", type_=Integer())
-    sel = (
-        select(
-            run_id,
-            P.c.subject_id,
-            literal(o.code, String),
-            literal("override", String),
-            func.count(),
-            literal(0.0, Float),
-            _group_ids(session, R.id),
-        )
+    ids = _group_ids(session, R.id)
+    per_subject = (
+        select(P.c.subject_id, func.count().label("n"), ids.label("ids"))
         .select_from(
             P.join(
                 RECORDS,
@@ -740,6 +840,19 @@ def _override_stmt(
             active,
         )
         .group_by(P.c.subject_id)
+        .subquery("o")
+    )
+    entry = _hit_entry(session, "override", per_subject.c.n, literal(0.0, Float), per_subject.c.ids)
+    sel = select(
+        bindparam("run_id", type_=Integer()),
+        per_subject.c.subject_id,
+        literal(o.code, String),
+        literal(0.0, Float),
+        literal(0.0, Float),
+        per_subject.c.n,
+        literal(0, Integer),
+        null(),
+        json_object(session, [(o.code, entry)]),
     )
     return InsertSelect(H, HIT_COLUMNS, sel)
 
@@ -771,21 +884,21 @@ RESULT_COLUMNS = (
 def _results_stmt(session: Session, model: EvaluationModelDef, *, by_subject: bool = False) -> InsertSelect:
     run_id = bindparam("run_id", type_=Integer())
     tags = sorted({r.tag for r in model.rules if r.tag})
-    tag_rules = {t: [r.code for r in model.rules if r.tag == t] for t in tags}
     okeys = {o.code: model.override_level(o) * 100 + (99 - i) for i, o in enumerate(model.overrides)}
 
+    rules_row = H.c.source == "rules"
     hit_cols: list[Any] = [
         H.c.subject_id,
-        func.sum(case((H.c.rule_kind == "deduction", H.c.points), else_=0.0)).label("ded"),
-        func.sum(case((H.c.rule_kind == "bonus", H.c.points), else_=0.0)).label("bon"),
-        func.sum(case((H.c.rule_kind != "override", H.c.match_count), else_=0)).label("matched"),
-        func.sum(case((H.c.rule_kind != "override", 1), else_=0)).label("nscore"),
+        func.sum(H.c.deducted).label("ded"),
+        func.sum(H.c.bonus).label("bon"),
+        func.sum(case((rules_row, H.c.matched), else_=0)).label("matched"),
+        func.sum(H.c.applied).label("nscore"),
     ]
     for t in tags:
-        hit_cols.append(func.sum(case((H.c.rule_code.in_(tag_rules[t]), H.c.points), else_=0.0)).label(f"t_{t}"))
+        hit_cols.append(func.sum(json_number(session, H.c.tag_points, t)).label(f"t_{t}"))
     if okeys:
-        okey_case = case(*[(H.c.rule_code == code, key) for code, key in okeys.items()], else_=-1)
-        hit_cols.append(func.max(case((H.c.rule_kind == "override", okey_case), else_=-1)).label("okey"))
+        okey_case = case(*[(H.c.source == code, key) for code, key in okeys.items()], else_=-1)
+        hit_cols.append(func.max(okey_case).label("okey"))
     else:
         hit_cols.append(literal(-1, Integer).label("okey"))
     h_where: list[ColumnElement[bool]] = [H.c.run_id == run_id]
@@ -806,11 +919,7 @@ def _results_select(session: Session, model: EvaluationModelDef, h: Any, by_subj
     one. PostgreSQL would pull them all up into one projection, writing every inner expression out again at each
     of its uses (the final grade would evaluate the score expression dozens of times); OFFSET 0 keeps each step
     computed once per row. (SQLite gets no fence: its min()/max() forms keep the repetition small.)"""
-    fence = (
-        bindparam("fence", 0, type_=Integer(), literal_execute=True)
-        if session.get_bind().dialect.name == "postgresql"
-        else None
-    )
+    fence = _fence(session)
     run_id = bindparam("run_id", type_=Integer())
     tags = sorted({r.tag for r in model.rules if r.tag})
     okeys = {o.code: model.override_level(o) * 100 + (99 - i) for i, o in enumerate(model.overrides)}

@@ -108,20 +108,31 @@ class EvaluationResult(Base):
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class EvaluationRuleHit(Base):
-    """Explanation: the points one rule gave one subject in one run, and the records that matched."""
+class EvaluationHits(Base):
+    """Explanation: what one statement of a run found for one subject, one row per (run, subject, source).
 
-    __tablename__ = "evaluation_rule_hits"
-    __table_args__ = (Index("ix_evaluation_rule_hits_run", "run_id", "subject_id"),)
+    ``source`` is ``rules`` for the model's score rules (one row carrying every applied rule) or an override's
+    code. ``hits`` is JSON text, rule code → ``[kind, match count, points, "comma-separated credit record ids"]``, with
+    only the rules that applied. The numeric columns are what the grade is computed from: the sums of the applied
+    deduction and bonus points, the records they matched, how many rules applied, and the points per tag
+    (``tag_points``, JSON text tag → points; NULL when the model has no tags).
+
+    One row per subject rather than one per (subject, rule): a province's run writes hundreds of thousands of
+    subjects with several applied rules each, and the per-rule rows were the largest write of the run."""
+
+    __tablename__ = "evaluation_hits"
+    __table_args__ = (Index("ix_evaluation_hits_run", "run_id", "subject_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(Integer)
     subject_id: Mapped[int] = mapped_column(Integer)
-    rule_code: Mapped[str] = mapped_column(String(40))
-    rule_kind: Mapped[str] = mapped_column(String(16))  # deduction / bonus / override
-    match_count: Mapped[int] = mapped_column(Integer)
-    points: Mapped[float] = mapped_column(Float)
-    record_ids: Mapped[str] = mapped_column(Text)  # comma-separated credit record ids
+    source: Mapped[str] = mapped_column(String(40))  # "rules" or an override's code
+    deducted: Mapped[float] = mapped_column(Float)
+    bonus: Mapped[float] = mapped_column(Float)
+    matched: Mapped[int] = mapped_column(Integer)
+    applied: Mapped[int] = mapped_column(Integer)  # score rules that applied (0 for an override)
+    tag_points: Mapped[str | None] = mapped_column(Text)
+    hits: Mapped[str] = mapped_column(Text)
 
 
 class ProvincialGrade(Base):

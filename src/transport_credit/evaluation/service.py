@@ -51,12 +51,13 @@ from transport_credit.evaluation.loader import (
     resolve_model,
 )
 from transport_credit.evaluation.models import (
+    EvaluationHits,
     EvaluationResult,
-    EvaluationRuleHit,
     EvaluationRun,
     ProvincialGrade,
 )
 from transport_credit.evaluation.rules import (
+    RuleHit,
     add_months,
     explain_adjustment,
     national_composite,
@@ -738,6 +739,20 @@ class Explanation:
     hits: list[HitView] = field(default_factory=list)
 
 
+def subject_hits(session: Session, run_id: int, subject_id: int) -> list[RuleHit]:
+    """The rules and overrides that applied to a subject in a run, with their counts, points and records (ids in
+    ascending order), decoded from the run's ``evaluation_hits`` rows."""
+    out: list[RuleHit] = []
+    docs = session.scalars(
+        select(EvaluationHits.hits).where(EvaluationHits.run_id == run_id, EvaluationHits.subject_id == subject_id)
+    )
+    for doc in docs:
+        for code, (kind, count, points, ids) in orjson.loads(doc).items():
+            record_ids = tuple(sorted(int(i) for i in str(ids or "").split(",") if i))
+            out.append(RuleHit(code, kind, int(count), float(points), record_ids))
+    return out
+
+
 def explain(
     session: Session,
     actor: Actor,
@@ -764,12 +779,8 @@ def explain(
     for res, run in session.execute(stmt.order_by(EvaluationResult.model_code)).all():
         model = resolve_model(session, res.model_code, res.model_version, settings.province).model
         names = {r.code: r.name for r in model.rules} | {o.code: o.name for o in model.overrides}
-        hits = session.scalars(
-            select(EvaluationRuleHit).where(
-                EvaluationRuleHit.run_id == res.run_id, EvaluationRuleHit.subject_id == subject_id
-            )
-        ).all()
-        ids = sorted({int(i) for h in hits for i in (h.record_ids or "").split(",") if i})
+        hits = subject_hits(session, res.run_id, subject_id)
+        ids = sorted({i for h in hits for i in h.record_ids})
         recs = (
             {r.id: r for r in session.scalars(select(CreditRecord).where(CreditRecord.id.in_(ids))).all()}
             if ids
@@ -778,19 +789,17 @@ def explain(
         order = {r.code: i for i, r in enumerate(model.rules)} | {
             o.code: 1000 + i for i, o in enumerate(model.overrides)
         }
-        views = []
-        for h in sorted(hits, key=lambda h: order.get(h.rule_code, 9999)):
-            rec_ids = sorted(int(i) for i in (h.record_ids or "").split(",") if i)
-            views.append(
-                HitView(
-                    rule_code=h.rule_code,
-                    rule_name=names.get(h.rule_code, h.rule_code),
-                    rule_kind=h.rule_kind,
-                    match_count=h.match_count,
-                    points=h.points,
-                    records=[_record_brief(recs[i]) for i in rec_ids if i in recs],
-                )
+        views = [
+            HitView(
+                rule_code=h.rule_code,
+                rule_name=names.get(h.rule_code, h.rule_code),
+                rule_kind=h.rule_kind,
+                match_count=h.match_count,
+                points=h.points,
+                records=[_record_brief(recs[i]) for i in h.record_ids if i in recs],
             )
+            for h in sorted(hits, key=lambda h: order.get(h.rule_code, 9999))
+        ]
         base_level = model.level(res.previous_grade) if res.previous_grade in model.grades else None
         out.append(
             Explanation(

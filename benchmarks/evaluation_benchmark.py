@@ -248,7 +248,14 @@ def _child(backend: str, url: str, n: int, dynamic_samples: int) -> dict[str, ob
         eng_count, eng_sum = s.execute(
             select(func.count(), func.sum(EvaluationResult.score)).where(EvaluationResult.run_id == summary.run_id)
         ).one()
-        hits = s.scalar(text("SELECT COUNT(*) FROM evaluation_rule_hits WHERE run_id = :r"), {"r": summary.run_id})
+        # explanation rows (one per subject and source) and the rules and overrides they record as applied
+        hit_rows, applied = s.execute(
+            text(
+                "SELECT COUNT(*), SUM(CASE WHEN source = 'rules' THEN applied ELSE 1 END) FROM evaluation_hits "
+                "WHERE run_id = :r"
+            ),
+            {"r": summary.run_id},
+        ).one()
     same = int(eng_count) == int(base_count) and abs(float(eng_sum) - float(base_sum)) < 1e-6 * max(1, float(base_sum))
 
     t0 = time.perf_counter()
@@ -296,7 +303,8 @@ def _child(backend: str, url: str, n: int, dynamic_samples: int) -> dict[str, ob
         "records": n * 10,
         "generate_s": round(generated, 1),
         "evaluated": int(eng_count),
-        "rule_hits": int(hits or 0),
+        "hit_rows": int(hit_rows or 0),
+        "rules_applied": int(applied or 0),
         "baseline_s": round(baseline, 2),
         "engine_s": round(engine_s, 2),
         "ratio": round(engine_s / baseline, 2),

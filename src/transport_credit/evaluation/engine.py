@@ -705,8 +705,8 @@ def _score_rows(session: Session, model: EvaluationModelDef, agg: Any) -> Any:
         # plain subquery it leaves the statement parallel
         x = select(*per_rule).correlate(agg).offset(_fence(session)).lateral("x")
         q = select(agg.c.subject_id, *ids, *x.c).select_from(agg.join(x, true())).subquery("q")
-    else:
-        q = select(agg.c.subject_id, *ids, *per_rule).subquery("q")
+    else:  # LIMIT -1 OFFSET 0: SQLite does not flatten the subquery, so the counts are computed once a row
+        q = select(agg.c.subject_id, *ids, *per_rule).limit(-1).offset(0).subquery("q")
 
     def total(value: str, kind: str | None = None, tag: str | None = None) -> ColumnElement[Any]:
         """The sum over the applied rules (of a kind, of a tag) of their points (``p``), counts (``c``) or 1."""
@@ -718,42 +718,22 @@ def _score_rows(session: Session, model: EvaluationModelDef, agg: Any) -> Any:
         return out
 
     tags = sorted({r.tag for r in model.rules if r.tag})
-    if session.get_bind().dialect.name == "postgresql":
-        # the JSON written as text: PostgreSQL's json_build_object / json_strip_nulls cost three times as much a row
-        # (codes and kinds are JSON-encoded here; counts, points and id lists are digits)
-        entries = [
-            case(
-                (
-                    q.c[f"p{i}"].isnot(None),
-                    literal(f"{orjson.dumps(r.code).decode()}:[{orjson.dumps(r.kind).decode()},", Text)
-                    + cast(q.c[f"c{i}"], Text)
-                    + ","
-                    + cast(q.c[f"p{i}"], Text)
-                    + ',"'
-                    + q.c[f"i{i}"]
-                    + '"]',
-                )
-            )
-            for i, r in enumerate(model.rules)
-        ]
-        hits: ColumnElement[Any] = "{" + func.concat_ws(",", *entries) + "}"
-    else:
-        hits = json_object(
-            session,
-            [
-                (
-                    r.code,
-                    case(
-                        (
-                            q.c[f"p{i}"].isnot(None),
-                            _hit_entry(session, r.kind, q.c[f"c{i}"], q.c[f"p{i}"], q.c[f"i{i}"]),
-                        )
-                    ),
-                )
-                for i, r in enumerate(model.rules)
-            ],
-            skip_nulls=True,
-        )
+    # The JSON is written as text: json_build_object / json_strip_nulls (PostgreSQL) and json_object / json_patch
+    # (SQLite) cost two to three times as much a row. Codes and kinds are JSON-encoded here; counts, points and id
+    # lists are digits. Each applied rule contributes '"code":[…],' and the last comma is trimmed.
+    body: ColumnElement[Any] = literal("", Text)
+    for i, r in enumerate(model.rules):
+        entry = (
+            literal(f"{orjson.dumps(r.code).decode()}:[{orjson.dumps(r.kind).decode()},", Text)
+            + cast(q.c[f"c{i}"], Text)
+            + ","
+            + cast(q.c[f"p{i}"], Text)
+            + ',"'
+            + q.c[f"i{i}"]
+            + '"],'
+        )  # NULL when the rule did not apply (its points are NULL)
+        body = body + func.coalesce(entry, "")
+    hits = "{" + func.rtrim(body, ",") + "}"
     sel = select(
         bindparam("run_id", type_=Integer()),
         q.c.subject_id,

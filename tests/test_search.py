@@ -130,10 +130,25 @@ def test_subjects_created_by_a_bulk_import_are_searchable(
     with db.unit_of_work() as s:
         import_file(s, actor, settings, pf.path, category="XZCF", department=CITY_DEPT)
     with db.read() as s:
-        org = s.scalars(select(Subject).where(Subject.kind == "org", Subject.created_batch_id.is_not(None))).first()
-        assert org is not None
+        created = s.scalars(select(Subject).where(Subject.created_batch_id.is_not(None))).all()
+        assert len(created) > 3
+        org = next(c for c in created if c.kind == "org")
         fragment = org.name[2:6]
         assert org.id in {h.id for h in search(s, fragment, limit=50)}
+        # every subject the import created has exactly its name's bigrams (indexed set-wise after the bulk insert
+        # on SQLite, migration b1a2c3d4e509) and is found by a three-character and a two-character fragment
+        ids = [c.id for c in created]
+        rows = s.execute(
+            select(text("gram"), text("subject_id"))
+            .select_from(text("subject_name_bigrams"))
+            .where(text("subject_id IN (" + ",".join(str(i) for i in ids) + ")"))
+        ).all()
+        assert sorted(rows) == sorted({(g, c.id) for c in created for g in bigrams(c.name)})
+        for c in created:
+            assert c.id in {h.id for h in search(s, c.name[1:4], limit=50, kinds=(c.kind,))}, c.name
+            assert c.id in {h.id for h in search(s, c.name[-2:], limit=500, kinds=(c.kind,))}, c.name
+        if db.dialect == "sqlite":  # the deferral flag never outlives the import
+            assert s.execute(text("SELECT count(*) FROM subject_index_deferred")).scalar() == 0
 
 
 NAME_CHARS = "洛阳郑州顺达运输物流有限公司汽车维修客运货运新乡平顶山"

@@ -38,6 +38,7 @@ from transport_credit.ingest.readers import FileRefused
 from transport_credit.ingest.sources import RowSource
 from transport_credit.ingest.validate import ChunkValidator, ValidationContext
 from transport_credit.records.models import CreditRecord
+from transport_credit.search.index import deferred_name_index
 from transport_credit.subjects.models import Subject, SubjectAlias
 from transport_credit.subjects.pii import PiiKeys
 
@@ -817,7 +818,8 @@ class _ChunkWriter:
         )
         if self.dialect == "postgresql":
             frame = frame.with_columns(_hex_bytea("id_cipher"))
-        bulk_insert_frame(self.session, SUBJECTS, frame)
+        with deferred_name_index(self.session):  # the search index, set-wise after the insert (SQLite)
+            bulk_insert_frame(self.session, SUBJECTS, frame)
         # Read the new ids back by their identifying column (one statement per kind).
         ids: dict[str, int] = {}
         keys = new["_skey"].to_list()

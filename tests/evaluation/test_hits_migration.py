@@ -1,4 +1,5 @@
-"""Migration b1a2c3d4e508 converts the per-rule explanation rows into per-subject rows, and back, losing nothing."""
+"""Migration b1a2c3d4e508 converts the per-rule explanation rows into per-subject rows and back; it and b1a2c3d4e509
+(cheaper search indexing of bulk-inserted subjects) go down and up again."""
 
 from __future__ import annotations
 
@@ -100,3 +101,19 @@ def test_hits_migration_round_trip(fresh_engine: Engine) -> None:
             )
         ).all()
     assert sorted(tuple(r) for r in back) == sorted(OLD_ROWS)
+
+
+def test_hits_and_search_index_migrations_go_down_and_up_again(fresh_engine: Engine) -> None:
+    """b1a2c3d4e508 and b1a2c3d4e509 downgrade and upgrade cleanly; the search triggers index a new subject after."""
+    migrate.upgrade(fresh_engine)
+    _downgrade(fresh_engine, "b1a2c3d4e507")
+    migrate.upgrade(fresh_engine)
+    with fresh_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO subjects (kind, name, region_code, created_at, updated_at) "
+                "VALUES ('org', '顺达物流', '410100', '2026-01-01', '2026-01-01')"
+            )
+        )
+        grams = conn.execute(text("SELECT gram FROM subject_name_bigrams ORDER BY gram")).scalars().all()
+    assert grams == sorted(["顺达", "达物", "物流"])

@@ -1,4 +1,4 @@
-"""subjects: bulk inserts index names for search set-wise on SQLite (issue 2)
+"""subjects: cheaper search indexing of bulk-inserted subjects (issue 2)
 
 Revision ID: b1a2c3d4e509
 Revises: b1a2c3d4e508
@@ -11,7 +11,10 @@ insert), against 0.13 s for the rows themselves. The AFTER INSERT triggers now s
 ``subject_index_deferred`` holds a row; the import sets it around its bulk insert, then indexes the new subjects in
 two set-based statements (bigrams in key order), 0.4 s for the same 40,000 (``search.index.deferred_name_index``).
 The flag row is written and removed inside the importing transaction, so no other connection ever sees it.
-PostgreSQL's triggers are statement-level already: nothing changes there.
+
+PostgreSQL's triggers are statement-level already. Its insert trigger drops ``ON CONFLICT DO NOTHING``: the rows
+are new subjects with new ids, so no bigram of theirs can exist yet, and speculative insertion cost a third of the
+trigger (40,000 subjects into a table of 200,000: 2.7 s → 1.7 s). It inserts in key order.
 """
 
 from collections.abc import Sequence
@@ -30,9 +33,19 @@ _BIGRAM_INSERT = (
 )
 _UNLESS_DEFERRED = "WHEN NOT EXISTS (SELECT 1 FROM subject_index_deferred) BEGIN "
 
+_PG_GRAMS = (
+    "SELECT DISTINCT lower(substr(n.name, g, 2)) AS gram, n.id FROM new_rows n "
+    "CROSS JOIN LATERAL generate_series(1, char_length(n.name) - 1) AS g"
+)
+_PG_INS = (
+    "CREATE OR REPLACE FUNCTION subject_name_bigrams_ins() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "INSERT INTO subject_name_bigrams (gram, subject_id) {select}{tail}; RETURN NULL; END $$"
+)
+
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
+        op.execute(_PG_INS.format(select=_PG_GRAMS, tail=" ORDER BY 1, 2"))
         return
     op.execute("CREATE TABLE subject_index_deferred (id INTEGER PRIMARY KEY)")
     op.execute("DROP TRIGGER subject_search_ai")
@@ -43,6 +56,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
+        op.execute(_PG_INS.format(select=_PG_GRAMS.replace(" AS gram", ""), tail=" ON CONFLICT DO NOTHING"))
         return
     op.execute("DROP TRIGGER subject_search_ai")
     op.execute("CREATE TRIGGER subject_search_ai AFTER INSERT ON subjects BEGIN " + _FTS_INSERT)

@@ -741,7 +741,8 @@ class Explanation:
 
 def subject_hits(session: Session, run_id: int, subject_id: int) -> list[RuleHit]:
     """The rules and overrides that applied to a subject in a run, with their counts, points and records (ids in
-    ascending order), decoded from the run's ``evaluation_hits`` rows."""
+    ascending order), decoded from the run's ``evaluation_hits`` rows. A helper without a permission check: its
+    callers (``explain``) check the actor."""
     out: list[RuleHit] = []
     docs = session.scalars(
         select(EvaluationHits.hits).where(EvaluationHits.run_id == run_id, EvaluationHits.subject_id == subject_id)

@@ -13,8 +13,8 @@ old runs are not recoverable from the old rows; they stay in ``evaluation_result
 again: a run's results are computed from its own rows only.)
 """
 
-from collections.abc import Sequence
-from itertools import groupby
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import groupby, islice
 from typing import Any
 
 import orjson
@@ -61,6 +61,61 @@ def _old_table() -> sa.Table:
     )
 
 
+def _insert_in_batches(conn: sa.Connection, table: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
+    while batch := list(islice(rows, BATCH)):
+        conn.execute(table.insert(), batch)
+
+
+def _per_subject(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    """Old per-rule rows (ordered by run and subject) → one row per override and one ``rules`` row per subject."""
+    for (run_id, subject_id), group in groupby(rows, key=lambda r: (r.run_id, r.subject_id)):
+        score = []
+        for r in group:
+            if r.rule_kind != "override":
+                score.append(r)
+                continue
+            yield {
+                "run_id": run_id,
+                "subject_id": subject_id,
+                "source": r.rule_code,
+                "deducted": 0.0,
+                "bonus": 0.0,
+                "matched": r.match_count,
+                "applied": 0,
+                "tag_points": None,
+                "hits": orjson.dumps({r.rule_code: ["override", r.match_count, r.points, r.record_ids]}).decode(),
+            }
+        if score:
+            yield {
+                "run_id": run_id,
+                "subject_id": subject_id,
+                "source": "rules",
+                "deducted": sum(r.points for r in score if r.rule_kind == "deduction"),
+                "bonus": sum(r.points for r in score if r.rule_kind == "bonus"),
+                "matched": sum(r.match_count for r in score),
+                "applied": len(score),
+                "tag_points": None,
+                "hits": orjson.dumps(
+                    {r.rule_code: [r.rule_kind, r.match_count, r.points, r.record_ids] for r in score}
+                ).decode(),
+            }
+
+
+def _per_rule(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    """New per-subject rows → the old per-rule rows."""
+    for r in rows:
+        for code, (kind, count, points, ids) in orjson.loads(r.hits).items():
+            yield {
+                "run_id": r.run_id,
+                "subject_id": r.subject_id,
+                "rule_code": code,
+                "rule_kind": kind,
+                "match_count": count,
+                "points": points,
+                "record_ids": ids,
+            }
+
+
 def upgrade() -> None:
     new = _new_table()
     conn = op.get_bind()
@@ -70,48 +125,7 @@ def upgrade() -> None:
         sa.column("record_ids"),
     )
     rows = conn.execute(sa.select(old).order_by(old.c.run_id, old.c.subject_id, old.c.id))
-    out: list[dict[str, Any]] = []
-    for (run_id, subject_id), group in groupby(rows, key=lambda r: (r.run_id, r.subject_id)):
-        score = []
-        for r in group:
-            entry = {r.rule_code: [r.rule_kind, r.match_count, r.points, r.record_ids]}
-            if r.rule_kind == "override":
-                out.append(
-                    {
-                        "run_id": run_id,
-                        "subject_id": subject_id,
-                        "source": r.rule_code,
-                        "deducted": 0.0,
-                        "bonus": 0.0,
-                        "matched": r.match_count,
-                        "applied": 0,
-                        "tag_points": None,
-                        "hits": orjson.dumps(entry).decode(),
-                    }
-                )
-            else:
-                score.append(r)
-        if score:
-            out.append(
-                {
-                    "run_id": run_id,
-                    "subject_id": subject_id,
-                    "source": "rules",
-                    "deducted": sum(r.points for r in score if r.rule_kind == "deduction"),
-                    "bonus": sum(r.points for r in score if r.rule_kind == "bonus"),
-                    "matched": sum(r.match_count for r in score),
-                    "applied": len(score),
-                    "tag_points": None,
-                    "hits": orjson.dumps(
-                        {r.rule_code: [r.rule_kind, r.match_count, r.points, r.record_ids] for r in score}
-                    ).decode(),
-                }
-            )
-        if len(out) >= BATCH:
-            conn.execute(new.insert(), out)
-            out = []
-    if out:
-        conn.execute(new.insert(), out)
+    _insert_in_batches(conn, new, _per_subject(rows))
     with op.batch_alter_table("evaluation_hits", schema=None) as batch_op:
         batch_op.create_index("ix_evaluation_hits_run", ["run_id", "subject_id"], unique=False)
     with op.batch_alter_table("evaluation_rule_hits", schema=None) as batch_op:
@@ -123,25 +137,7 @@ def downgrade() -> None:
     old = _old_table()
     conn = op.get_bind()
     new = sa.table("evaluation_hits", *[sa.column(c) for c in ("id", "run_id", "subject_id", "source", "hits")])
-    out: list[dict[str, Any]] = []
-    for r in conn.execute(sa.select(new).order_by(new.c.id)):
-        for code, (kind, count, points, ids) in orjson.loads(r.hits).items():
-            out.append(
-                {
-                    "run_id": r.run_id,
-                    "subject_id": r.subject_id,
-                    "rule_code": code,
-                    "rule_kind": kind,
-                    "match_count": count,
-                    "points": points,
-                    "record_ids": ids,
-                }
-            )
-        if len(out) >= BATCH:
-            conn.execute(old.insert(), out)
-            out = []
-    if out:
-        conn.execute(old.insert(), out)
+    _insert_in_batches(conn, old, _per_rule(conn.execute(sa.select(new).order_by(new.c.id))))
     with op.batch_alter_table("evaluation_rule_hits", schema=None) as batch_op:
         batch_op.create_index("ix_evaluation_rule_hits_run", ["run_id", "subject_id"], unique=False)
     with op.batch_alter_table("evaluation_hits", schema=None) as batch_op:

@@ -61,6 +61,28 @@ def test_engines_are_checkpointed_by_the_process_thread(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_a_disposed_database_is_one_complete_file(tmp_path: Path) -> None:
+    """After ``dispose()`` nothing holds the file open: the WAL is checkpointed and removed, so copying the main
+    file alone copies everything (the test suite's template database is copied that way)."""
+    db = tmp_path / "d.db"
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        conn.execute(text("INSERT INTO t (v) VALUES ('a'), ('b')"))
+    CHECKPOINTER.run_once()  # the checkpointer now holds its own connection to the file
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t (v) VALUES ('c')"))
+    engine.dispose()
+    assert not Path(str(db) + "-wal").exists()
+    assert _rows_in_main_file(db, tmp_path) == 3
+    # the engine still works after dispose, and is checkpointed again
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t (v) VALUES ('d')"))
+    CHECKPOINTER.run_once()
+    assert _rows_in_main_file(db, tmp_path) == 4
+    engine.dispose()
+
+
 def test_a_dropped_engine_is_forgotten_and_opt_out_is_respected(tmp_path: Path) -> None:
     kept = tmp_path / "optout.db"
     make_engine(f"sqlite:///{kept}", background_checkpoint=False)

@@ -19,7 +19,7 @@ import threading
 import time
 import weakref
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 INTERVAL = 0.2  # seconds between passes
 
@@ -77,6 +77,10 @@ class Checkpointer:
                 self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
                 self._thread.start()
         weakref.finalize(engine, self._forget, key)
+        # ``dispose()`` closes the engine's connections; this one too, so that the last connection to close
+        # checkpoints the WAL and removes it, as SQLite does without us: a disposed database is one complete file
+        # (the test template is copied that way). The next pass reopens it if the engine is used again.
+        event.listen(engine, "engine_disposed", lambda _engine: self._release(key))
 
     def registered(self) -> list[str]:
         with self._lock:
@@ -87,6 +91,14 @@ class Checkpointer:
             databases = list(self._databases.values())
         for database in databases:
             database.checkpoint()
+
+    def _release(self, key: int) -> None:
+        with self._lock:
+            database = self._databases.get(key)
+        if database is not None:
+            with database.lock:
+                database.close()
+                database.seen = None
 
     def _forget(self, key: int) -> None:
         with self._lock:

@@ -6,14 +6,18 @@ the services (``CreditError``) are mapped to responses in one handler.
 
 from __future__ import annotations
 
+import functools
 import gc
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from transport_credit import __version__
 from transport_credit.api import fastpath
@@ -34,6 +38,33 @@ class PlatformApp(FastAPI):
             await fastpath.serve_check(self.state.db, self.state.settings, scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
+
+
+API_PREFIX = "/api/"
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _is_api(path: str) -> bool:
+    return path == API_PREFIX.rstrip("/") or path.startswith(API_PREFIX)
+
+
+def allowed_methods(document: Mapping[str, Any], path: str) -> list[str]:
+    """The methods the API document lists for ``path`` (the ``Allow`` header of a 405): every operation of the
+    path, not only the first route the router met (a path with a GET and a POST route is two routes)."""
+    allowed: set[str] = set()
+    for template, operations in document.get("paths", {}).items():
+        if _template_regex(template).fullmatch(path):
+            allowed |= {m.upper() for m in operations if m.upper() in _METHODS}
+    return sorted(allowed)
+
+
+@functools.lru_cache(maxsize=512)
+def _template_regex(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
+
+
+def _api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, "details": {}}, status_code=status, headers=headers)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -85,6 +116,29 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             content={"code": "invalid_request", "message": "请求参数不正确", "details": {"errors": errors}},
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Errors the framework raises before any route runs. API callers get the API's error shape; the pages
+        keep the framework's answer."""
+        if not _is_api(request.url.path):
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 400:  # a body that cannot be parsed (bytes that are not UTF-8, a broken form)
+            return _api_error(422, "invalid_request", "请求体无法解析，请检查格式与编码（JSON 须为 UTF-8）")
+        if exc.status_code == 404:
+            return _api_error(404, "not_found", "接口不存在")
+        if exc.status_code == 405:
+            return _method_not_allowed(request)
+        return _api_error(exc.status_code, "http_error", str(exc.detail), dict(exc.headers or {}))
+
+    def _method_not_allowed(request: Request) -> JSONResponse:
+        allowed = allowed_methods(request.app.openapi(), request.url.path)
+        return _api_error(
+            405,
+            "method_not_allowed",
+            f"接口不支持 {request.method} 方法（支持：{'、'.join(allowed)}）",
+            {"Allow": ", ".join(allowed)},
+        )
+
     from transport_credit.api import router as api_router
     from transport_credit.site import router as site_router
     from transport_credit.web import router as web_router
@@ -92,6 +146,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from transport_credit.web.portal import router as portal_console_router
 
     app.include_router(api_router)
+
+    @app.api_route("/api/{rest:path}", methods=_METHODS, include_in_schema=False)
+    async def _api_fallback(request: Request, rest: str) -> Response:
+        """Any other request under /api: 405 with every method the path answers, or 404. Without it a GET on a
+        POST-only endpoint would reach the website's catch-all page (404), and a PUT on a path with GET and POST
+        routes would be refused naming the first route's method only."""
+        if allowed_methods(request.app.openapi(), request.url.path):
+            return _method_not_allowed(request)
+        return _api_error(404, "not_found", "接口不存在")
+
     app.include_router(portal_console_router)  # before the console's catch-all
     app.include_router(evaluation_console_router)
     from transport_credit.web.lists import router as lists_console_router

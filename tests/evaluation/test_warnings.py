@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from evaluation_kit import OFFICE, OFFICER, VIEWER, licence, penalty, record, subject
@@ -17,6 +17,7 @@ from transport_credit.db.uow import Database
 from transport_credit.evaluation import service as evaluation
 from transport_credit.settings import Settings
 from transport_credit.warnings import scan
+from transport_credit.warnings import service as warnings_service
 from transport_credit.warnings.models import CreditWarning
 from transport_credit.warnings.service import (
     WarningRequest,
@@ -28,6 +29,19 @@ from transport_credit.warnings.service import (
 )
 
 TODAY = dt.date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("codes", "labels"),
+    [
+        (warnings_service.WarningKind, warnings_service.WARNING_KINDS),
+        (warnings_service.WarningLevel, warnings_service.LEVELS),
+        (warnings_service.WarningStatus, warnings_service.STATUSES),
+    ],
+)
+def test_documented_codes_and_labels_name_the_same_codes(codes: Any, labels: dict[str, str]) -> None:
+    """The API's enumerations (the Literal types) and the Chinese labels the pages show list the same codes."""
+    assert set(get_args(codes)) == set(labels)
 
 
 def test_raise_warning_contract_and_dedup(platform: Database) -> None:

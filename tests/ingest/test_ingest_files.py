@@ -14,6 +14,7 @@ from ingest_kit import (
     penalty_row,
     records,
     run_import,
+    stored,
     table,
     write_csv,
     write_jsonl,
@@ -300,3 +301,29 @@ def test_batch_records_who_what_and_counts(platform: Database, settings: Setting
     assert (batch.total, batch.accepted, batch.rejected) == (2, 1, 1)
     assert batch.finished_at is not None
     assert batch.finished_at >= batch.started_at - dt.timedelta(seconds=1)
+
+
+def test_control_characters_are_removed_with_a_warning(platform: Database, settings: Settings, tmp_path: Path) -> None:
+    """A NUL or another invisible control character in a cell (an old export, a copy from a terminal) is removed;
+    the row is accepted with a ``control_characters`` warning naming the fields. PostgreSQL cannot store NUL at all:
+    such a file used to end in an internal error there."""
+    rows = [
+        penalty_row(1, subject_name="郑州\x00顺达运输有限公司", violation_facts="超限\x1f运输\x7f"),
+        penalty_row(2, violation_facts="换行\n保留\t制表符"),
+        penalty_row(3),
+    ]
+    path = write_csv(tmp_path / "处罚.csv", table(XZCF_HEADERS, rows))
+    summary = run_import(platform, settings, path)
+    assert (summary.total, summary.accepted, summary.warned, summary.rejected) == (3, 2, 1, 0)
+    stored_rows = stored(platform)
+    dirty = stored_rows[rows[0]["decision_no"]]
+    assert dirty.data["subject_name"] == "郑州顺达运输有限公司"
+    assert dirty.data["violation_facts"] == "超限运输"
+    [warning] = dirty.warnings or []
+    assert warning["code"] == "control_characters"
+    assert warning["field"] == "subject_name"
+    assert "「行政相对人名称」" in warning["message"]
+    assert "「违法事实」" in warning["message"]
+    kept = stored_rows[rows[1]["decision_no"]]
+    assert kept.data["violation_facts"] == "换行\n保留\t制表符"
+    assert not kept.warnings

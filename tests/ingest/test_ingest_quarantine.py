@@ -302,3 +302,19 @@ def test_killed_import_leaves_no_partial_batch(
     # The database is usable and the file imports completely afterwards.
     small = run_import(platform, settings, write_csv(tmp_path / "after.csv", table(XZCF_HEADERS, [penalty_row(1)])))
     assert small.accepted == 1
+
+
+def test_template_of_rows_with_control_characters(platform: Database, settings: Settings, tmp_path: Path) -> None:
+    """A rejected row whose raw cells hold control characters still downloads: spreadsheets cannot hold them
+    (openpyxl refused the whole file), so the template carries the cells without them."""
+    rows = [penalty_row(1, decision_date="2025/13/45", subject_name="郑州\x00顺达\x1b物流有限公司")]
+    batch_no = import_table(platform, settings, tmp_path / "flawed.csv", rows, actor=OFFICER).batch_no
+    with platform.unit_of_work() as session:
+        _, content = quarantine_template(session, OFFICER, settings, category="XZCF", batch_no=batch_no)
+        _, csv_content = quarantine_template(session, OFFICER, settings, category="XZCF", batch_no=batch_no, fmt="csv")
+    ws = load_workbook(io.BytesIO(content)).active
+    assert ws is not None
+    header = [c.value for c in ws[1]]
+    [row] = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert row[header.index("行政相对人名称")] == "郑州顺达物流有限公司"
+    assert "郑州顺达物流有限公司" in csv_content.decode("gb18030")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,17 @@ from transport_credit.db.uow import Database
 from transport_credit.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
+
+# Identifiers are 32-bit integers in both databases; a larger number names nothing. Bounding every id and offset
+# where it enters keeps values the driver cannot bind (SQLite takes at most 64 bits) out of the statements: a clear
+# 422 instead of an internal error.
+MAX_ID = 2_147_483_647
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# Text fields are stripped of surrounding spaces before their length is checked: the document says that a
+# mandatory text must hold a character other than a space. Written for both readers of the pattern: ECMAScript's
+# \s (the document's dialect) lacks U+0085, which the server strips, and has U+FEFF, which the server keeps.
+NON_BLANK = r"[^\s\x85\ufeff]"
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="偏移量")]
 
 api_key_scheme = APIKeyHeader(
     name=API_KEY_HEADER,

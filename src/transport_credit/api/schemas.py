@@ -7,10 +7,11 @@ models here add nothing that was not in those results.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from transport_credit.api.deps import MAX_ID, NON_BLANK
 from transport_credit.ingest.service import MAX_PUSH_RECORDS
 
 Outcome = Literal["accepted", "warned", "rejected", "unchanged", "revised"]
@@ -134,8 +135,10 @@ class QuarantineList(BaseModel):
 class DismissRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] = Field(min_length=1, max_length=10_000, description="要关闭的问题数据编号")
-    reason: str = Field(min_length=1, max_length=500, description="关闭原因（如：测试数据）")
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=10_000, description="要关闭的问题数据编号"
+    )
+    reason: str = Field(min_length=1, pattern=NON_BLANK, max_length=500, description="关闭原因（如：测试数据）")
 
 
 class DismissResult(BaseModel):

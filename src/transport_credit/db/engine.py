@@ -8,7 +8,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from transport_credit.common.errors import InvalidInput
 from transport_credit.db.checkpoint import CHECKPOINTER
+
+NUL = "\x00"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def make_engine(url: str, *, background_checkpoint: bool = True, **kwargs: Any) -> Engine:
@@ -50,9 +54,56 @@ def make_engine(url: str, *, background_checkpoint: bool = True, **kwargs: Any) 
 
         if background_checkpoint and on_disk and not database.startswith("file:"):
             CHECKPOINTER.register(engine, database)
+        event.listen(engine, "before_cursor_execute", _refuse_bad_parameters)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "before_cursor_execute", _refuse_bad_parameters)
+    return engine
+
+
+def _refuse_bad_parameters(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
+) -> None:
+    """Values no database statement can take are refused before they reach the driver, as the input errors they
+    are: text holding U+0000 (PostgreSQL cannot store or even compare it; SQLite would keep it, and such data would
+    break the exchange with platforms on PostgreSQL) and integers beyond 64 bits (a page number or id typed into a
+    URL: SQLite's driver cannot bind them, PostgreSQL's fails on them). Either used to be an internal error.
+
+    Every statement through SQLAlchemy is checked (its parameters: a few microseconds); the import's bulk writes go
+    to the driver directly and carry cells that validation has already cleaned (``ingest/validate.py``)."""
+    problem = _parameter_problem(parameters)
+    if problem == "nul":
+        raise InvalidInput("输入中含有空字符（U+0000），无法保存或查询，请删除后重试", code="nul_character")
+    if problem == "range":
+        raise InvalidInput("输入的数值超出范围", code="number_out_of_range")
+
+
+def _parameter_problem(value: Any) -> str | None:
+    """``"nul"``, ``"range"`` or None for a statement's parameters: a mapping or sequence of values, a sequence of
+    those (``executemany``; SQLAlchemy's multi-row INSERTs pass one flat sequence), values that are arrays."""
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, list | tuple):
+        try:  # texts only (``values_in`` passes thousands of codes): one pass in C
+            return "nul" if NUL in "".join(value) else None
+        except TypeError:
+            items = value
+    else:
+        items = (value,)
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if NUL in item:
+                return "nul"
+        elif kind is int:
+            if not INT64_MIN <= item <= INT64_MAX:
+                return "range"
+        elif kind is dict or kind is list or kind is tuple:
+            problem = _parameter_problem(item)
+            if problem:
+                return problem
+    return None
 
 
 def is_sqlite(engine_or_dialect_name: Engine | str) -> bool:

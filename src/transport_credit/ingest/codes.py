@@ -42,6 +42,7 @@ CODES: Final[dict[str, tuple[Literal["error", "warning"], str]]] = {
     "amount_unit_suspect": ("warning", "数值偏大（如金额疑似以元填报），请核实"),
     "low_quality": ("warning", "数据项完整率不高于合格线（默认 60%）"),
     "id_legacy_15": ("warning", "15 位旧身份证号码已转换为 18 位"),
+    "control_characters": ("warning", "含有不可见的控制字符（如空字符），已删除"),
 }
 
 

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +38,13 @@ from transport_credit.ingest.pipeline import (
 )
 from transport_credit.ingest.readers import open_rows
 from transport_credit.ingest.sources import CsvSource, ListSource, RowSource
+from transport_credit.ingest.validate import CONTROL
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 from transport_credit.subjects.pii import pii_keys
 
 MAX_PUSH_RECORDS = 5_000
+_CONTROL = re.compile(CONTROL)
 
 
 def build_context(session: Session, settings: Settings, *, keep_row_results: bool = False) -> PipelineContext:
@@ -322,7 +325,8 @@ def _template_rows(
         for header, value in (item.raw or {}).items():
             hit = lookup.get(normalize_header(header))
             if hit and hit[0] in index:
-                row[index[hit[0]]] = value
+                # Control characters go (spreadsheets cannot hold them; validation removes them on re-import).
+                row[index[hit[0]]] = _CONTROL.sub("", value) if isinstance(value, str) else value
         row[-1] = "；".join(e["message"] for e in item.errors)
         rows.append(row)
     return headers, rows

@@ -22,6 +22,9 @@ from transport_credit.identifiers.uscc import uscc_status_expr
 LONG_TERM = dt.date(2099, 12, 31)  # 2099/12/31 (or later) means long-term (长期)
 
 _ISSUE = pl.Struct({"field": pl.String, "code": pl.String, "message": pl.String})
+# Control characters other than tab and line breaks (NUL, the rest of C0, DEL): invisible, never meant, and NUL
+# cannot be stored by PostgreSQL at all. They are removed from the cells; the row says so (``control_characters``).
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _ID_CARD_TYPES = ("01", "身份证", "居民身份证", "1")
 
 
@@ -129,16 +132,38 @@ class ChunkValidator:
         missing = [k for k in self.keys if k not in raw.columns]
         cols = [pl.lit(defaults.get(k), dtype=pl.String).alias(k) for k in missing]
         df = raw.with_columns(cols) if cols else raw
-        # Trim; an empty cell is null. Keep the untrimmed length to catch oversized cells.
+        # Control characters: found column-wise, removed only from the columns that hold any.
+        found = df.select(pl.col(k).cast(pl.String).str.contains(CONTROL).any() for k in self.keys).row(0)
+        dirty = [k for k, hit in zip(self.keys, found, strict=True) if hit]
+        # Trim; an empty cell is null.
         exprs = []
         for k in self.keys:
-            e = pl.col(k).cast(pl.String).str.strip_chars()
+            e = pl.col(k).cast(pl.String)
+            if k in dirty:
+                e = e.str.replace_all(CONTROL, "")
+            e = e.str.strip_chars()
             e = pl.when(e.str.len_bytes() > 0).then(e)
             if k in defaults:
                 e = e.fill_null(pl.lit(defaults[k]))
             exprs.append(e.alias(k))
         extra = [c for c in ("_i",) if c in df.columns]
-        return df.select(["_row", *extra, *exprs])
+        return df.select(["_row", *extra, *exprs, *self._control_columns(dirty)])
+
+    def _control_columns(self, dirty: list[str]) -> list[pl.Expr]:
+        """``_ctrl_field`` (the first field whose cell held control characters) and ``_ctrl_labels`` (all their
+        names) per row; null for clean rows."""
+        if not dirty:
+            none = pl.lit(None, dtype=pl.String)
+            return [none.alias("_ctrl_field"), none.alias("_ctrl_labels")]
+        names = {f.key: f.name for f in self.fields}
+        hits = {k: pl.col(k).cast(pl.String).str.contains(CONTROL).fill_null(False) for k in dirty}
+        labels = pl.concat_str(
+            [pl.when(hit).then(pl.lit(f"「{names[k]}」")) for k, hit in hits.items()], separator="、", ignore_nulls=True
+        )
+        return [
+            pl.coalesce([pl.when(hit).then(pl.lit(k)) for k, hit in hits.items()]).alias("_ctrl_field"),
+            pl.when(labels.str.len_bytes() > 0).then(labels).alias("_ctrl_labels"),
+        ]
 
     def _derive(self, df: pl.DataFrame) -> pl.DataFrame:
         """Typed, normalised and status columns.
@@ -222,7 +247,16 @@ class ChunkValidator:
 
     def _issues(self) -> tuple[list[Check], list[Check]]:
         errors: list[Check] = []
-        warnings: list[Check] = []
+        warnings: list[Check] = [
+            _check(
+                pl.col("_ctrl_field").is_not_null(),
+                pl.struct(
+                    field=pl.col("_ctrl_field"),
+                    code=pl.lit("control_characters"),
+                    message=_fmt("{}含有不可见的控制字符（如空字符），已删除", pl.col("_ctrl_labels")),
+                ),
+            )
+        ]
         cat = self.category
         today = self.ctx.today
         for f in self.fields:

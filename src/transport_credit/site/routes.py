@@ -591,6 +591,4 @@ def apply_status(request: Request, no: Annotated[str, Query(max_length=30)] = ""
 
 @router.get("/{rest:path}", response_class=HTMLResponse)
 def not_found(rest: str) -> Response:
-    if rest == "api" or rest.startswith("api/"):  # API clients get the API's error shape, not a page
-        return JSONResponse({"code": "not_found", "message": "接口不存在", "details": {}}, status_code=404)
-    raise NotFound("页面不存在", code="page_not_found")
+    raise NotFound("页面不存在", code="page_not_found")  # (paths under /api/ are answered by the API's fallback)

@@ -9,7 +9,7 @@ import io
 import secrets
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import and_, exists, func, literal, select
 from sqlalchemy.orm import Session
@@ -30,7 +30,8 @@ from transport_credit.supervision.models import InspectionItem, InspectionTask, 
 
 WRITE_ROLES = (ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER)
 READ_ROLES = (ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER)
-RESULTS = ("未发现问题", "发现问题已责令整改", "发现问题已立案查处", "未找到检查对象")
+InspectionResult = Literal["未发现问题", "发现问题已责令整改", "发现问题已立案查处", "未找到检查对象"]
+RESULTS: tuple[InspectionResult, ...] = get_args(InspectionResult)
 MAX_TASK_SIZE = 10_000
 
 

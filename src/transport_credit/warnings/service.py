@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +23,13 @@ from transport_credit.db.base import utcnow
 from transport_credit.subjects.models import Subject
 from transport_credit.warnings.models import CreditWarning
 
+WarningKind = Literal[
+    "grade_drop", "penalty_burst", "blacklisted", "commitment_breached", "blacklisted_subject_checked", "repeat_poor"
+]
+WarningLevel = Literal["red", "orange", "yellow"]
+WarningStatus = Literal["open", "handled", "dismissed"]
+# The codes as types (the API documents them as enumerations) and their labels (tests/evaluation/test_warnings.py
+# checks that the two name the same codes).
 WARNING_KINDS: dict[str, str] = {
     "grade_drop": "信用等级大幅下降",
     "penalty_burst": "短期内多次受到行政处罚",

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import ApiActor, SessionDep, SettingsDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, SessionDep, SettingsDep
 from transport_credit.api.errors import error_responses
 from transport_credit.lists import checks
 from transport_credit.lists.rules import MATTER_KIND_LABELS, list_rules
@@ -29,10 +29,16 @@ class _In(BaseModel):
 
 class CheckIn(_In):
     subject_code: str = Field(
-        min_length=1, max_length=64, description="统一社会信用代码、旧代码（工商注册号等）或身份证号码"
+        min_length=1,
+        pattern=NON_BLANK,
+        max_length=64,
+        description="统一社会信用代码、旧代码（工商注册号等）或身份证号码",
     )
     matter_code: str = Field(
-        min_length=1, max_length=40, description="核查事项编码（见 GET /api/v1/matters），如 XK-DLYS-JY"
+        min_length=1,
+        pattern=NON_BLANK,
+        max_length=40,
+        description="核查事项编码（见 GET /api/v1/matters），如 XK-DLYS-JY",
     )
 
 
@@ -41,7 +47,7 @@ class BatchIn(_In):
 
 
 class FeedbackItemIn(_In):
-    measure_code: str = Field(min_length=1, max_length=60, description="本次核查返回的措施编码")
+    measure_code: str = Field(min_length=1, pattern=NON_BLANK, max_length=60, description="本次核查返回的措施编码")
     applied: bool = Field(description="是否实施了该措施")
     result: str | None = Field(
         default=None, max_length=2000, description="执行结果，如「不予许可」「列为重点审查对象」"
@@ -214,7 +220,7 @@ def check_batch(body: BatchIn, session: SessionDep, settings: SettingsDep, actor
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def feedback(
-    check_id: Annotated[str, Path(min_length=1, max_length=64, description="核查编号")],
+    check_id: Annotated[str, Path(min_length=1, pattern=NON_BLANK, max_length=64, description="核查编号")],
     body: FeedbackIn,
     session: SessionDep,
     settings: SettingsDep,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import ApiActor, SessionDep, SettingsDep
+from transport_credit.api.deps import MAX_ID, NON_BLANK, ApiActor, PathId, SessionDep, SettingsDep
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.evaluation import service
@@ -34,7 +34,9 @@ class ModelOut(BaseModel):
 class RunIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    model: str = Field(min_length=1, max_length=80, description="评价模型编码，如 road_transport_enterprise")
+    model: str = Field(
+        min_length=1, pattern=NON_BLANK, max_length=80, description="评价模型编码，如 road_transport_enterprise"
+    )
     period: str = Field(min_length=4, max_length=10, description="评价周期：年度如 2025，或截止日期如 2025-12-31")
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     version: str | None = Field(default=None, max_length=40, description="模型版本（重算历史周期时使用）")
@@ -60,7 +62,7 @@ class RunOut(BaseModel):
 class ReevaluateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    subject_ids: list[int] = Field(min_length=1, max_length=10_000)
+    subject_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=10_000)
     reason: str = Field(default="业务系统请求动态评价", max_length=200)
 
 
@@ -177,7 +179,7 @@ def reevaluate(body: ReevaluateIn, session: SessionDep, settings: SettingsDep, a
     responses=error_responses(401, 403, 404, 422),
 )
 def explain(
-    subject_id: int,
+    subject_id: PathId,
     session: SessionDep,
     settings: SettingsDep,
     actor: ApiActor,
@@ -198,7 +200,7 @@ def explain(
 def distribution(
     session: SessionDep,
     actor: ApiActor,
-    model: Annotated[str, Query(min_length=1, max_length=80)],
+    model: Annotated[str, Query(min_length=1, pattern=NON_BLANK, max_length=80)],
     region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
 ) -> DistributionOut:
     actor.require_scope(SCOPE_READ)

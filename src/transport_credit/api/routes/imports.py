@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from transport_credit.api import convert, schemas
-from transport_credit.api.deps import ApiActor, SessionDep, SettingsDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, SessionDep, SettingsDep
 from transport_credit.api.errors import PayloadTooLarge, error_responses
 from transport_credit.auth.schema import SCOPE_SUBMIT
 from transport_credit.common.errors import InvalidInput
@@ -66,7 +66,9 @@ async def import_file(
     settings: SettingsDep,
     actor: ApiActor,
     file: Annotated[UploadFile, File(description="数据文件")],
-    category: Annotated[str, Form(description="信用信息类别代码或名称", max_length=64)],
+    category: Annotated[
+        str, Form(description="信用信息类别代码或名称", min_length=1, max_length=64, pattern=NON_BLANK)
+    ],
     department: Annotated[str | None, Form(description="报送部门编码；缺省为密钥所属部门", max_length=64)] = None,
     mapping: Annotated[str | None, Form(description="强制使用的表头映射名称；缺省自动识别", max_length=100)] = None,
 ) -> schemas.BatchOut:

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import ApiActor, SessionDep, SettingsDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, Offset, SessionDep, SettingsDep
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.lists import cases, effects
 from transport_credit.lists import service as lists
+from transport_credit.lists.lifecycle import State
 from transport_credit.lists.rules import list_rules
 
 router = APIRouter(tags=["lists"])
@@ -62,9 +63,11 @@ class EntryPage(BaseModel):
 class ProposalIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    subject_code: str = Field(min_length=1, max_length=64)
-    list_code: str = Field(min_length=1, max_length=40, description="名单类型：red、black、watch 或专项名单编码")
-    reason: str = Field(min_length=1, max_length=4000, description="列入事由")
+    subject_code: str = Field(min_length=1, pattern=NON_BLANK, max_length=64)
+    list_code: str = Field(
+        min_length=1, pattern=NON_BLANK, max_length=40, description="名单类型：red、black、watch 或专项名单编码"
+    )
+    reason: str = Field(min_length=1, pattern=NON_BLANK, max_length=4000, description="列入事由")
     basis: str | None = Field(default=None, max_length=2000, description="认定依据（默认为该名单的依据）")
     domain: str | None = Field(default=None, max_length=40)
 
@@ -114,10 +117,10 @@ class CasePage(BaseModel):
 def entries(
     session: SessionDep,
     actor: ApiActor,
-    state: Annotated[str | None, Query(max_length=16, description="状态；默认 listed")] = "listed",
+    state: Annotated[State | None, Query(description="状态；默认 listed")] = "listed",
     list_code: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> EntryPage:
     actor.require_scope(SCOPE_READ)
     items, total = lists.list_entries(
@@ -219,7 +222,7 @@ def published(
     session: SessionDep,
     actor: ApiActor,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> CasePage:
     items = cases.published_cases(session, limit=limit, offset=offset)
     return CasePage(

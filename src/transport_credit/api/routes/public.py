@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import SessionDep, SettingsDep
+from transport_credit.api.deps import PathId, SessionDep, SettingsDep
 from transport_credit.api.errors import ErrorResponse
 from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
@@ -169,7 +169,7 @@ def search_subjects(
     description="行政许可、行政处罚、信用评价、红黑名单、信用承诺等公示中的信息，每类最多 100 条。",
     responses=_ERRORS,
 )
-def subject(session: SessionDep, subject_id: Annotated[int, Path(ge=1, le=2_147_483_647)]) -> PublicSubjectOut:
+def subject(session: SessionDep, subject_id: PathId) -> PublicSubjectOut:
     s = disclosure.public_subject(session, subject_id, per_section=100)
     return PublicSubjectOut(
         id=s.id,
@@ -219,7 +219,7 @@ def records(
     summary="一条公示信息",
     responses=_ERRORS,
 )
-def record(session: SessionDep, record_id: Annotated[int, Path(ge=1, le=2_147_483_647)]) -> PublicRecordOut:
+def record(session: SessionDep, record_id: PathId) -> PublicRecordOut:
     return PublicRecordOut.model_validate(disclosure.public_record(session, record_id))
 
 
@@ -284,5 +284,5 @@ def policy() -> dict[str, Any]:
     description="已公开的双随机抽查任务的检查结果（自然人姓名脱敏），无需密钥。",
     responses=_ERRORS,
 )
-def public_inspections(task_id: int, session: SessionDep) -> dict[str, Any]:
+def public_inspections(task_id: PathId, session: SessionDep) -> dict[str, Any]:
     return supervision.public_results(session, task_id)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from transport_credit.api import convert, schemas
-from transport_credit.api.deps import ApiActor, SessionDep, SettingsDep
+from transport_credit.api.deps import ApiActor, Offset, SessionDep, SettingsDep
 from transport_credit.api.errors import PayloadTooLarge, error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.catalog.service import active_catalog
@@ -96,14 +96,14 @@ def record_history(
     summary="本单位的批次",
     description="本单位的导入和推送批次，最新的在前。需要 records:submit 权限。",
     tags=["batches"],
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 def list_batches(
     session: SessionDep,
     actor: ApiActor,
     category: Annotated[str | None, Query(description="类别代码或名称", max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="每页条数")] = 50,
-    offset: Annotated[int, Query(ge=0, description="偏移量")] = 0,
+    offset: Offset = 0,
 ) -> schemas.BatchList:
     actor.require_scope(SCOPE_SUBMIT)
     code = convert.resolve_category(session, category).code if category else None
@@ -167,7 +167,7 @@ def list_quarantine(
         Query(description="状态：open 待更正、resubmitted 已重新报送、dismissed 已关闭"),
     ] = "open",
     limit: Annotated[int, Query(ge=1, le=1000, description="每页条数")] = 100,
-    offset: Annotated[int, Query(ge=0, description="偏移量")] = 0,
+    offset: Offset = 0,
 ) -> schemas.QuarantineList:
     actor.require_scope(SCOPE_SUBMIT)
     code = convert.resolve_category(session, category).code if category else None

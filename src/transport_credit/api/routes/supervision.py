@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import ApiActor, SessionDep, SettingsDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, PathId, SessionDep, SettingsDep
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.supervision import service
@@ -20,8 +20,8 @@ router = APIRouter(tags=["supervision"])
 class TaskIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
-    domain: str = Field(min_length=1, max_length=40, description="检查领域，如 道路运输")
+    name: str = Field(min_length=1, pattern=NON_BLANK, max_length=200)
+    domain: str = Field(min_length=1, pattern=NON_BLANK, max_length=40, description="检查领域，如 道路运输")
     region_code: str = Field(pattern=r"^\d{6}$")
     size: int = Field(ge=1, le=service.MAX_TASK_SIZE, description="抽取检查对象数量")
     task_date: dt.date
@@ -69,7 +69,7 @@ class TaskDetailOut(BaseModel):
 class ResultIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    result: str = Field(description="、".join(service.RESULTS))
+    result: service.InspectionResult = Field(description="检查结果：" + "、".join(service.RESULTS))
     note: str = Field(default="", max_length=2000)
     inspected_on: dt.date
 
@@ -130,7 +130,7 @@ def tasks(session: SessionDep, actor: ApiActor, limit: Annotated[int, Query(ge=1
     summary="抽查任务详情",
     responses=error_responses(401, 403, 404, 422),
 )
-def task(task_id: int, session: SessionDep, actor: ApiActor) -> TaskDetailOut:
+def task(task_id: PathId, session: SessionDep, actor: ApiActor) -> TaskDetailOut:
     actor.require_scope(SCOPE_READ)
     view = service.task_detail(session, actor, task_id)
     return TaskDetailOut(task=_task(view.task), items=[ItemOut.model_validate(i) for i in view.items])
@@ -143,7 +143,7 @@ def task(task_id: int, session: SessionDep, actor: ApiActor) -> TaskDetailOut:
     description="用留存的种子和输入重新抽取，核对与留存结果是否一致。",
     responses=error_responses(401, 403, 404, 422),
 )
-def verify(task_id: int, session: SessionDep, actor: ApiActor) -> VerifyOut:
+def verify(task_id: PathId, session: SessionDep, actor: ApiActor) -> VerifyOut:
     actor.require_scope(SCOPE_READ)
     return VerifyOut.model_validate(service.verify_draw(session, actor, task_id))
 
@@ -154,7 +154,7 @@ def verify(task_id: int, session: SessionDep, actor: ApiActor) -> VerifyOut:
     summary="录入检查结果",
     responses=error_responses(401, 403, 404, 409, 422),
 )
-def result(item_id: int, body: ResultIn, session: SessionDep, actor: ApiActor) -> ItemOut:
+def result(item_id: PathId, body: ResultIn, session: SessionDep, actor: ApiActor) -> ItemOut:
     actor.require_scope(SCOPE_SUBMIT)
     item = service.record_result(
         session, actor, item_id, result=body.result, note=body.note, inspected_on=body.inspected_on
@@ -169,7 +169,7 @@ def result(item_id: int, body: ResultIn, session: SessionDep, actor: ApiActor) -
     summary="公开抽查结果（一公开）",
     responses=error_responses(401, 403, 404, 409, 422),
 )
-def publish(task_id: int, session: SessionDep, actor: ApiActor) -> TaskOut:
+def publish(task_id: PathId, session: SessionDep, actor: ApiActor) -> TaskOut:
     actor.require_scope(SCOPE_SUBMIT)
     return _task(service.publish_task(session, actor, task_id))
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import ApiActor, SessionDep
+from transport_credit.api.deps import MAX_ID, NON_BLANK, ApiActor, Offset, PathId, SessionDep
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.warnings import service
@@ -50,7 +50,7 @@ class HandleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: str = Field(pattern="^(handled|dismissed)$")
-    note: str = Field(min_length=1, max_length=2000)
+    note: str = Field(min_length=1, pattern=NON_BLANK, max_length=2000)
 
 
 def _out(w: service.WarningView) -> WarningOut:
@@ -67,14 +67,14 @@ def _out(w: service.WarningView) -> WarningOut:
 def warnings(
     session: SessionDep,
     actor: ApiActor,
-    kind: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[str | None, Query(max_length=16)] = None,
-    level: Annotated[str | None, Query(max_length=10)] = None,
+    kind: Annotated[service.WarningKind | None, Query(description="预警类型")] = None,
+    status: Annotated[service.WarningStatus | None, Query(description="处置状态")] = None,
+    level: Annotated[service.WarningLevel | None, Query(description="预警级别")] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    subject_id: int | None = None,
+    subject_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     since: dt.date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> WarningPage:
     actor.require_scope(SCOPE_READ)
     items, total = service.list_warnings(
@@ -102,7 +102,7 @@ def warnings(
 def feed(
     session: SessionDep,
     actor: ApiActor,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> FeedOut:
     items = service.feed(session, actor, after_id=after_id, limit=limit)
@@ -115,6 +115,6 @@ def feed(
     summary="处置预警",
     responses=error_responses(401, 403, 404, 409, 422),
 )
-def handle(warning_id: int, body: HandleIn, session: SessionDep, actor: ApiActor) -> WarningOut:
+def handle(warning_id: PathId, body: HandleIn, session: SessionDep, actor: ApiActor) -> WarningOut:
     actor.require_scope(SCOPE_SUBMIT)
     return _out(service.handle_warning(session, actor, warning_id, status=body.status, note=body.note))

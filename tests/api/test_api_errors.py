@@ -1,0 +1,97 @@
+"""Requests the framework refuses before any route runs, and numbers no row can have: the API's error shape, the
+right status, never a 500 (first found by the schemathesis run in ``test_api_fuzz.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from transport_credit.api.deps import MAX_ID, NON_BLANK
+
+
+def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code
+    assert body["message"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "json"),
+    [
+        ("GET", f"/api/v1/supervision/tasks/{2**63}", None),
+        ("POST", f"/api/v1/warnings/{2**63}/handle", {"status": "handled", "note": "已核实"}),
+        ("GET", f"/api/v1/evaluation/subjects/{MAX_ID + 1}", None),
+        ("GET", f"/api/v1/public/subjects/{2**70}", None),
+        ("GET", f"/api/v1/batches?offset={10**20}", None),
+        ("GET", f"/api/v1/quarantine?offset={10**20}", None),
+        ("GET", f"/api/v1/warnings?subject_id={2**64}", None),
+        ("POST", "/api/v1/quarantine/dismiss", {"ids": [2**63], "reason": "测试数据"}),
+    ],
+)
+def test_numbers_no_row_can_have_are_refused(
+    client: TestClient, licensing_key: str, method: str, path: str, json: object
+) -> None:
+    """SQLite binds at most 64-bit integers: such a number reached the statement and ended in a 500."""
+    response = client.request(method, path, json=json, headers={"X-API-Key": licensing_key})
+    body = _error(response, 422, "invalid_request")
+    assert body["details"]["errors"]
+
+
+def test_a_method_the_path_does_not_answer_gets_405_naming_every_method(client: TestClient) -> None:
+    # Two routes (GET and POST) share the path: the Allow header names both.
+    response = client.put("/api/v1/lists/entries", json={})
+    _error(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, POST"
+    # A POST-only endpoint (the credit check, served by the fast lane): a GET is refused, not "not found".
+    response = client.get("/api/v1/checks")
+    _error(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+    assert "GET" in response.json()["message"]
+
+
+def test_unknown_api_paths_get_the_api_error_shape_and_pages_the_site_page(client: TestClient) -> None:
+    _error(client.get("/api/v1/no-such-thing"), 404, "not_found")
+    _error(client.get("/api/v1/records/XZCF/a%0Ab/history"), 404, "not_found")  # matched by no route at all
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "页面不存在" in page.text
+
+
+def test_a_body_that_cannot_be_decoded_is_a_422(client: TestClient, licensing_key: str) -> None:
+    response = client.post(
+        "/api/v1/lists/entries",
+        content=b'{"subject_code": "\xff\xfe"}',
+        headers={"X-API-Key": licensing_key, "Content-Type": "application/json"},
+    )
+    _error(response, 422, "invalid_request")
+
+
+def test_blank_text_is_refused_as_the_document_says(client: TestClient, licensing_key: str) -> None:
+    """Text is stripped before its length is checked; the document's pattern says a space alone is not text."""
+    response = client.post(
+        "/api/v1/warnings/1/handle", json={"status": "handled", "note": "   "}, headers={"X-API-Key": licensing_key}
+    )
+    _error(response, 422, "invalid_request")
+    doc = client.get("/api/openapi.json").json()
+    note = doc["components"]["schemas"]["HandleIn"]["properties"]["note"]
+    assert (note["minLength"], note["pattern"]) == (1, NON_BLANK)
+    for blank in ("\u0085", "\u3000", "\ufeff"):  # NEL is stripped; the ideographic space too; BOM is no text
+        response = client.post(
+            "/api/v1/warnings/1/handle", json={"status": "handled", "note": blank}, headers={"X-API-Key": licensing_key}
+        )
+        _error(response, 422, "invalid_request")
+
+
+def test_nul_characters_are_refused_as_input_errors(client: TestClient, licensing_key: str) -> None:
+    """PostgreSQL cannot store or compare text holding U+0000: a ``%00`` in a search used to be an internal
+    error there. Every statement's parameters are checked on both databases, so the answer is the same 422."""
+    headers = {"X-API-Key": licensing_key}
+    _error(client.get("/api/v1/subjects", params={"q": "顺达\x00"}, headers=headers), 422, "nul_character")
+    body = {"records": [{"decision_no": "豫运许〔2026〕1号"}], "department": "410000-ysj\x00"}
+    _error(client.post("/api/v1/records/XZXK", json=body, headers=headers), 422, "nul_character")

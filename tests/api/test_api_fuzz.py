@@ -97,7 +97,7 @@ DOMAIN_VALIDATED = {
 
 
 @schema.parametrize()
-@hsettings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@hsettings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_operation(case: Any, app: FastAPI) -> None:
     excluded = (
         [schemathesis.checks.positive_data_acceptance]

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from transport_credit.api.deps import MAX_ID, NON_BLANK
+from transport_credit.api.deps import NON_BLANK
+from transport_credit.db.base import MAX_ID
 
 
 def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -16,15 +16,14 @@ from sqlalchemy.orm import Session
 from transport_credit.auth.service import authenticate_api_key
 from transport_credit.common.actor import Actor
 from transport_credit.common.errors import Unauthenticated
+from transport_credit.db.base import MAX_ID
 from transport_credit.db.uow import Database
 from transport_credit.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
 
-# Identifiers are 32-bit integers in both databases; a larger number names nothing. Bounding every id and offset
-# where it enters keeps values the driver cannot bind (SQLite takes at most 64 bits) out of the statements: a clear
-# 422 instead of an internal error.
-MAX_ID = 2_147_483_647
+# Ids and offsets are bounded where they enter (``MAX_ID``, 32 bits like the columns): a clear 422 instead of a value
+# the database refuses.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # Text fields are stripped of surrounding spaces before their length is checked: the document says that a
 # mandatory text must hold a character other than a space. Written for both readers of the pattern: ECMAScript's

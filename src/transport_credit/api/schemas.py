@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import MAX_ID, NON_BLANK
+from transport_credit.api.deps import NON_BLANK
+from transport_credit.db.base import MAX_ID
 from transport_credit.ingest.service import MAX_PUSH_RECORDS
 
 Outcome = Literal["accepted", "warned", "rejected", "unchanged", "revised"]

@@ -10,6 +10,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+# Integer columns are 32-bit (``INTEGER``) on both databases, and SQLAlchemy casts integer parameters to INTEGER on
+# PostgreSQL: an id, a page or an offset beyond this names nothing, and front doors refuse it where it enters.
+MAX_ID = 2_147_483_647
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

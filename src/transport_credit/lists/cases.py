@@ -27,6 +27,7 @@ from transport_credit.subjects.models import Subject
 CaseKind = Literal["reward", "punishment"]
 CASE_KINDS: tuple[str, ...] = ("reward", "punishment")
 MAX_PAGE = 200
+MIN_YEAR, MAX_YEAR = 2000, 2100  # the years whose case indicators can be asked for
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,8 @@ def quarter_indicators(session: Session, actor: Actor, year: int) -> list[Quarte
     """Published cases per quarter of ``year`` against the required minimum (cases still published or withdrawn
     later both count: they were published in that quarter)."""
     actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInput(f"年份应在 {MIN_YEAR} 到 {MAX_YEAR} 之间", code="invalid_year")
     required = list_rules().cases.min_per_quarter
     out = []
     for q in range(1, 5):

@@ -16,6 +16,7 @@ from transport_credit.common.errors import InvalidInput
 from transport_credit.evaluation import service as evaluation
 from transport_credit.supervision import service as supervision
 from transport_credit.warnings import service as warnings
+from transport_credit.web.params import Flag, PageNo, RowId
 from transport_credit.web.routes import PREFIX, ConsoleRoute, User, _check_csrf, _form, _text, page
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -73,7 +74,9 @@ async def evaluation_run(request: Request, console: User) -> Response:
 
 
 @router.get("/evaluation/runs/{run_id}")
-def evaluation_run_page(request: Request, console: User, run_id: int, grade: str | None = None, p: int = 1) -> Response:
+def evaluation_run_page(
+    request: Request, console: User, run_id: RowId, grade: str | None = None, p: PageNo = 1
+) -> Response:
     limit = 50
     p = max(1, p)
     with console.db.read() as s:
@@ -98,7 +101,7 @@ def evaluation_run_page(request: Request, console: User, run_id: int, grade: str
 
 
 @router.get("/evaluation/subjects/{subject_id}")
-def evaluation_subject(request: Request, console: User, subject_id: int) -> Response:
+def evaluation_subject(request: Request, console: User, subject_id: RowId) -> Response:
     with console.db.read() as s:
         items = evaluation.explain(s, console.actor, console.settings, subject_id)
         from transport_credit.subjects.models import Subject
@@ -167,7 +170,7 @@ async def supervision_draw(request: Request, console: User) -> Response:
 
 
 @router.get("/supervision/tasks/{task_id}")
-def supervision_task(request: Request, console: User, task_id: int, verify: int = 0) -> Response:
+def supervision_task(request: Request, console: User, task_id: RowId, verify: Flag = 0) -> Response:
     with console.db.read() as s:
         view = supervision.task_detail(s, console.actor, task_id)
         check: dict[str, Any] | None = supervision.verify_draw(s, console.actor, task_id) if verify else None
@@ -185,7 +188,7 @@ def supervision_task(request: Request, console: User, task_id: int, verify: int 
 
 
 @router.post("/supervision/items/{item_id}")
-async def supervision_result(request: Request, console: User, item_id: int) -> Response:
+async def supervision_result(request: Request, console: User, item_id: RowId) -> Response:
     form = await _form(request)
     _check_csrf(console, None, form)
     try:
@@ -201,7 +204,7 @@ async def supervision_result(request: Request, console: User, item_id: int) -> R
 
 
 @router.post("/supervision/tasks/{task_id}/publish")
-async def supervision_publish(request: Request, console: User, task_id: int) -> Response:
+async def supervision_publish(request: Request, console: User, task_id: RowId) -> Response:
     form = await _form(request)
     _check_csrf(console, None, form)
     with console.db.unit_of_work() as s:
@@ -220,7 +223,7 @@ def warnings_page(
     status: str | None = "open",
     level: str | None = None,
     region: str | None = None,
-    p: int = 1,
+    p: PageNo = 1,
 ) -> Response:
     limit = 50
     p = max(1, p)
@@ -255,7 +258,7 @@ def warnings_page(
 
 
 @router.post("/warnings/{warning_id}")
-async def warnings_handle(request: Request, console: User, warning_id: int) -> Response:
+async def warnings_handle(request: Request, console: User, warning_id: RowId) -> Response:
     form = await _form(request)
     _check_csrf(console, None, form)
     with console.db.unit_of_work() as s:

@@ -6,9 +6,9 @@ render a template or redirect.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER
@@ -16,6 +16,7 @@ from transport_credit.common.errors import InvalidInput
 from transport_credit.lists import cases, checks, effects, lifecycle
 from transport_credit.lists import service as lists
 from transport_credit.lists.rules import LIST_TYPE_LABELS, MATTER_KIND_LABELS, list_rules
+from transport_credit.web.params import PageNo, RowId
 from transport_credit.web.routes import PREFIX, ConsoleRoute, User, _check_csrf, _form, _text, page
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -24,7 +25,7 @@ PAGE = 50
 
 @router.get("/lists")
 def lists_index(
-    request: Request, console: User, state: str | None = "proposed", list_code: str | None = None, p: int = 1
+    request: Request, console: User, state: str | None = "proposed", list_code: str | None = None, p: PageNo = 1
 ) -> Response:
     p = max(1, p)
     rules = list_rules(console.settings.province)
@@ -71,7 +72,7 @@ async def lists_propose(request: Request, console: User) -> Response:
 
 
 @router.get("/lists/{entry_id}")
-def lists_entry(request: Request, console: User, entry_id: int) -> Response:
+def lists_entry(request: Request, console: User, entry_id: RowId) -> Response:
     with console.db.read() as s:
         detail = lists.get_entry(s, console.actor, entry_id)
     e = detail.entry
@@ -91,7 +92,7 @@ def lists_entry(request: Request, console: User, entry_id: int) -> Response:
 
 
 @router.post("/lists/{entry_id}/{action}")
-async def lists_action(request: Request, console: User, entry_id: int, action: str) -> Response:
+async def lists_action(request: Request, console: User, entry_id: RowId, action: str) -> Response:
     form = await _form(request)
     _check_csrf(console, None, form)
     actor, cfg = console.actor, console.settings
@@ -176,7 +177,9 @@ def _month(value: str | None) -> tuple[int, int]:
 
 
 @router.get("/cases")
-def cases_page(request: Request, console: User, year: int | None = None) -> Response:
+def cases_page(
+    request: Request, console: User, year: Annotated[int | None, Query(ge=cases.MIN_YEAR, le=cases.MAX_YEAR)] = None
+) -> Response:
     y = year or lists.today_cst().year
     with console.db.read() as s:
         items = cases.list_cases(s, console.actor, limit=200)
@@ -217,7 +220,7 @@ async def cases_draft(request: Request, console: User) -> Response:
 
 
 @router.post("/cases/{case_id}/{action}")
-async def cases_action(request: Request, console: User, case_id: int, action: str) -> Response:
+async def cases_action(request: Request, console: User, case_id: RowId, action: str) -> Response:
     form = await _form(request)
     _check_csrf(console, None, form)
     with console.db.unit_of_work() as s:

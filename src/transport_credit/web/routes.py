@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -32,11 +32,13 @@ from transport_credit.catalog.rules import Catalog
 from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
 from transport_credit.common.errors import CreditError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from transport_credit.db.base import MAX_ID
 from transport_credit.db.uow import Database
 from transport_credit.ingest import service as ingest
 from transport_credit.ingest.pipeline import CHINA, BatchSummary
 from transport_credit.settings import Settings
 from transport_credit.subjects import service as subjects
+from transport_credit.web.params import Flag, PageNo, RowId
 from transport_credit.web.render import STATIC_DIR, province, province_short_name, render
 from transport_credit.web.session import (
     CSRF_FIELD,
@@ -484,7 +486,7 @@ def _department_names(console: Console) -> dict[str, str]:
 
 
 @router.get("/batches")
-def batches(request: Request, console: User, category: str | None = None, page_no: int = 1) -> Response:
+def batches(request: Request, console: User, category: str | None = None, page_no: PageNo = 1) -> Response:
     page_no = max(page_no, 1)
     with console.db.read() as session:
         catalog = active_catalog(session)
@@ -508,7 +510,7 @@ def batches(request: Request, console: User, category: str | None = None, page_n
 
 
 @router.get("/batches/{batch_no}")
-def batch_detail(request: Request, console: User, batch_no: str, imported: int = 0, already: int = 0) -> Response:
+def batch_detail(request: Request, console: User, batch_no: str, imported: Flag = 0, already: Flag = 0) -> Response:
     with console.db.read() as session:
         catalog = active_catalog(session)
         summary = ingest.get_batch(session, console.actor, batch_no)
@@ -548,8 +550,8 @@ def quarantine(
     category: str | None = None,
     batch: str | None = None,
     status: str = "open",
-    page_no: int = 1,
-    done: int | None = None,
+    page_no: PageNo = 1,
+    done: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> Response:
     if status not in {"open", "resubmitted", "dismissed"}:
         status = "open"
@@ -678,7 +680,7 @@ async def subject_search(request: Request, console: User) -> Response:
 
 
 @router.get("/subjects/{subject_id}")
-def subject_page(request: Request, console: User, subject_id: int) -> Response:
+def subject_page(request: Request, console: User, subject_id: RowId) -> Response:
     with console.db.read() as session:
         catalog = active_catalog(session)
         file = subjects.subject_file_by_id(session, console.actor, subject_id)

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import MAX_ID, NON_BLANK, ApiActor, Offset, PathId, SessionDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, Offset, PathId, SessionDep
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
+from transport_credit.db.base import MAX_ID
 from transport_credit.warnings import service
 
 router = APIRouter(tags=["warnings"])

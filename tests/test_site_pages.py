@@ -254,6 +254,17 @@ def test_unknown_pages_and_subjects_are_404(client: TestClient) -> None:
     assert client.get("/console/login").status_code == 200
 
 
+def test_what_the_router_refuses_gets_the_website_error_page(client: TestClient) -> None:
+    """A method a page does not take, an address no route matches: the site's error page, not framework JSON."""
+    refused = client.post("/lists")
+    assert (refused.status_code, refused.headers["allow"]) == (405, "GET")
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "该页面不支持此请求方式" in refused.text
+    nowhere = client.get("/nothing%0Ahere")  # a newline: no route's pattern matches it, not even the catch-all
+    assert nowhere.status_code == 404
+    assert "页面不存在" in nowhere.text
+
+
 @pytest.mark.parametrize(
     "path",
     [

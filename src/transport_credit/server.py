@@ -26,6 +26,7 @@ from transport_credit.db.engine import make_engine
 from transport_credit.db.uow import Database
 from transport_credit.logs import configure_logging
 from transport_credit.settings import Settings, get_settings
+from transport_credit.site.routes import router_error_page
 
 
 class PlatformApp(FastAPI):
@@ -118,9 +119,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        """Errors the framework raises before any route runs. API callers get the API's error shape; the pages
-        keep the framework's answer."""
+        """Errors the framework raises before any route runs. API callers get the API's error shape; everyone
+        else the website's error page."""
         if not _is_api(request.url.path):
+            if exc.status_code in (404, 405):  # the website's error page, not the framework's JSON
+                response = router_error_page(request, exc.status_code)
+                response.headers.update(exc.headers or {})  # Allow of a 405
+                return response
             return await http_exception_handler(request, exc)
         if exc.status_code == 400:  # a body that cannot be parsed (bytes that are not UTF-8, a broken form)
             return _api_error(422, "invalid_request", "请求体无法解析，请检查格式与编码（JSON 须为 UTF-8）")

@@ -100,12 +100,30 @@ def page(request: Request, template: str, active: str, status_code: int = 200, *
 
 
 def _error_page(request: Request, status: int, message: str, code: str) -> HTMLResponse:
-    titles = {400: "请求有误", 404: "未找到", 409: "操作冲突", 413: "文件过大", 422: "输入有误", 429: "访问过于频繁"}
+    titles = {
+        400: "请求有误",
+        404: "未找到",
+        405: "请求方式有误",
+        409: "操作冲突",
+        413: "文件过大",
+        422: "输入有误",
+        429: "访问过于频繁",
+    }
     title = titles.get(status, "无法完成操作" if status < 500 else "服务暂不可用")
     response = page(request, "error.html", "", status_code=status, title=title, message=message, code=code)
     if status == 429:
         response.headers["Retry-After"] = "60"
     return response
+
+
+def router_error_page(request: Request, status: int) -> HTMLResponse:
+    """The page for what the router itself refuses (no page at this address; a method the page does not take):
+    the website's error page rather than the framework's JSON."""
+    if status == 405:
+        return _error_page(request, 405, "该页面不支持此请求方式，请从页面上的链接或按钮进入", "method_not_allowed")
+    if status == 404:
+        return _error_page(request, 404, "页面不存在", "page_not_found")
+    return _error_page(request, status, "请求无法处理", "http_error")
 
 
 class SiteRoute(APIRoute):

@@ -29,6 +29,7 @@ from transport_credit.catalog.loader import load_province
 from transport_credit.catalog.province import ProvinceConfig
 from transport_credit.catalog.service import active_catalog
 from transport_credit.common.errors import CreditError, InvalidInput, NotFound
+from transport_credit.db.base import MAX_ID  # ids beyond it do not exist (and must not reach the database)
 from transport_credit.db.uow import Database
 from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
@@ -61,7 +62,6 @@ NAV = (
     ("apply", "异议与修复", "/apply"),
 )
 STATS_TTL = 300.0
-MAX_ID = 2_147_483_647  # ids beyond a 32-bit integer do not exist (and must not reach the database)
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 

@@ -16,7 +16,7 @@ from transport_credit.common.errors import InvalidInput
 from transport_credit.lists import cases, checks, effects, lifecycle
 from transport_credit.lists import service as lists
 from transport_credit.lists.rules import LIST_TYPE_LABELS, MATTER_KIND_LABELS, list_rules
-from transport_credit.web.params import PageNo, RowId
+from transport_credit.web.params import PageNo, RowId, form_int
 from transport_credit.web.routes import PREFIX, ConsoleRoute, User, _check_csrf, _form, _text, page
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -104,8 +104,8 @@ async def lists_action(request: Request, console: User, entry_id: RowId, action:
         elif action == "resolve":
             lists.resolve_objection(s, actor, entry_id, upheld=_text(form, "upheld") == "1", note=_text(form, "note"))
         elif action == "publish":
-            months = _text(form, "months")
-            lists.publish_entry(s, actor, cfg, entry_id, period_months=int(months) if months.isdigit() else None)
+            months = form_int(_text(form, "months"), "有效期（月）", high=1200)  # the service allows 1–120
+            lists.publish_entry(s, actor, cfg, entry_id, period_months=months)
         elif action == "reject":
             lists.reject_entry(s, actor, entry_id, _text(form, "note"))
         elif action == "remove":
@@ -213,8 +213,8 @@ async def cases_draft(request: Request, console: User) -> Response:
             summary=_text(form, "summary"),
             body=_text(form, "body"),
             kind=_text(form, "kind") or None,
-            effect_id=int(effect) if effect.isdigit() else None,
-            entry_id=int(entry) if entry.isdigit() else None,
+            effect_id=form_int(effect, "成效编号"),
+            entry_id=form_int(entry, "名单条目编号"),
         )
     return RedirectResponse(f"{PREFIX}/cases", status_code=303)
 

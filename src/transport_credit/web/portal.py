@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -16,9 +16,8 @@ from starlette.datastructures import FormData
 from transport_credit.common.errors import InvalidInput
 from transport_credit.portal import rules
 from transport_credit.portal import service as portal
+from transport_credit.web.params import RowId
 from transport_credit.web.routes import PREFIX, ConsoleRoute, User, _check_csrf, _form, _text, page
-
-IdPath = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 router = APIRouter(prefix=PREFIX + "/portal", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -89,7 +88,7 @@ async def content_create(request: Request, console: User) -> Response:
 
 
 @router.get("/content/{content_id}")
-def content_edit(request: Request, console: User, content_id: IdPath) -> Response:
+def content_edit(request: Request, console: User, content_id: RowId) -> Response:
     with console.db.read() as session:
         item = portal.get_content(session, console.actor, content_id)
         session.expunge_all()
@@ -106,7 +105,7 @@ def content_edit(request: Request, console: User, content_id: IdPath) -> Respons
 
 
 @router.post("/content/{content_id}")
-async def content_update(request: Request, console: User, content_id: IdPath) -> Response:
+async def content_update(request: Request, console: User, content_id: RowId) -> Response:
     form = await _form(request)
     _check_csrf(console, None, form)
     action = _text(form, "action")
@@ -150,7 +149,7 @@ def applications(
 
 
 @router.get("/applications/{application_id}")
-def application_detail(request: Request, console: User, application_id: IdPath) -> Response:
+def application_detail(request: Request, console: User, application_id: RowId) -> Response:
     with console.db.read() as session:
         app = portal.application_detail(session, console.actor, application_id)
         session.expunge_all()
@@ -166,7 +165,7 @@ def application_detail(request: Request, console: User, application_id: IdPath) 
 
 
 @router.post("/applications/{application_id}/contact")
-async def application_contact(request: Request, console: User, application_id: IdPath) -> Response:
+async def application_contact(request: Request, console: User, application_id: RowId) -> Response:
     """Show the applicant's phone number in clear (POST: audited, never in a URL)."""
     form = await _form(request)
     _check_csrf(console, None, form)

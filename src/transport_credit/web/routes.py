@@ -38,7 +38,7 @@ from transport_credit.ingest import service as ingest
 from transport_credit.ingest.pipeline import CHINA, BatchSummary
 from transport_credit.settings import Settings
 from transport_credit.subjects import service as subjects
-from transport_credit.web.params import Flag, PageNo, RowId
+from transport_credit.web.params import Flag, PageNo, RowId, form_int
 from transport_credit.web.render import STATIC_DIR, province, province_short_name, render
 from transport_credit.web.session import (
     CSRF_FIELD,
@@ -628,8 +628,9 @@ async def quarantine_dismiss(request: Request, console: User) -> Response:
     _check_csrf(console, None, form)
     ids: list[int] = []
     for value in form.getlist("ids"):
-        if isinstance(value, str) and value.strip().isdigit():
-            ids.append(int(value))
+        number = form_int(value, "问题数据编号") if isinstance(value, str) else None
+        if number is not None:
+            ids.append(number)
     if not ids:
         raise InvalidInput("请至少选择一条问题数据", code="nothing_selected")
     reason = _text(form, "reason")

@@ -64,8 +64,17 @@ def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
 
 
-def _api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message, "details": {}}, status_code=status, headers=headers)
+def _api_error(
+    status: int,
+    code: str,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The API's one error shape, ``{code, message, details}``."""
+    return JSONResponse(
+        {"code": code, "message": message, "details": dict(details or {})}, status_code=status, headers=headers
+    )
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -97,10 +106,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @app.exception_handler(CreditError)
     async def _credit_error(_request: Request, exc: CreditError) -> JSONResponse:
-        return JSONResponse(
-            status_code=exc.status,
-            content={"code": exc.code, "message": exc.message, "details": exc.details},
-        )
+        return _api_error(exc.status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -112,10 +118,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             }
             for e in exc.errors()
         ]
-        return JSONResponse(
-            status_code=422,
-            content={"code": "invalid_request", "message": "请求参数不正确", "details": {"errors": errors}},
-        )
+        return _api_error(422, "invalid_request", "请求参数不正确", {"errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -133,7 +136,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             return _api_error(404, "not_found", "接口不存在")
         if exc.status_code == 405:
             return _method_not_allowed(request)
-        return _api_error(exc.status_code, "http_error", str(exc.detail), dict(exc.headers or {}))
+        return _api_error(exc.status_code, "http_error", str(exc.detail), headers=dict(exc.headers or {}))
 
     def _method_not_allowed(request: Request) -> JSONResponse:
         allowed = allowed_methods(request.app.openapi(), request.url.path)
@@ -141,7 +144,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             405,
             "method_not_allowed",
             f"接口不支持 {request.method} 方法（支持：{'、'.join(allowed)}）",
-            {"Allow": ", ".join(allowed)},
+            headers={"Allow": ", ".join(allowed)},
         )
 
     from transport_credit.api import router as api_router

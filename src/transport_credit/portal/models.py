@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from transport_credit.db.base import Base, JSONType, UTCDateTime, utcnow
@@ -70,5 +70,16 @@ class PortalApplication(Base):
     contact_masked: Mapped[str] = mapped_column(String(32))
     contact_cipher: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM of the phone number (personal data)
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))  # received (review workflow: later issue)
+    # received → accepted → corrected / revoked / dismissed (objection), repaired / denied (repair); or refused
+    status: Mapped[str] = mapped_column(String(16))
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Handling (portal/handling.py): deadlines in working days from the rule set in force on submission.
+    rules_version: Mapped[str | None] = mapped_column(String(40))
+    accept_due: Mapped[dt.date | None] = mapped_column(Date)  # 受理期限
+    decide_due: Mapped[dt.date | None] = mapped_column(Date)  # 办结期限 (set on acceptance)
+    deadline_estimated: Mapped[bool] = mapped_column(Boolean, default=False)  # a deadline in a year without schedule
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # refused or decided
+    handled_by: Mapped[str | None] = mapped_column(String(120))  # the official of the last step
+    reply: Mapped[str | None] = mapped_column(Text)  # 答复意见 (or the reason for refusal), shown to the applicant
+    result_record_id: Mapped[int | None] = mapped_column(Integer)  # the revision the outcome wrote or found

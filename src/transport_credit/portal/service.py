@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from transport_credit.audit.events import record as audit
+from transport_credit.calendar.service import build_calendar
+from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound
 from transport_credit.db.base import utcnow
@@ -27,8 +29,13 @@ from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy, scrub_text
 from transport_credit.disclosure.service import PublicRecord
 from transport_credit.identifiers.citizen_id import mask_phone
-from transport_credit.portal import pdf, rules
+from transport_credit.lists import service as lists_service
+from transport_credit.lists.models import ListEntry
+from transport_credit.lists.rules import RECORD_CATEGORY
+from transport_credit.portal import handling, pdf, rules
 from transport_credit.portal.models import CreditReport, PortalApplication, PortalContent
+from transport_credit.records.models import CreditRecord
+from transport_credit.records.service import change_status
 from transport_credit.settings import Settings
 from transport_credit.subjects.pii import pii_keys
 
@@ -304,6 +311,8 @@ def submit_application(
             "只有失信信息（行政处罚、黑名单、重点关注名单）可以申请信用修复", code="repair_not_applicable"
         )
     contact = data.contact.strip().replace(" ", "")
+    rule_set = handling.rule_set_on(handling.handling_rules(settings.province), today)
+    accept_due = build_calendar(session).add_workdays(today, rule_set.limits(data.kind).accept_workdays)
     tracking = rules.new_tracking_no(data.kind, today)
     while session.scalar(select(PortalApplication.id).where(PortalApplication.tracking_no == tracking)) is not None:
         tracking = rules.new_tracking_no(data.kind, today)
@@ -320,6 +329,9 @@ def submit_application(
         reason=data.reason.strip(),
         status="received",
         submitted_at=utcnow(),
+        rules_version=rule_set.version,
+        accept_due=accept_due.date,
+        deadline_estimated=accept_due.estimated,
     )
     session.add(app)
     session.flush()
@@ -334,16 +346,70 @@ def application_status(session: Session, tracking_no: str) -> PortalApplication:
     return app
 
 
+INBOX_VIEWS: dict[str, str] = {"open": "办理中", "overdue": "已逾期", "closed": "已办结", "all": "全部"}
+
+
+def _overdue(today: dt.date) -> ColumnElement[bool]:
+    A = PortalApplication
+    return or_(
+        and_(A.status == "received", A.accept_due < today),
+        and_(A.status == "accepted", A.decide_due < today),
+    )
+
+
+def _view_condition(view: str, today: dt.date) -> list[ColumnElement[bool]]:
+    A = PortalApplication
+    if view == "open":
+        return [A.status.in_(handling.OPEN_STATUSES)]
+    if view == "overdue":
+        return [_overdue(today)]
+    if view == "closed":
+        return [A.status.not_in(handling.OPEN_STATUSES)]
+    if view == "all":
+        return []
+    raise InvalidInput("未知的申请筛选条件", code="invalid_view", details={"allowed": list(INBOX_VIEWS)})
+
+
 def application_inbox(
-    session: Session, actor: Actor, *, kind: str | None = None, limit: int = 100, offset: int = 0
+    session: Session,
+    actor: Actor,
+    *,
+    kind: str | None = None,
+    view: str = "all",
+    limit: int = 100,
+    offset: int = 0,
+    today: dt.date | None = None,
 ) -> tuple[list[PortalApplication], int]:
-    """Applications for the credit office, newest first, with the total."""
+    """Applications for the credit office with the total: open ones by deadline (the most urgent first), the
+    others newest first. ``view``: open, overdue, closed or all."""
     actor.require_role(ROLE_CREDIT_OFFICE)
     A = PortalApplication
-    cond = [A.kind == kind] if kind else []
+    day = today or china_today()
+    cond = _view_condition(view, day)
+    if kind:
+        cond.append(A.kind == kind)
     total = session.scalar(select(func.count()).select_from(A).where(*cond)) or 0
-    rows = session.scalars(select(A).where(*cond).order_by(A.id.desc()).offset(offset).limit(limit))
+    due = case((A.status == "received", A.accept_due), (A.status == "accepted", A.decide_due))
+    order = [due.asc().nulls_first(), A.id] if view in ("open", "overdue") else [A.id.desc()]
+    rows = session.scalars(select(A).where(*cond).order_by(*order).offset(offset).limit(limit))
     return list(rows), int(total)
+
+
+def inbox_counts(session: Session, actor: Actor, *, today: dt.date | None = None) -> dict[str, int]:
+    """How many applications each inbox view holds."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    A = PortalApplication
+    day = today or china_today()
+    is_open = A.status.in_(handling.OPEN_STATUSES)
+    row = session.execute(
+        select(
+            func.count(),
+            func.count().filter(is_open),
+            func.count().filter(_overdue(day)),
+        ).select_from(A)
+    ).one()
+    total, open_, overdue = (int(x or 0) for x in row)
+    return {"open": open_, "overdue": overdue, "closed": total - open_, "all": total}
 
 
 def application_detail(session: Session, actor: Actor, application_id: int) -> PortalApplication:
@@ -359,6 +425,230 @@ def application_contact(session: Session, actor: Actor, settings: Settings, appl
     app = application_detail(session, actor, application_id)
     audit(session, actor, "portal.application.contact_view", "portal_application", app.tracking_no)
     return pii_keys(settings.pii_key.get_secret_value()).decrypt(app.contact_cipher).decode("utf-8")
+
+
+LIST_RECORD_CATEGORIES = frozenset({RECORD_CATEGORY["black"], RECORD_CATEGORY["watch"]})
+
+# --- handling: 受理, 不予受理, 办结 (portal/handling.py) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordChoice:
+    """A current record of the applicant's subject, offered when the application names none."""
+
+    id: int
+    category: str
+    category_name: str
+    natural_key: str
+    decision_date: dt.date | None
+    status: str
+    publicity_end: dt.date | None
+
+
+def _locked_application(session: Session, application_id: int) -> PortalApplication:
+    app = session.scalar(select(PortalApplication).where(PortalApplication.id == application_id).with_for_update())
+    if app is None:
+        raise NotFound("未找到该申请", code="application_not_found")
+    return app
+
+
+def record_choices(session: Session, actor: Actor, application_id: int) -> list[RecordChoice]:
+    """The subject's current records an outcome may concern (repair: only dishonest records), newest first."""
+    app = application_detail(session, actor, application_id)
+    R = CreditRecord
+    cond = [R.subject_id == app.subject_id, R.is_current.is_(True), R.status == "active"]
+    if app.kind == "repair":
+        cond.append(R.category.in_(handling.REPAIRABLE_CATEGORIES))
+    rows = session.scalars(select(R).where(*cond).order_by(R.decision_date.desc().nulls_last(), R.id.desc()).limit(100))
+    catalog = active_catalog(session)
+    names = {c.code: c.name for c in catalog.categories()}
+    return [
+        RecordChoice(
+            r.id,
+            r.category,
+            names.get(r.category, r.category),
+            r.natural_key,
+            r.decision_date,
+            r.status,
+            r.publicity_end,
+        )
+        for r in rows
+    ]
+
+
+def accept_application(
+    session: Session, actor: Actor, settings: Settings, application_id: int, *, today: dt.date | None = None
+) -> PortalApplication:
+    """受理: the decision is then due within the rule set's ``decide_workdays``."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    app = _locked_application(session, application_id)
+    app.status = handling.accept(app.status)
+    day = today or china_today()
+    rule_set = handling.rule_set_on(handling.handling_rules(settings.province), app.submitted_at.date())
+    due = build_calendar(session).add_workdays(day, rule_set.limits(app.kind).decide_workdays)
+    app.decide_due = due.date
+    app.deadline_estimated = app.deadline_estimated or due.estimated
+    app.rules_version = rule_set.version
+    app.accepted_at = utcnow()
+    app.handled_by = actor.label[:120]
+    session.flush()
+    audit(
+        session,
+        actor,
+        "portal.application.accept",
+        "portal_application",
+        app.tracking_no,
+        {"decide_due": app.decide_due},
+    )
+    return app
+
+
+def refuse_application(session: Session, actor: Actor, application_id: int, *, reply: str) -> PortalApplication:
+    """不予受理, with the reason the applicant will read."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    text = handling.check_reply(reply)
+    app = _locked_application(session, application_id)
+    app.status = handling.refuse(app.status)
+    app.reply = text
+    app.decided_at = utcnow()
+    app.handled_by = actor.label[:120]
+    session.flush()
+    audit(session, actor, "portal.application.refuse", "portal_application", app.tracking_no, {"reply": text})
+    return app
+
+
+def _record_facts(session: Session, record: CreditRecord) -> handling.RecordFacts:
+    R = CreditRecord
+    current_status = record.status
+    if not record.is_current:
+        current_status = (
+            session.scalar(
+                select(R.status).where(
+                    R.category == record.category, R.natural_key == record.natural_key, R.is_current.is_(True)
+                )
+            )
+            or "superseded"
+        )
+    return handling.RecordFacts(
+        category=record.category,
+        status=record.status,
+        is_current=record.is_current,
+        severity=record.severity,
+        publicity_min_end=record.publicity_min_end,
+        publicity_end=record.publicity_end,
+        current_status=current_status,
+    )
+
+
+def _decision_record(session: Session, app: PortalApplication, record_id: int | None) -> CreditRecord | None:
+    """The record the outcome concerns: the application's own, else the one the official chose (of the subject)."""
+    chosen = app.record_id if app.record_id is not None else record_id
+    if chosen is None:
+        return None
+    record = session.get(CreditRecord, chosen)
+    if record is None or record.subject_id != app.subject_id:
+        raise InvalidInput("所选信息不属于该信用主体", code="record_subject_mismatch")
+    return record
+
+
+def decide_application(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    application_id: int,
+    *,
+    outcome: str,
+    reply: str,
+    record_id: int | None = None,
+    obligations_met: bool = False,
+    commitment_made: bool = False,
+    today: dt.date | None = None,
+) -> PortalApplication:
+    """办结 an accepted application. ``repaired`` ends the record's publication today and ``revoked`` withdraws it
+    (a listed black/watch-list entry leaves its list with the same reason, through the list's own lifecycle);
+    ``corrected`` requires the corrected revision the providing unit reported; ``dismissed`` and ``denied`` leave
+    the record as it is. The reply is what the applicant reads on the website."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    text = handling.check_reply(reply)
+    app = _locked_application(session, application_id)
+    result = handling.decide(app.kind, app.status, outcome)
+    day = today or china_today()
+    record = _decision_record(session, app, record_id)
+    facts = _record_facts(session, record) if record is not None else None
+    problem = handling.outcome_problem(
+        result, facts, day, obligations_met=obligations_met, commitment_made=commitment_made
+    )
+    if problem is not None:
+        raise InvalidInput(problem.message, code=problem.code)
+    result_record: int | None = None
+    new_status = handling.record_status_after(result)
+    if record is not None and new_status is not None:
+        result_record = _end_record(session, actor, settings, app, record, result, text, day)
+    elif record is not None and result == "corrected":
+        R = CreditRecord
+        result_record = session.scalar(
+            select(R.id).where(
+                R.category == record.category, R.natural_key == record.natural_key, R.is_current.is_(True)
+            )
+        )
+    app.status = result
+    app.reply = text
+    app.decided_at = utcnow()
+    app.handled_by = actor.label[:120]
+    if app.record_id is None and record is not None:
+        app.record_id = record.id
+        app.record_category = record.category
+        app.record_title = record.natural_key[:200]
+    app.result_record_id = result_record
+    session.flush()
+    audit(
+        session,
+        actor,
+        "portal.application.decide",
+        "portal_application",
+        app.tracking_no,
+        {"outcome": result, "record": record.id if record else None, "result_record": result_record, "reply": text},
+    )
+    return app
+
+
+def _end_record(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    app: PortalApplication,
+    record: CreditRecord,
+    outcome: str,
+    reply: str,
+    today: dt.date,
+) -> int:
+    """Write the revision that ends the record's publication (repaired) or withdraws it (revoked); its id."""
+    basis = f"{rules.APPLICATION_KINDS.get(app.kind, app.kind)} {app.tracking_no}：{reply}"[:4000]
+    if record.category in LIST_RECORD_CATEGORIES:
+        entry_id = session.scalar(
+            select(ListEntry.id).where(ListEntry.record_key == record.natural_key, ListEntry.state == "listed")
+        )
+        if entry_id is not None:
+            lists_service.remove_entry(session, actor, settings, entry_id, reason=outcome, basis=basis)
+            R = CreditRecord
+            current = session.scalar(
+                select(R.id).where(
+                    R.category == record.category, R.natural_key == record.natural_key, R.is_current.is_(True)
+                )
+            )
+            assert current is not None
+            return current
+    status = handling.record_status_after(outcome)
+    assert status is not None
+    written = change_status(
+        session,
+        actor,
+        record_id=record.id,
+        status=status,
+        note=basis,
+        publicity_end=today if outcome == "repaired" else None,
+    )
+    return written.record_id
 
 
 # --- open data (开放数据) -------------------------------------------------------------------------------------------

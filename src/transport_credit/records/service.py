@@ -169,3 +169,63 @@ def write_revision(
     batch.revised += 1 if revision > 1 else 0
     session.flush()
     return WrittenRevision(row.id, cat.code, natural_key, revision, changed=True)
+
+
+def change_status(
+    session: Session,
+    actor: Actor,
+    *,
+    record_id: int,
+    status: str,
+    note: str,
+    publicity_end: dt.date | None = None,
+) -> WrittenRevision:
+    """A new revision of record ``record_id`` (which must be current) with the same content and another status:
+    what a repair (``repaired``) or an upheld objection (``revoked``) decided. ``publicity_end`` ends the
+    publicity window early (a repair). The keyed content hash is kept: the content did not change, so the source
+    department re-importing its file finds the record unchanged and the decision stands; a file with different
+    content is new information and becomes a new revision as usual. The caller owns the transaction and audits."""
+    if status not in RECORD_STATUSES or status in ("superseded", "active"):
+        raise InvalidInput(f"记录状态「{status}」无效", code="invalid_record_status")
+    R = CreditRecord
+    current = session.scalar(select(R).where(R.id == record_id).with_for_update())
+    if current is None or not current.is_current:
+        raise InvalidInput("该信息已有更新的版本，请刷新后重试", code="record_not_current")
+    batch = service_batch(session, actor, category=current.category, department_code=current.department_code, note=note)
+    current.is_current = False
+    current.status = "superseded"
+    session.flush()
+    end = current.publicity_end
+    if publicity_end is not None and (end is None or publicity_end < end):
+        end = publicity_end
+    row = R(
+        category=current.category,
+        natural_key=current.natural_key,
+        revision=current.revision + 1,
+        is_current=True,
+        status=status,
+        subject_id=current.subject_id,
+        batch_id=batch.id,
+        source_row=None,
+        department_code=current.department_code,
+        decision_date=current.decision_date,
+        reported_at=utcnow(),
+        report_deadline=current.report_deadline,
+        on_time=current.on_time,
+        deadline_estimated=current.deadline_estimated,
+        severity=current.severity,
+        publicity_rule_version=current.publicity_rule_version,
+        publicity_start=current.publicity_start,
+        publicity_min_end=current.publicity_min_end,
+        publicity_end=end,
+        quality_score=current.quality_score,
+        content_hash=current.content_hash,
+        data=dict(current.data),
+        pii_cipher=current.pii_cipher,
+        warnings=None,
+    )
+    session.add(row)
+    batch.total += 1
+    batch.revised += 1
+    session.flush()
+    return WrittenRevision(row.id, row.category, row.natural_key, row.revision, changed=True)

@@ -1,0 +1,301 @@
+"""Handling objection (异议) and repair (信用修复) applications on the real database: acceptance with working-day
+deadlines, refusal, and each outcome's effect on the record (and on a black-list entry), the inbox views, the audit
+trail. Records come through the real import pipeline, so their publicity windows are the rule set's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from lists_kit import OFFICE, OFFICER, import_table, penalty_row, uscc
+from sqlalchemy import select
+
+from transport_credit import audit
+from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from transport_credit.db.uow import Database
+from transport_credit.disclosure import service as disclosure
+from transport_credit.lists import checks
+from transport_credit.lists import service as lists
+from transport_credit.lists.models import ListEntry
+from transport_credit.portal import service as portal
+from transport_credit.portal.models import PortalApplication
+from transport_credit.records.models import CreditRecord
+from transport_credit.settings import Settings
+from transport_credit.subjects.models import Subject
+
+TODAY = lists.today_cst()
+REASONS = {"repair": "已履行处罚决定并完成整改，申请信用修复。", "objection": "处罚决定书记载的车牌号有误。"}
+
+
+def _ago(days: int) -> str:
+    return (TODAY - dt.timedelta(days=days)).strftime("%Y/%m/%d")
+
+
+OLD_PENALTY = penalty_row(11, decision_no="豫交执罚〔2026〕旧-1号", decision_date=_ago(200))  # minimum period over
+NEW_PENALTY = penalty_row(12, decision_no="豫交执罚〔2026〕新-1号", decision_date=_ago(20))  # still within it
+
+
+@pytest.fixture
+def platform_with_penalties(platform: Database, settings: Settings, tmp_path: Path) -> Database:
+    summary = import_table(platform, settings, tmp_path / "penalties.csv", [OLD_PENALTY, NEW_PENALTY])
+    assert summary.accepted + summary.warned == 2, summary
+    return platform
+
+
+def _record(db: Database, decision_no: str) -> CreditRecord:
+    with db.read() as s:
+        r = s.scalar(select(CreditRecord).where(CreditRecord.natural_key == decision_no, CreditRecord.is_current))
+        assert r is not None
+        s.expunge(r)
+        return r
+
+
+def _subject_id(db: Database, n: int) -> int:
+    with db.read() as s:
+        sid = s.scalar(select(Subject.id).where(Subject.uscc == uscc(n)))
+        assert sid is not None
+        return sid
+
+
+def _apply(
+    db: Database, settings: Settings, kind: str, subject_id: int, record_id: int | None, *, today: dt.date = TODAY
+) -> int:
+    with db.unit_of_work() as s:
+        app = portal.submit_application(
+            s,
+            settings,
+            portal.ApplicationInput(
+                kind=kind,
+                subject_id=subject_id,
+                record_id=record_id,
+                applicant_name="赵经理",
+                contact="13812345678",
+                reason=REASONS[kind],
+            ),
+            today=today,
+        )
+        return app.id
+
+
+def _accept(db: Database, settings: Settings, app_id: int) -> PortalApplication:
+    with db.unit_of_work() as s:
+        portal.accept_application(s, OFFICE, settings, app_id)
+    return _application(db, app_id)
+
+
+def _decide(db: Database, settings: Settings, app_id: int, outcome: str, **kw: object) -> PortalApplication:
+    with db.unit_of_work() as s:
+        portal.decide_application(
+            s, OFFICE, settings, app_id, outcome=outcome, reply=kw.pop("reply", "经核实，作出如下处理。"), **kw
+        )
+    return _application(db, app_id)
+
+
+def _application(db: Database, app_id: int) -> PortalApplication:
+    with db.read() as s:
+        app = s.get(PortalApplication, app_id)
+        assert app is not None
+        s.expunge(app)
+        return app
+
+
+def test_deadlines_count_working_days(platform_with_penalties: Database, settings: Settings) -> None:
+    """Submitted the day before the National Day holiday: acceptance is due on the 2nd working day after it."""
+    db = platform_with_penalties
+    app_id = _apply(db, settings, "objection", _subject_id(db, 11), None, today=dt.date(2026, 9, 30))
+    app = _application(db, app_id)
+    assert app.status == "received"
+    assert app.accept_due == dt.date(2026, 10, 9)  # 10-01…10-07 off; 10-08 and 10-09 are the two working days
+    assert app.rules_version == "2026-04"
+    assert app.deadline_estimated is False
+    accepted = _accept(db, settings, app_id)
+    assert accepted.status == "accepted"
+    assert accepted.decide_due is not None
+    assert accepted.decide_due > TODAY
+    assert accepted.handled_by == OFFICE.label
+
+
+def test_repair_ends_publication_and_survives_a_reimport(
+    platform_with_penalties: Database, settings: Settings, tmp_path: Path
+) -> None:
+    db = platform_with_penalties
+    record = _record(db, OLD_PENALTY["decision_no"])
+    assert record.publicity_min_end is not None
+    assert record.publicity_min_end <= TODAY
+    app_id = _apply(db, settings, "repair", record.subject_id, record.id)
+    _accept(db, settings, app_id)
+    with pytest.raises(InvalidInput) as exc:  # the official must confirm the conditions
+        _decide(db, settings, app_id, "repaired")
+    assert exc.value.code == "obligations_not_met"
+    app = _decide(db, settings, app_id, "repaired", obligations_met=True, commitment_made=True)
+    assert app.status == "repaired"
+    assert app.decided_at is not None
+
+    repaired = _record(db, OLD_PENALTY["decision_no"])
+    assert (repaired.status, repaired.revision, repaired.id) == ("repaired", record.revision + 1, app.result_record_id)
+    assert repaired.publicity_end == TODAY
+    assert repaired.data == record.data  # same content, another status
+    with db.read() as s:
+        with pytest.raises(NotFound):
+            disclosure.public_record(s, record.id)
+        with pytest.raises(NotFound):
+            disclosure.public_record(s, repaired.id)
+        trail = audit.list_entries(s, OFFICE, target_type="portal_application", target_id=app.tracking_no)
+        assert [e.action for e in reversed(trail)] == ["portal.application.accept", "portal.application.decide"]
+        assert trail[0].details["outcome"] == "repaired"
+        assert trail[0].details["result_record"] == repaired.id
+        assert audit.verify(s).ok
+
+    # The department sends the same file again, and the same rows in another file: the repair stands.
+    again = import_table(db, settings, tmp_path / "again.csv", [OLD_PENALTY, NEW_PENALTY])
+    assert again.already_imported, again
+    reordered = import_table(db, settings, tmp_path / "reordered.csv", [NEW_PENALTY, OLD_PENALTY])
+    assert (reordered.unchanged, reordered.revised) == (2, 0), reordered
+    assert _record(db, OLD_PENALTY["decision_no"]).status == "repaired"
+
+
+def test_repair_waits_for_the_minimum_period(platform_with_penalties: Database, settings: Settings) -> None:
+    db = platform_with_penalties
+    record = _record(db, NEW_PENALTY["decision_no"])
+    app_id = _apply(db, settings, "repair", record.subject_id, record.id)
+    _accept(db, settings, app_id)
+    with pytest.raises(InvalidInput) as exc:
+        _decide(db, settings, app_id, "repaired", obligations_met=True, commitment_made=True)
+    assert exc.value.code == "minimum_period_not_reached"
+    assert record.publicity_min_end is not None
+    assert record.publicity_min_end.isoformat() in exc.value.message
+    assert _application(db, app_id).status == "accepted"  # nothing half-done
+    assert _record(db, NEW_PENALTY["decision_no"]).id == record.id
+    denied = _decide(db, settings, app_id, "denied", reply="最短公示期未满，不予修复，届满后可再次申请。")
+    assert denied.status == "denied"
+    assert denied.result_record_id is None
+    assert _record(db, NEW_PENALTY["decision_no"]).status == "active"
+
+
+def test_an_upheld_objection_revokes_a_black_list_entry(platform_with_penalties: Database, settings: Settings) -> None:
+    """The record of a listed entry is withdrawn through the list's lifecycle: the entry leaves the list, the check
+    no longer reports it."""
+    db = platform_with_penalties
+    with db.unit_of_work() as s:
+        entry_id = lists.propose_entry(
+            s, OFFICE, settings, subject_code=uscc(11), list_code="black", reason="多次严重超限运输", domain="公路管理"
+        ).id
+    with db.unit_of_work() as s:
+        lists.notify_entry(s, OFFICE, settings, entry_id, today=TODAY - dt.timedelta(days=40))
+    with db.unit_of_work() as s:
+        view = lists.publish_entry(s, OFFICE, settings, entry_id)
+    record = _record(db, view.entry_no)
+    assert record.category == "HEIMD"
+    app_id = _apply(db, settings, "objection", record.subject_id, record.id)
+    _accept(db, settings, app_id)
+    app = _decide(db, settings, app_id, "revoked", reply="经核实，列入依据有误，撤销该名单信息。")
+    assert app.status == "revoked"
+    with db.read() as s:
+        entry = s.get(ListEntry, entry_id)
+        assert entry is not None
+        assert (entry.state, entry.removal_reason) == ("removed", "revoked")
+        assert app.tracking_no in (entry.removal_basis or "")
+    withdrawn = _record(db, view.entry_no)
+    assert (withdrawn.status, withdrawn.id) == ("revoked", app.result_record_id)
+    with db.unit_of_work() as s:
+        result = checks.run_check(s, OFFICE, settings, subject_code=uscc(11), matter_code="XK-DLYS-JY")
+    assert result.list_entries == []
+    assert result.warning_raised is False
+
+
+def test_a_correction_needs_the_corrected_record(
+    platform_with_penalties: Database, settings: Settings, tmp_path: Path
+) -> None:
+    db = platform_with_penalties
+    record = _record(db, NEW_PENALTY["decision_no"])
+    app_id = _apply(db, settings, "objection", record.subject_id, record.id)
+    _accept(db, settings, app_id)
+    with pytest.raises(InvalidInput) as exc:
+        _decide(db, settings, app_id, "corrected")
+    assert exc.value.code == "not_corrected_yet"
+    fixed = dict(NEW_PENALTY, violation_facts="当事人驾驶豫A12345货车超限运输（车牌号已更正）。")
+    summary = import_table(db, settings, tmp_path / "fixed.csv", [fixed])
+    assert summary.revised == 1, summary
+    app = _decide(db, settings, app_id, "corrected", reply="经核实，车牌号有误，已由执法局更正。")
+    corrected = _record(db, NEW_PENALTY["decision_no"])
+    assert (app.status, app.result_record_id) == ("corrected", corrected.id)
+    assert corrected.revision == record.revision + 1
+
+
+def test_a_subject_level_application_names_its_record_at_the_decision(
+    platform_with_penalties: Database, settings: Settings
+) -> None:
+    db = platform_with_penalties
+    record = _record(db, OLD_PENALTY["decision_no"])
+    other = _record(db, NEW_PENALTY["decision_no"])  # another subject's
+    app_id = _apply(db, settings, "repair", record.subject_id, None)
+    _accept(db, settings, app_id)
+    with db.read() as s:
+        choices = portal.record_choices(s, OFFICE, app_id)
+    assert [c.id for c in choices] == [record.id]
+    assert choices[0].category_name == "行政处罚"
+    with pytest.raises(InvalidInput) as exc:
+        _decide(db, settings, app_id, "repaired", record_id=other.id, obligations_met=True, commitment_made=True)
+    assert exc.value.code == "record_subject_mismatch"
+    with pytest.raises(InvalidInput) as exc:
+        _decide(db, settings, app_id, "repaired", obligations_met=True, commitment_made=True)
+    assert exc.value.code == "record_required"
+    app = _decide(db, settings, app_id, "repaired", record_id=record.id, obligations_met=True, commitment_made=True)
+    assert (app.record_id, app.record_category) == (record.id, "XZCF")
+
+
+def test_refusal_and_wrong_steps(platform_with_penalties: Database, settings: Settings) -> None:
+    db = platform_with_penalties
+    app_id = _apply(db, settings, "objection", _subject_id(db, 11), None)
+    with db.unit_of_work() as s, pytest.raises(InvalidInput) as exc:
+        portal.refuse_application(s, OFFICE, app_id, reply="")
+    assert exc.value.code == "reply_required"
+    with pytest.raises(Conflict) as conflict:
+        _decide(db, settings, app_id, "dismissed")
+    assert conflict.value.code == "application_not_accepted"
+    with db.unit_of_work() as s:
+        refused = portal.refuse_application(s, OFFICE, app_id, reply="申请材料不全，请补充处罚决定书复印件后重新提交。")
+        assert refused.status == "refused"
+    with pytest.raises(Conflict) as conflict:
+        _accept(db, settings, app_id)
+    assert conflict.value.code == "application_not_received"
+    app = _application(db, app_id)
+    assert app.reply == "申请材料不全，请补充处罚决定书复印件后重新提交。"
+
+
+def test_only_the_credit_office_handles_applications(platform_with_penalties: Database, settings: Settings) -> None:
+    db = platform_with_penalties
+    app_id = _apply(db, settings, "objection", _subject_id(db, 11), None)
+    with db.unit_of_work() as s, pytest.raises(PermissionDenied):
+        portal.accept_application(s, OFFICER, settings, app_id)
+    with db.unit_of_work() as s, pytest.raises(PermissionDenied):
+        portal.refuse_application(s, OFFICER, app_id, reply="不予受理的理由说明")
+    with db.unit_of_work() as s, pytest.raises(PermissionDenied):
+        portal.decide_application(s, OFFICER, settings, app_id, outcome="dismissed", reply="异议不成立的理由")
+    assert _application(db, app_id).status == "received"
+
+
+def test_inbox_views_put_the_most_urgent_first(platform_with_penalties: Database, settings: Settings) -> None:
+    db = platform_with_penalties
+    sid = _subject_id(db, 11)
+    late = _apply(db, settings, "objection", sid, None, today=TODAY - dt.timedelta(days=30))
+    fresh = _apply(db, settings, "repair", sid, None)
+    closed = _apply(db, settings, "objection", sid, None)
+    with db.unit_of_work() as s:
+        portal.refuse_application(s, OFFICE, closed, reply="重复申请，已在办理中。")
+    with db.read() as s:
+        counts = portal.inbox_counts(s, OFFICE, today=TODAY)
+        views = {
+            (view, kind): portal.application_inbox(s, OFFICE, view=view, kind=kind, today=TODAY)
+            for view, kind in (("open", None), ("overdue", None), ("closed", None), ("all", "repair"))
+        }
+        ids = {key: [a.id for a in items] for key, (items, _) in views.items()}
+        with pytest.raises(InvalidInput):
+            portal.application_inbox(s, OFFICE, view="nonsense", today=TODAY)
+    assert counts == {"open": 2, "overdue": 1, "closed": 1, "all": 3}
+    assert ids[("open", None)] == [late, fresh]
+    assert views[("open", None)][1] == 2
+    assert ids[("overdue", None)] == [late]
+    assert ids[("closed", None)] == [closed]
+    assert ids[("all", "repair")] == [fresh]

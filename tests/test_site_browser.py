@@ -158,3 +158,59 @@ def test_site_at_phone_width(server: str, browser: object, seeded: Seeded, tmp_p
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
         context.close()
+
+
+def test_credit_office_handles_a_repair_in_a_browser(
+    server: str, browser: object, seeded: Seeded, db: Database, cheap_hashing: None
+) -> None:
+    """The application a company submitted on the site is accepted and decided in the console; the company reads
+    the outcome on the status page and the penalty is no longer published."""
+    from playwright.sync_api import expect
+
+    from transport_credit.auth import service as auth
+    from transport_credit.common.actor import ROLE_CREDIT_OFFICE, SYSTEM
+
+    with db.unit_of_work() as s:
+        auth.create_account(
+            s, SYSTEM, "xyb.browser", "信用办经办人", "browser-pass-2026", "410000-fgc", [ROLE_CREDIT_OFFICE]
+        )
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
+    try:
+        p = context.new_page()
+        record_id = seeded.records["penalty"]
+        p.goto(f"{server}/apply?record={record_id}&kind=repair")
+        p.get_by_label("申请人（单位联系人或本人姓名）").fill("赵经理")
+        p.get_by_label("联系电话").fill("13912345678")
+        p.get_by_label("申请理由").fill("已缴清罚款并完成整改，公示已满最短期限，申请信用修复。")
+        p.locator("#apply-submit").click()
+        tracking = p.locator("#tracking-no").inner_text()
+        expect(p.locator("#accept-due")).to_have_text(re.compile(r"\d{4}-\d{2}-\d{2}|\d{4}年"))
+
+        p.goto(f"{server}/console/portal/applications")
+        p.get_by_label("用户名").fill("xyb.browser")
+        p.get_by_label("密码").fill("browser-pass-2026")
+        p.get_by_role("button", name="登录").click()
+        p.goto(f"{server}/console/portal/applications")
+        expect(p.locator("#applications")).to_contain_text(tracking)
+        _shot(p, "console-applications-open")
+        p.locator("#applications a", has_text=tracking).click()
+        p.locator("#accept").click()
+        expect(p.locator("#status")).to_contain_text("已受理，办理中")
+        p.locator("#outcome-repaired").check()
+        p.locator("#obligations-met").check()
+        p.locator("#commitment-made").check()
+        p.get_by_label("答复意见（申请人可在网站查看）").fill("经核实，准予修复，该信息停止公示。")
+        _shot(p, "console-application-decide")
+        p.locator("#decide").click()
+        expect(p.locator("#result")).to_contain_text("准予修复，已停止公示")
+        _shot(p, "console-application-done")
+
+        p.goto(f"{server}/apply/status?no={tracking}")
+        expect(p.locator("#status-label")).to_have_text("准予修复，已停止公示")
+        expect(p.locator("#reply")).to_have_text("经核实，准予修复，该信息停止公示。")
+        _shot(p, "site-apply-status-done")
+        response = p.goto(f"{server}/records/{record_id}")
+        assert response is not None
+        assert response.status == 404
+    finally:
+        context.close()

@@ -115,3 +115,120 @@ def test_data_officers_cannot_manage_the_site(client: TestClient) -> None:
     assert client.get("/console/portal/applications").status_code == 403
     assert client.get("/console/portal/content").status_code == 403
     assert "门户内容" not in client.get("/console/import").text
+
+
+def _submit(client: TestClient, seeded: Seeded, kind: str, record: str) -> str:
+    r = client.post(
+        "/apply",
+        data={
+            "kind": kind,
+            "subject_id": str(seeded.org),
+            "record_id": str(seeded.records[record]),
+            "applicant_name": "赵经理",
+            "contact": PHONE,
+            "reason": "已缴清罚款并完成整改，申请停止公示该处罚信息。",
+        },
+    )
+    assert r.status_code == 200, r.text
+    return re.search(r'id="tracking-no" class="mono">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+
+
+def _application_id(client: TestClient, tracking: str, view: str = "open") -> int:
+    inbox = client.get("/console/portal/applications", params={"view": view})
+    row = re.search(rf'href="/console/portal/applications/(\d+)">{tracking}<', inbox.text)
+    assert row, f"{tracking} not in the {view} view"
+    return int(row.group(1))
+
+
+def test_credit_office_repairs_a_penalty_and_the_applicant_reads_the_reply(
+    client: TestClient, seeded: Seeded, db: Database
+) -> None:
+    tracking = _submit(client, seeded, "repair", "penalty")
+    assert client.get(f"/records/{seeded.records['penalty']}").status_code == 200
+    login(client, MANAGER)
+    app_id = _application_id(client, tracking)
+    detail = client.get(f"/console/portal/applications/{app_id}")
+    assert "已提交，待受理" in detail.text
+    r = client.post(
+        f"/console/portal/applications/{app_id}/accept",
+        data={"csrf_token": csrf_of(detail.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    detail = client.get(r.headers["location"])
+    assert "已受理，办理中" in detail.text
+    assert 'id="decide-form"' in detail.text
+    reply = "经核实，申请人已缴清罚款并作出信用承诺，准予修复，该信息停止公示。"
+    # The conditions are not confirmed: the page comes back with the message and the reply as typed.
+    refused = client.post(
+        f"/console/portal/applications/{app_id}/decide",
+        data={"csrf_token": csrf_of(detail.text), "outcome": "repaired", "reply": reply, "commitment_made": "1"},
+    )
+    assert refused.status_code == 422
+    assert "已履行行政处罚等法定义务" in refused.text
+    assert reply in refused.text
+    assert 'value="repaired" id="outcome-repaired" required checked' in refused.text
+    done = client.post(
+        f"/console/portal/applications/{app_id}/decide",
+        data={
+            "csrf_token": csrf_of(refused.text),
+            "outcome": "repaired",
+            "reply": reply,
+            "obligations_met": "1",
+            "commitment_made": "1",
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    result = client.get(done.headers["location"])
+    assert "准予修复，已停止公示" in result.text
+    assert reply in result.text
+    assert 'id="result-record"' in result.text
+    for step in ("受理", "办结"):
+        assert f"<td>{step}</td>" in result.text
+    assert app_id == _application_id(client, tracking, view="closed")
+    # The public side: the record is no longer published; the applicant reads the outcome and the reply.
+    assert client.get(f"/records/{seeded.records['penalty']}").status_code == 404
+    status = client.get("/apply/status", params={"no": tracking})
+    assert "准予修复，已停止公示" in status.text
+    assert reply in status.text
+    assert "赵经理" not in status.text
+    assert PHONE not in status.text
+
+
+def test_refusal_reason_reaches_the_applicant(client: TestClient, seeded: Seeded) -> None:
+    tracking = _submit(client, seeded, "objection", "penalty")
+    login(client, MANAGER)
+    app_id = _application_id(client, tracking)
+    detail = client.get(f"/console/portal/applications/{app_id}")
+    empty = client.post(
+        f"/console/portal/applications/{app_id}/refuse", data={"csrf_token": csrf_of(detail.text), "reply": ""}
+    )
+    assert empty.status_code == 422
+    assert "请填写答复意见" in empty.text
+    reason = "申请未说明有误的具体事项，请补充后重新提交。"
+    r = client.post(
+        f"/console/portal/applications/{app_id}/refuse",
+        data={"csrf_token": csrf_of(detail.text), "reply": reason},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    again = client.post(f"/console/portal/applications/{app_id}/accept", data={"csrf_token": csrf_of(detail.text)})
+    assert again.status_code == 409  # already refused
+    assert "不能受理" in again.text
+    status = client.get("/apply/status", params={"no": tracking}).text
+    assert "不予受理" in status
+    assert reason in status
+    assert client.get(f"/records/{seeded.records['penalty']}").status_code == 200  # nothing changed
+
+
+def test_handling_steps_need_the_credit_office(client: TestClient, seeded: Seeded) -> None:
+    tracking = _submit(client, seeded, "objection", "penalty")
+    login(client, MANAGER)
+    app_id = _application_id(client, tracking)
+    client.post("/console/logout", data={"csrf_token": csrf_of(client.get("/console/portal/applications").text)})
+    login(client, OFFICER)
+    csrf = csrf_of(client.get("/console/import").text)
+    r = client.post(f"/console/portal/applications/{app_id}/accept", data={"csrf_token": csrf})
+    assert r.status_code == 403
+    assert client.post(f"/console/portal/applications/{app_id}/nonsense", data={"csrf_token": csrf}).status_code == 422

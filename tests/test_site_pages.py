@@ -228,7 +228,8 @@ def test_application_from_a_record(client: TestClient, seeded: Seeded, db: Datab
         assert app.kind == "repair"
         assert PHONE.encode() not in app.contact_cipher
     status = client.get("/apply/status", params={"no": tracking.group(1)})
-    assert "已受理" in status.text
+    assert "已提交，待受理" in status.text
+    assert "前决定是否受理" in status.text  # the acceptance deadline (working days)
     licence = client.post(
         "/apply",
         data={

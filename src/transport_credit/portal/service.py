@@ -476,6 +476,20 @@ def record_choices(session: Session, actor: Actor, application_id: int) -> list[
     ]
 
 
+def application_record_keys(session: Session, actor: Actor, application_id: int) -> dict[int, tuple[str, str]]:
+    """(category, natural key) of the record revisions the application names (applied for, written by the outcome),
+    by id: the console links to their history."""
+    app = application_detail(session, actor, application_id)
+    ids = [i for i in (app.record_id, app.result_record_id) if i is not None]
+    if not ids:
+        return {}
+    R = CreditRecord
+    return {
+        r.id: (r.category, r.natural_key)
+        for r in session.execute(select(R.id, R.category, R.natural_key).where(R.id.in_(ids)))
+    }
+
+
 def accept_application(
     session: Session, actor: Actor, settings: Settings, application_id: int, *, today: dt.date | None = None
 ) -> PortalApplication:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from transport_credit.identifiers.regions import region_name
+from transport_credit.portal.handling import STATUS_LABELS
+from transport_credit.portal.rules import APPLICATION_KINDS
 
 SITE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = SITE_DIR / "templates"
@@ -19,8 +21,8 @@ CHINA = ZoneInfo("Asia/Shanghai")
 SEVERITY_LABELS = {"minor": "轻微", "general": "一般", "serious": "严重"}
 KIND_LABELS = {"org": "法人及非法人组织", "individual_business": "个体工商户", "person": "自然人"}
 CASE_KIND_LABELS = {"reward": "守信激励", "punishment": "失信惩戒"}
-APPLICATION_KIND_LABELS = {"objection": "异议申请", "repair": "信用修复申请"}
-APPLICATION_STATUS_LABELS = {"received": "已受理，待审核"}
+APPLICATION_KIND_LABELS = APPLICATION_KINDS
+APPLICATION_STATUS_LABELS = STATUS_LABELS
 
 
 def _date(value: dt.date | dt.datetime | None) -> str:

@@ -6,17 +6,20 @@ Thin like the rest of the console: parse the form, check CSRF, call one portal s
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from transport_credit.common.errors import InvalidInput
-from transport_credit.portal import rules
+from transport_credit import audit
+from transport_credit.catalog.service import active_catalog
+from transport_credit.common.errors import Conflict, InvalidInput
+from transport_credit.disclosure.rules import china_today
+from transport_credit.portal import handling, rules
 from transport_credit.portal import service as portal
-from transport_credit.web.params import RowId
+from transport_credit.web.params import RowId, form_int
 from transport_credit.web.routes import PREFIX, ConsoleRoute, User, _check_csrf, _form, _text, page
 
 router = APIRouter(prefix=PREFIX + "/portal", route_class=ConsoleRoute, include_in_schema=False)
@@ -125,14 +128,17 @@ async def content_update(request: Request, console: User, content_id: RowId) -> 
 def applications(
     request: Request,
     console: User,
-    kind: Annotated[str | None, Query(max_length=20)] = None,
+    kind: Annotated[Literal["", "objection", "repair"], Query()] = "",
+    view: Annotated[Literal["open", "overdue", "closed", "all"], Query()] = "open",
     page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
 ) -> Response:
     size = 50
+    today = china_today()
     with console.db.read() as session:
         items, total = portal.application_inbox(
-            session, console.actor, kind=kind or None, limit=size, offset=(page_no - 1) * size
+            session, console.actor, kind=kind or None, view=view, limit=size, offset=(page_no - 1) * size, today=today
         )
+        counts = portal.inbox_counts(session, console.actor, today=today)
         session.expunge_all()
     return page(
         request,
@@ -141,27 +147,75 @@ def applications(
         "applications",
         items=items,
         total=total,
-        kind=kind or "",
+        counts=counts,
+        views=portal.INBOX_VIEWS,
+        view=view,
+        kind=kind,
         kinds=rules.APPLICATION_KINDS,
+        statuses=handling.STATUS_LABELS,
+        today=today,
+        overdue=handling.is_overdue,
         page_no=page_no,
         has_more=page_no * size < total,
     )
 
 
-@router.get("/applications/{application_id}")
-def application_detail(request: Request, console: User, application_id: RowId) -> Response:
+def _application_page(
+    request: Request,
+    console: Any,
+    application_id: int,
+    *,
+    status_code: int = 200,
+    contact: str | None = None,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    today = china_today()
     with console.db.read() as session:
         app = portal.application_detail(session, console.actor, application_id)
+        choices = (
+            portal.record_choices(session, console.actor, application_id)
+            if app.status == "accepted" and app.record_id is None
+            else []
+        )
+        links = portal.application_record_keys(session, console.actor, application_id)
+        category_names = {c.code: c.name for c in active_catalog(session).categories()}
+        trail = audit.list_entries(session, console.actor, target_type="portal_application", target_id=app.tracking_no)
+        history = [(e.at, e.actor, _STEP_LABELS.get(e.action, e.action)) for e in reversed(trail)]
         session.expunge_all()
     return page(
         request,
         console,
         "portal_application.html",
         "applications",
+        status_code=status_code,
         app=app,
         kinds=rules.APPLICATION_KINDS,
-        contact=None,
+        statuses=handling.STATUS_LABELS,
+        outcomes=[(o, handling.OUTCOME_LABELS[o]) for o in handling.OUTCOMES.get(app.kind, ())],
+        overdue=handling.is_overdue(app.status, app.accept_due, app.decide_due, today),
+        choices=choices,
+        links=links,
+        category_names=category_names,
+        history=history,
+        contact=contact,
+        error=error,
+        values=values or {},
+        done=request.query_params.get("done") in ("accept", "refuse", "decide"),
     )
+
+
+_STEP_LABELS = {
+    "portal.application.accept": "受理",
+    "portal.application.refuse": "不予受理",
+    "portal.application.decide": "办结",
+    "portal.application.contact_view": "查看联系电话",
+}
+
+
+@router.get("/applications/{application_id}")
+def application_detail(request: Request, console: User, application_id: RowId) -> Response:
+    return _application_page(request, console, application_id)
 
 
 @router.post("/applications/{application_id}/contact")
@@ -170,18 +224,50 @@ async def application_contact(request: Request, console: User, application_id: R
     form = await _form(request)
     _check_csrf(console, None, form)
 
-    def run() -> tuple[Any, str]:
+    def run() -> str:
         with console.db.unit_of_work() as session:
-            contact = portal.application_contact(session, console.actor, console.settings, application_id)
-            return portal.application_detail(session, console.actor, application_id), contact
+            return portal.application_contact(session, console.actor, console.settings, application_id)
 
-    app, contact = await run_in_threadpool(run)
-    return page(
-        request,
-        console,
-        "portal_application.html",
-        "applications",
-        app=app,
-        kinds=rules.APPLICATION_KINDS,
-        contact=contact,
-    )
+    contact = await run_in_threadpool(run)
+    return await run_in_threadpool(lambda: _application_page(request, console, application_id, contact=contact))
+
+
+@router.post("/applications/{application_id}/{action}")
+async def application_action(
+    request: Request, console: User, application_id: RowId, action: Literal["accept", "refuse", "decide"]
+) -> Response:
+    """受理 / 不予受理 / 办结. A refused step shows the page again with the message and what was typed."""
+    form = await _form(request)
+    _check_csrf(console, None, form)
+    actor, cfg = console.actor, console.settings
+
+    def run() -> None:
+        with console.db.unit_of_work() as session:
+            if action == "accept":
+                portal.accept_application(session, actor, cfg, application_id)
+            elif action == "refuse":
+                portal.refuse_application(session, actor, application_id, reply=_text(form, "reply"))
+            else:
+                portal.decide_application(
+                    session,
+                    actor,
+                    cfg,
+                    application_id,
+                    outcome=_text(form, "outcome"),
+                    reply=_text(form, "reply"),
+                    record_id=form_int(_text(form, "record_id"), "涉及的信息"),
+                    obligations_met=_text(form, "obligations_met") == "1",
+                    commitment_made=_text(form, "commitment_made") == "1",
+                )
+
+    try:
+        await run_in_threadpool(run)
+    except (InvalidInput, Conflict) as exc:
+        values = {k: _text(form, k) for k in ("outcome", "reply", "record_id", "obligations_met", "commitment_made")}
+        values["action"] = action
+        error = exc.message
+        status = exc.status
+        return await run_in_threadpool(
+            lambda: _application_page(request, console, application_id, status_code=status, error=error, values=values)
+        )
+    return RedirectResponse(f"{PREFIX}/portal/applications/{application_id}?done={action}", status_code=303)

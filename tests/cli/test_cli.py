@@ -291,3 +291,76 @@ def test_demo_fresh_refuses_a_server_database(monkeypatch: pytest.MonkeyPatch, r
         get_settings.cache_clear()
     assert result.exit_code != 0
     assert "--fresh 只能用于内置 SQLite 数据库" in result.stderr
+
+
+def test_applications_handled_from_the_command_line(
+    cli_env: Path, runner: CliRunner, tmp_path: Path, database_url: str
+) -> None:
+    from transport_credit.portal import service as portal
+    from transport_credit.settings import get_settings
+
+    _ok(runner, "init")
+    path, rows = _penalty_file(tmp_path / "p.csv", good=3, bad=0)
+    _ok(runner, "import", str(path), "--category", "XZCF", "--department", CITY)
+    subject = json.loads(_ok(runner, "subjects", "show", rows[0]["uscc"], "--json"))
+    engine = make_engine(database_url)
+    try:
+        db = Database(engine)
+        ids = []
+        for kind, days_ago in (("objection", 40), ("repair", 0)):
+            with db.unit_of_work() as s:
+                submitted = portal.submit_application(
+                    s,
+                    get_settings(),
+                    portal.ApplicationInput(
+                        kind=kind,
+                        subject_id=subject["id"],
+                        applicant_name="赵经理",
+                        contact="13812345678",
+                        reason="申请核实处罚信息并依法处理。",
+                    ),
+                    today=dt.date.today() - dt.timedelta(days=days_ago),
+                )
+                ids.append(submitted.id)
+    finally:
+        engine.dispose()
+    late, fresh = ids
+
+    listed = json.loads(_ok(runner, "applications", "list", "--json"))
+    assert listed["counts"] == {"open": 2, "overdue": 1, "closed": 0, "all": 2}
+    assert [(i["id"], i["overdue"]) for i in listed["items"]] == [(late, True), (fresh, False)]
+    assert "13812345678" not in json.dumps(listed)  # masked only
+    overdue = json.loads(_ok(runner, "applications", "list", "--view", "overdue", "--json"))
+    assert [i["id"] for i in overdue["items"]] == [late]
+    assert "逾期 1" in _ok(runner, "applications", "list")
+
+    accepted = json.loads(_ok(runner, "applications", "accept", str(late), "--json"))
+    assert accepted["status"] == "accepted"
+    assert accepted["decide_due"] > dt.date.today().isoformat()
+    wrong = runner.invoke(
+        app, ["applications", "decide", str(late), "--outcome", "repaired", "--reply", "理由说明五字以上"]
+    )
+    assert wrong.exit_code == 1
+    assert "处理结果无效" in wrong.output
+    decided = json.loads(
+        _ok(
+            runner,
+            "applications",
+            "decide",
+            str(late),
+            "--outcome",
+            "dismissed",
+            "--reply",
+            "经核实，处罚信息无误。",
+            "--json",
+        )
+    )
+    assert (decided["status"], decided["reply"]) == ("dismissed", "经核实，处罚信息无误。")
+    empty = runner.invoke(app, ["applications", "refuse", str(fresh), "--reply", ""])
+    assert empty.exit_code == 1
+    assert "请填写答复意见" in empty.output
+    _ok(runner, "applications", "refuse", str(fresh), "--reply", "申请材料不全，请补充后重新提交。")
+    closed = json.loads(_ok(runner, "applications", "list", "--view", "closed", "--json"))
+    assert sorted(i["id"] for i in closed["items"]) == sorted(ids)
+    shown = _ok(runner, "applications", "show", str(fresh))
+    assert "申请材料不全" in shown

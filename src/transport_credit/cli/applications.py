@@ -1,0 +1,150 @@
+"""``tcredit applications``: objection and repair applications from the website — the inbox (with the overdue
+ones, for scripts that watch deadlines) and the handling steps, as the CLI actor."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import typer
+
+from transport_credit.cli import output as out
+from transport_credit.cli.context import cli_actor, database, handled, settings
+from transport_credit.disclosure.rules import china_today
+from transport_credit.portal import handling
+from transport_credit.portal import service as portal
+from transport_credit.portal.models import PortalApplication
+from transport_credit.portal.rules import APPLICATION_KINDS
+
+applications_app = typer.Typer(help="异议与信用修复申请：查看、受理、不予受理、办结。", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
+_HEADERS = ["编号", "受理编号", "类型", "主体", "涉及信息", "状态", "期限", "逾期"]
+
+
+def _view(app: PortalApplication, today: Any) -> dict[str, Any]:
+    """What the CLI shows of an application: no contact details (the console shows them, audited)."""
+    return {
+        "id": app.id,
+        "tracking_no": app.tracking_no,
+        "kind": app.kind,
+        "kind_label": APPLICATION_KINDS.get(app.kind, app.kind),
+        "subject_id": app.subject_id,
+        "record_id": app.record_id,
+        "record_category": app.record_category,
+        "record_title": app.record_title,
+        "applicant_name": app.applicant_name,
+        "contact_masked": app.contact_masked,
+        "reason": app.reason,
+        "status": app.status,
+        "status_label": handling.status_label(app.status),
+        "submitted_at": app.submitted_at,
+        "accept_due": app.accept_due,
+        "decide_due": app.decide_due,
+        "deadline_estimated": app.deadline_estimated,
+        "overdue": handling.is_overdue(app.status, app.accept_due, app.decide_due, today),
+        "accepted_at": app.accepted_at,
+        "decided_at": app.decided_at,
+        "handled_by": app.handled_by,
+        "reply": app.reply,
+        "result_record_id": app.result_record_id,
+    }
+
+
+def _row(v: dict[str, Any]) -> list[object]:
+    due = v["accept_due"] if v["status"] == "received" else v["decide_due"] if v["status"] == "accepted" else None
+    return [
+        v["id"],
+        v["tracking_no"],
+        v["kind_label"],
+        v["subject_id"],
+        v["record_title"] or "（主体整体）",
+        v["status_label"],
+        due,
+        "是" if v["overdue"] else "",
+    ]
+
+
+@applications_app.command("list", help="查看申请：默认为办理中的（按期限，最紧急的在前）；--view overdue 只看逾期的。")
+@handled
+def list_cmd(
+    view: Annotated[Literal["open", "overdue", "closed", "all"], typer.Option("--view")] = "open",
+    kind: Annotated[Literal["objection", "repair"] | None, typer.Option("--kind")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    today = china_today()
+    with database(settings()) as db, db.read() as s:
+        items, total = portal.application_inbox(s, cli_actor(), kind=kind, view=view, limit=limit, today=today)
+        counts = portal.inbox_counts(s, cli_actor(), today=today)
+        views = [_view(a, today) for a in items]
+    if as_json:
+        out.emit_json({"view": view, "total": total, "counts": counts, "items": views})
+        return
+    out.table(_HEADERS, [_row(v) for v in views])
+    typer.echo(f"共 {total} 件（办理中 {counts['open']}，其中逾期 {counts['overdue']}；已办结 {counts['closed']}）")
+
+
+def _show(app: PortalApplication, as_json: bool) -> None:
+    v = _view(app, china_today())
+    if as_json:
+        out.emit_json(v)
+        return
+    out.table(_HEADERS, [_row(v)])
+    typer.echo(f"申请理由：{v['reason']}")
+    if v["reply"]:
+        typer.echo(f"答复意见：{v['reply']}")
+
+
+@applications_app.command("show", help="查看一件申请。")
+@handled
+def show_cmd(application_id: int, as_json: JsonOpt = False) -> None:
+    with database(settings()) as db, db.read() as s:
+        _show(portal.application_detail(s, cli_actor(), application_id), as_json)
+
+
+@applications_app.command("accept", help="受理（办结期限按工作日计算）。")
+@handled
+def accept_cmd(application_id: int, as_json: JsonOpt = False) -> None:
+    with database(settings()) as db, db.unit_of_work() as s:
+        _show(portal.accept_application(s, cli_actor(), settings(), application_id), as_json)
+
+
+@applications_app.command("refuse", help="不予受理，并说明理由（申请人可在网站查看）。")
+@handled
+def refuse_cmd(
+    application_id: int,
+    reply: Annotated[str, typer.Option("--reply", help="不予受理的理由")],
+    as_json: JsonOpt = False,
+) -> None:
+    with database(settings()) as db, db.unit_of_work() as s:
+        _show(portal.refuse_application(s, cli_actor(), application_id, reply=reply), as_json)
+
+
+@applications_app.command("decide", help="办结：异议 corrected/revoked/dismissed，修复 repaired/denied。")
+@handled
+def decide_cmd(
+    application_id: int,
+    outcome: Annotated[Literal["corrected", "revoked", "dismissed", "repaired", "denied"], typer.Option("--outcome")],
+    reply: Annotated[str, typer.Option("--reply", help="答复意见（申请人可在网站查看）")],
+    record_id: Annotated[int | None, typer.Option("--record-id", help="申请未指明信息时，所涉及的记录")] = None,
+    obligations_met: Annotated[
+        bool, typer.Option("--obligations-met", help="确认申请人已履行法定义务（准予修复时必需）")
+    ] = False,
+    commitment_made: Annotated[
+        bool, typer.Option("--commitment-made", help="确认申请人已作出信用承诺（准予修复时必需）")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    with database(settings()) as db, db.unit_of_work() as s:
+        app = portal.decide_application(
+            s,
+            cli_actor(),
+            settings(),
+            application_id,
+            outcome=outcome,
+            reply=reply,
+            record_id=record_id,
+            obligations_met=obligations_met,
+            commitment_made=commitment_made,
+        )
+        _show(app, as_json)

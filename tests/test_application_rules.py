@@ -174,7 +174,7 @@ def test_shipped_rules_choose_by_submission_day() -> None:
     assert handling.handling_rules("henan") == rule_sets  # no province file: the national rules
     chosen = handling.rule_set_on(rule_sets, TODAY)
     assert chosen.repair.decide_workdays == 10
-    assert chosen.repair.sync_workdays == 3
+    assert chosen.objection.accept_workdays == 2
     # before every rule set: the oldest
     assert handling.rule_set_on(rule_sets, dt.date(2000, 1, 1)) == min(rule_sets, key=lambda r: r.effective_from)
 

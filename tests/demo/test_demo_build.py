@@ -15,6 +15,7 @@ from transport_credit.cli.main import app
 from transport_credit.db.engine import make_engine
 from transport_credit.db.uow import Database
 from transport_credit.ingest.models import Batch, QuarantineRow
+from transport_credit.portal.models import PortalApplication
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject
 
@@ -69,6 +70,9 @@ def test_demo_builds_a_province_through_the_import_path(
                 .having(func.count() > 1)
             ).all()
             assert dupes == []
+            # The website's applications stand at different steps of their handling, as in a running inbox.
+            statuses = set(s.scalars(select(PortalApplication.status)))
+            assert statuses == {"received", "accepted", "dismissed"}
             assert set(s.scalars(select(Account.username))) == {"admin", "officer"}
             assert s.scalar(select(func.count()).select_from(ApiClient)) == 1
     finally:

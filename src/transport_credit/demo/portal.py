@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from transport_credit.catalog.loader import load_province
 from transport_credit.catalog.rules import add_months
-from transport_credit.common.actor import SYSTEM
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, SYSTEM, Actor
 from transport_credit.db.uow import Database
 from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.service import shown_filter
@@ -144,6 +144,9 @@ def build_portal_demo(db: Database, settings: Settings, *, seed: int = 7) -> Por
                 .limit(3)
             )
         )
+    # The applications reach different steps, as in a running inbox: the first objection is answered, the repair
+    # is accepted and awaits its decision, the last is new.
+    office = Actor("信用办演示经办人", "system", roles=frozenset({ROLE_CREDIT_OFFICE}))
     for n, (record_id, subject_id) in enumerate(candidates):
         kind = "repair" if n % 2 else "objection"
         reason = (
@@ -152,7 +155,7 @@ def build_portal_demo(db: Database, settings: Settings, *, seed: int = 7) -> Por
             else "处罚决定书记载的车辆号牌与实际不符，申请核实更正。"
         )
         with db.unit_of_work() as s:
-            portal.submit_application(
+            submitted = portal.submit_application(
                 s,
                 settings,
                 portal.ApplicationInput(
@@ -165,5 +168,17 @@ def build_portal_demo(db: Database, settings: Settings, *, seed: int = 7) -> Por
                 ),
                 today=today,
             )
+            if n < 2:
+                portal.accept_application(s, office, settings, submitted.id, today=today)
+            if n == 0:
+                portal.decide_application(
+                    s,
+                    office,
+                    settings,
+                    submitted.id,
+                    outcome="dismissed",
+                    reply="经与处罚机关核实，处罚决定书记载的车辆号牌与执法记录一致，异议不成立，维持原信息。",
+                    today=today,
+                )
         report.applications += 1
     return report

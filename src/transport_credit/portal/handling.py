@@ -70,7 +70,6 @@ class _Strict(BaseModel):
 class StepLimits(_Strict):
     accept_workdays: int = Field(ge=1, le=60)
     decide_workdays: int = Field(ge=1, le=120)
-    sync_workdays: int | None = Field(default=None, ge=1, le=60)
 
 
 class HandlingRuleSet(_Strict):

@@ -299,3 +299,39 @@ def test_inbox_views_put_the_most_urgent_first(platform_with_penalties: Database
     assert ids[("overdue", None)] == [late]
     assert ids[("closed", None)] == [closed]
     assert ids[("all", "repair")] == [fresh]
+
+
+def _black_listed(db: Database, settings: Settings, n: int, published: dt.date) -> tuple[int, CreditRecord]:
+    with db.unit_of_work() as s:
+        entry_id = lists.propose_entry(
+            s, OFFICE, settings, subject_code=uscc(n), list_code="black", reason="多次严重超限运输", domain="公路管理"
+        ).id
+    with db.unit_of_work() as s:
+        lists.notify_entry(s, OFFICE, settings, entry_id, today=published - dt.timedelta(days=40))
+    with db.unit_of_work() as s:
+        view = lists.publish_entry(s, OFFICE, settings, entry_id, today=published)
+    return entry_id, _record(db, view.entry_no)
+
+
+def test_a_black_list_entry_is_repaired_only_after_its_minimum_period(
+    platform_with_penalties: Database, settings: Settings
+) -> None:
+    """List records carry no stored minimum; it comes from the publicity rules (serious: one year since 2026-04)."""
+    db = platform_with_penalties
+    _, recent = _black_listed(db, settings, 11, TODAY - dt.timedelta(days=30))
+    app_id = _apply(db, settings, "repair", recent.subject_id, recent.id)
+    _accept(db, settings, app_id)
+    with pytest.raises(InvalidInput) as exc:
+        _decide(db, settings, app_id, "repaired", obligations_met=True, commitment_made=True)
+    assert exc.value.code == "minimum_period_not_reached"
+
+    entry_id, old = _black_listed(db, settings, 12, TODAY - dt.timedelta(days=400))
+    app_id = _apply(db, settings, "repair", old.subject_id, old.id)
+    _accept(db, settings, app_id)
+    app = _decide(db, settings, app_id, "repaired", obligations_met=True, commitment_made=True)
+    assert app.status == "repaired"
+    with db.read() as s:
+        entry = s.get(ListEntry, entry_id)
+        assert entry is not None
+        assert (entry.state, entry.removal_reason) == ("removed", "repaired")
+    assert _record(db, old.natural_key).status == "repaired"

@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from transport_credit.audit.events import record as audit
 from transport_credit.calendar.service import build_calendar
+from transport_credit.catalog.rules import publicity_window
+from transport_credit.catalog.schema import Severity
 from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound
@@ -548,10 +550,26 @@ def _record_facts(session: Session, record: CreditRecord) -> handling.RecordFact
         status=record.status,
         is_current=record.is_current,
         severity=record.severity,
-        publicity_min_end=record.publicity_min_end,
+        publicity_min_end=_minimum_end(session, record),
         publicity_end=record.publicity_end,
         current_status=current_status,
     )
+
+
+def _minimum_end(session: Session, record: CreditRecord) -> dt.date | None:
+    """The end of the record's minimum publicity period: as the import stored it, else (records written by a
+    service, such as published list entries) from the publicity rule set of its decision date and severity."""
+    if record.publicity_min_end is not None:
+        return record.publicity_min_end
+    start = record.publicity_start or record.decision_date
+    if start is None or record.severity not in ("minor", "general", "serious"):
+        return None
+    catalog = active_catalog(session)
+    family = catalog.category(record.category).publicity_family if catalog.has_category(record.category) else None
+    if family is None:
+        return None
+    window = publicity_window(catalog.publicity_rule_sets(family), cast(Severity, record.severity), start)
+    return window.min_end
 
 
 def _decision_record(session: Session, app: PortalApplication, record_id: int | None) -> CreditRecord | None:

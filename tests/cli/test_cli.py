@@ -364,3 +364,26 @@ def test_applications_handled_from_the_command_line(
     assert sorted(i["id"] for i in closed["items"]) == sorted(ids)
     shown = _ok(runner, "applications", "show", str(fresh))
     assert "申请材料不全" in shown
+
+
+def test_exchange_from_the_command_line(cli_env: Path, runner: CliRunner, tmp_path: Path) -> None:
+    _ok(runner, "init")
+    path, _ = _penalty_file(tmp_path / "p.csv", good=6, bad=0)
+    _ok(runner, "import", str(path), "--category", "XZCF", "--department", CITY)
+    targets = json.loads(_ok(runner, "exchange", "targets", "--json"))
+    assert {t["code"] for t in targets} >= {"ministry", "province"}
+    out_dir = tmp_path / "packages"
+    full = json.loads(_ok(runner, "exchange", "export", "--target", "ministry", "--out", str(out_dir), "--json"))
+    assert (full["kind"], full["rows"], full["sequence"]) == ("full", 6, 1)
+    increment = json.loads(_ok(runner, "exchange", "export", "--target", "ministry", "--out", str(out_dir), "--json"))
+    assert (increment["kind"], increment["rows"]) == ("increment", 0)
+    listed = json.loads(_ok(runner, "exchange", "packages", "--json"))
+    assert [p["sequence"] for p in listed] == [2, 1]
+    assert "交换包完整：6 条记录" in _ok(runner, "exchange", "verify", full["directory"])
+    (Path(full["directory"]) / "records.jsonl").write_bytes(b"")
+    broken = runner.invoke(app, ["exchange", "verify", full["directory"]])
+    assert broken.exit_code == 1
+    assert "SHA-256" in broken.output
+    unknown = runner.invoke(app, ["exchange", "export", "--target", "nowhere"])
+    assert unknown.exit_code == 1
+    assert "未知的共享交换对象" in unknown.output

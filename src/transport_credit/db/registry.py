@@ -14,6 +14,7 @@ from transport_credit.evaluation.models import (
     EvaluationRun,
     ProvincialGrade,
 )
+from transport_credit.exchange.models import ExchangePackage
 from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
 from transport_credit.portal.models import CreditReport, PortalApplication, PortalContent
@@ -41,6 +42,7 @@ __all__ = [
     "EvaluationPopulation",
     "EvaluationResult",
     "EvaluationRun",
+    "ExchangePackage",
     "InspectionItem",
     "InspectionTask",
     "Inspector",

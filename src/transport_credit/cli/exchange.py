@@ -1,0 +1,99 @@
+"""``tcredit exchange``: sharing with the national and provincial platforms — targets, the next package (full set
+or monthly increment), the packages sent, and a receiver's check of a package."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from transport_credit.cli import output as out
+from transport_credit.cli.context import CliError, cli_actor, database, handled, settings
+from transport_credit.exchange import rules, service
+
+exchange_app = typer.Typer(help="信用信息共享交换：全量、月度增量交换包，校验交换包。", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
+_HEADERS = ["序号", "对象", "类型", "月份", "记录范围", "条数", "新增或更新", "撤回", "生成时间", "目录"]
+
+
+def _row(p: service.PackageView) -> list[object]:
+    upserts = sum(c.get("upsert", 0) for c in p.counts.values())
+    withdrawals = sum(c.get("withdraw", 0) for c in p.counts.values())
+    return [
+        p.sequence,
+        p.target_name,
+        rules.KIND_LABELS.get(p.kind, p.kind),
+        p.period,
+        f"{p.from_record_id + 1}–{p.to_record_id}",
+        p.rows,
+        upserts,
+        withdrawals,
+        p.created_at,
+        p.directory,
+    ]
+
+
+@exchange_app.command("targets", help="共享交换对象及其信息类别、格式。")
+@handled
+def targets_cmd(as_json: JsonOpt = False) -> None:
+    found = rules.targets(settings().province)
+    if as_json:
+        out.emit_json([t.model_dump() for t in found.values()])
+        return
+    out.table(
+        ["编码", "名称", "信息类别", "格式", "身份证号"],
+        [
+            [t.code, t.name, "、".join(t.categories), t.format, "明文" if t.personal_ids == "clear" else "脱敏"]
+            for t in found.values()
+        ],
+    )
+
+
+@exchange_app.command("export", help="生成交换包：首次为全量，之后为上次以来的增量；--full 重新生成全量。")
+@handled
+def export_cmd(
+    target: Annotated[str, typer.Option("--target", help="交换对象编码，见 tcredit exchange targets")],
+    full: Annotated[bool, typer.Option("--full", help="生成全量包（重新建立基线）")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="交换包的上级目录（默认在数据目录下）")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    with database(settings()) as db, db.unit_of_work() as s:
+        package = service.export_package(s, cli_actor(), settings(), target, full=full, out_dir=out_dir)
+    if as_json:
+        out.emit_json(dataclasses.asdict(package))
+        return
+    out.table(_HEADERS, [_row(package)])
+
+
+@exchange_app.command("packages", help="已生成的交换包（最新的在前）。")
+@handled
+def packages_cmd(
+    target: Annotated[str | None, typer.Option("--target")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    with database(settings()) as db, db.read() as s:
+        items = service.list_packages(s, cli_actor(), settings(), target=target, limit=limit)
+    if as_json:
+        out.emit_json([dataclasses.asdict(p) for p in items])
+        return
+    out.table(_HEADERS, [_row(p) for p in items])
+
+
+@exchange_app.command("verify", help="校验一个交换包目录：清单、各文件的 SHA-256 与条数（接收方也可使用）。")
+@handled
+def verify_cmd(directory: Path, as_json: JsonOpt = False) -> None:
+    report = service.verify_directory(directory)
+    if as_json:
+        out.emit_json({"directory": report.directory, "ok": report.ok, "problems": report.problems})
+    elif report.ok:
+        rows = report.manifest["rows"] if report.manifest else 0
+        typer.echo(f"交换包完整：{rows} 条记录，文件校验值与清单一致。")
+    if not report.ok:
+        if not as_json:
+            for problem in report.problems:
+                typer.echo(f"问题：{problem}", err=True)
+        raise CliError("交换包校验未通过")

@@ -1,0 +1,211 @@
+"""Sharing with other platforms (信用信息共享交换): targets as data, and the pure rules of a package.
+
+A package for a target is the full set of its categories' records in force (``full``, once), or everything that
+changed since the target's previous package (``increment``, monthly): each changed record's current revision,
+as an ``upsert`` when it is in force and a ``withdraw`` when it was repaired, revoked or removed (so repairs and
+revocations propagate). Records are append-only revisions with increasing ids, so a package is the id range
+``(from_record_id, to_record_id]`` of the target's categories; the next increment starts where the last ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from transport_credit.catalog.schema import CategoryDef
+from transport_credit.common.errors import InvalidInput, NotFound
+
+FORMAT_VERSION = "transport-credit-exchange/1"
+PackageKind = Literal["full", "increment"]
+Operation = Literal["upsert", "withdraw"]
+WITHDRAWN_STATUSES = frozenset({"repaired", "revoked", "removed"})
+KIND_LABELS = {"full": "全量", "increment": "增量"}
+OPERATION_LABELS = {"upsert": "新增或更新", "withdraw": "撤回"}
+# The columns every CSV file of a package starts with (the record's own fields follow).
+CSV_FIXED = (
+    "op",
+    "withdraw_reason",
+    "category",
+    "natural_key",
+    "revision",
+    "record_id",
+    "subject_kind",
+    "subject_name",
+    "subject_uscc",
+    "subject_id_number",
+    "decision_date",
+    "publicity_start",
+    "publicity_end",
+    "department_code",
+    "reported_at",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Target(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    name: str
+    categories: tuple[str, ...] = Field(min_length=1)
+    disclosure: tuple[Literal["public", "shared"], ...] = ("public", "shared")
+    personal_ids: Literal["clear", "masked"] = "masked"
+    format: Literal["jsonl", "csv"] = "jsonl"
+    field_names: dict[str, dict[str, str]] = Field(default_factory=dict)  # category → field key → target's name
+
+
+class TargetsDocument(_Strict):
+    kind: Literal["exchange_targets"]
+    name: str
+    version: str
+    province: str | None = None
+    targets: tuple[Target, ...] = Field(min_length=1)
+
+
+def _data_dir() -> Path:
+    return Path(str(resources.files("transport_credit") / "data" / "exchange"))
+
+
+def load_document(path: Path) -> TargetsDocument:
+    try:
+        return TargetsDocument.model_validate(yaml.safe_load(path.read_bytes()))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = " → ".join(str(x) for x in first["loc"])
+        raise InvalidInput(
+            f"共享交换配置文件 {path.name} 有误：{loc}: {first['msg']}", code="exchange_file_invalid"
+        ) from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"无法读取共享交换配置文件 {path.name}：{exc}", code="exchange_file_invalid") from exc
+
+
+def merge_targets(docs: Iterable[TargetsDocument], province: str | None) -> dict[str, Target]:
+    """National targets, then the province's file: a target of the same code is replaced, new ones are added."""
+    merged: dict[str, Target] = {}
+    ordered = sorted(docs, key=lambda d: d.province is not None)
+    for d in ordered:
+        if d.province is None or d.province == province:
+            merged.update({t.code: t for t in d.targets})
+    return merged
+
+
+@functools.cache
+def targets(province: str | None = None) -> dict[str, Target]:
+    return merge_targets((load_document(p) for p in sorted(_data_dir().glob("*.yaml"))), province)
+
+
+def target(province: str | None, code: str) -> Target:
+    found = targets(province).get(code)
+    if found is None:
+        names = "、".join(f"{t.code}（{t.name}）" for t in targets(province).values())
+        raise NotFound(f"未知的共享交换对象「{code}」，可选：{names}", code="unknown_exchange_target")
+    return found
+
+
+# --- rows ------------------------------------------------------------------------------------------------------
+
+
+def operation(status: str) -> Operation:
+    """``upsert`` for a record in force, ``withdraw`` for one repaired, revoked or removed."""
+    if status == "active":
+        return "upsert"
+    if status in WITHDRAWN_STATUSES:
+        return "withdraw"
+    raise ValueError(f"a {status} revision is never exchanged")
+
+
+def shared_fields(category: CategoryDef, t: Target) -> list[tuple[str, str]]:
+    """(field key, name in the package) of the fields the target receives, in catalog order."""
+    names = t.field_names.get(category.code, {})
+    return [(f.key, names.get(f.key, f.key)) for f in category.fields if f.disclosure in t.disclosure]
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """A record revision with its subject, as read for a package (personal fields already chosen clear/masked)."""
+
+    record_id: int
+    category: str
+    natural_key: str
+    revision: int
+    status: str
+    decision_date: dt.date | None
+    publicity_start: dt.date | None
+    publicity_end: dt.date | None
+    department_code: str
+    reported_at: dt.datetime
+    data: Mapping[str, Any]
+    subject_kind: str
+    subject_name: str
+    subject_uscc: str | None
+    subject_id_number: str | None
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def package_row(row: SourceRow, fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """One line of a package: the operation, the record's identity and provenance, its subject, and its shared
+    fields (a withdrawal carries no fields: the receiver only needs to know which record leaves)."""
+    op = operation(row.status)
+    return {
+        "op": op,
+        "withdraw_reason": row.status if op == "withdraw" else None,
+        "category": row.category,
+        "natural_key": row.natural_key,
+        "revision": row.revision,
+        "record_id": row.record_id,
+        "subject": {
+            "kind": row.subject_kind,
+            "name": row.subject_name,
+            "uscc": row.subject_uscc,
+            "id_number": row.subject_id_number,
+        },
+        "decision_date": _iso(row.decision_date),
+        "publicity_start": _iso(row.publicity_start),
+        "publicity_end": _iso(row.publicity_end),
+        "department_code": row.department_code,
+        "reported_at": _iso(row.reported_at),
+        "data": {} if op == "withdraw" else {name: row.data[key] for key, name in fields if key in row.data},
+    }
+
+
+def csv_values(line: Mapping[str, Any], field_names: Sequence[str]) -> list[str]:
+    """A package line as a CSV row: the fixed columns, then the category's fields (empty when absent)."""
+    subject = line["subject"]
+    fixed = {
+        **{k: line[k] for k in CSV_FIXED if k in line},
+        "subject_kind": subject["kind"],
+        "subject_name": subject["name"],
+        "subject_uscc": subject["uscc"],
+        "subject_id_number": subject["id_number"],
+    }
+    data = line["data"]
+    return [_cell(fixed.get(k)) for k in CSV_FIXED] + [_cell(data.get(name)) for name in field_names]
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def file_name(t: Target, category: str | None = None) -> str:
+    return f"{category}.csv" if t.format == "csv" else "records.jsonl"
+
+
+def package_dir_name(target_code: str, sequence: int, kind: str, period: str) -> str:
+    return f"{target_code}-{sequence:05d}-{kind}-{period}"
+
+
+def period_of(day: dt.date) -> str:
+    """The month a package reports (YYYY-MM)."""
+    return f"{day:%Y-%m}"

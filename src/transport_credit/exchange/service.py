@@ -1,0 +1,405 @@
+"""Use cases of sharing (信用信息共享交换): generate a target's next package, list packages, verify a package.
+
+A package is a directory ``<target>-<sequence>-<kind>-<YYYY-MM>`` holding the records (``records.jsonl``, or one
+``<category>.csv`` per category in GB18030-safe UTF-8 with BOM) and ``manifest.json`` (format version, target,
+range, counts per category and operation, each file's SHA-256 and row count, the field dictionary, and the
+SHA-256 of the previous package's manifest, which chains the packages). Files are written to a temporary
+directory, checked, and renamed into place; the package row and its audit entry are written in the caller's
+transaction. The files may hold personal data for the receiving government platform (``personal_ids: clear``):
+they are readable by the owner only.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from transport_credit.audit.events import record as audit
+from transport_credit.catalog.schema import CategoryDef
+from transport_credit.catalog.service import active_catalog
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_VIEWER, Actor
+from transport_credit.common.errors import InvalidInput
+from transport_credit.db.base import utcnow
+from transport_credit.disclosure.rules import china_today
+from transport_credit.exchange import rules
+from transport_credit.exchange.models import ExchangePackage
+from transport_credit.records.models import CreditRecord
+from transport_credit.settings import Settings
+from transport_credit.subjects.models import Subject
+from transport_credit.subjects.pii import PiiKeys, pii_keys
+
+MANIFEST = "manifest.json"
+_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class PackageView:
+    id: int
+    target: str
+    target_name: str
+    sequence: int
+    kind: str
+    period: str
+    from_record_id: int
+    to_record_id: int
+    rows: int
+    counts: dict[str, dict[str, int]]
+    directory: str
+    manifest_sha256: str
+    previous_sha256: str | None
+    created_by: str
+    created_at: dt.datetime
+
+
+def _view(p: ExchangePackage, settings: Settings) -> PackageView:
+    known = rules.targets(settings.province)
+    return PackageView(
+        id=p.id,
+        target=p.target,
+        target_name=known[p.target].name if p.target in known else p.target,
+        sequence=p.sequence,
+        kind=p.kind,
+        period=p.period,
+        from_record_id=p.from_record_id,
+        to_record_id=p.to_record_id,
+        rows=p.rows,
+        counts={k: dict(v) for k, v in (p.counts or {}).items()},
+        directory=p.directory,
+        manifest_sha256=p.manifest_sha256,
+        previous_sha256=p.previous_sha256,
+        created_by=p.created_by,
+        created_at=p.created_at,
+    )
+
+
+def list_packages(
+    session: Session, actor: Actor, settings: Settings, *, target: str | None = None, limit: int = 100
+) -> list[PackageView]:
+    """Packages newest first (credit office and viewers: the monthly report counts them)."""
+    actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER)
+    P = ExchangePackage
+    stmt = select(P).order_by(P.created_at.desc(), P.id.desc()).limit(limit)
+    if target:
+        rules.target(settings.province, target)
+        stmt = stmt.where(P.target == target)
+    return [_view(p, settings) for p in session.scalars(stmt)]
+
+
+# --- reading the records ---------------------------------------------------------------------------------------
+
+
+def _source_rows(
+    session: Session,
+    keys: PiiKeys | None,
+    categories: list[str],
+    *,
+    full: bool,
+    from_id: int,
+    to_id: int,
+) -> Iterator[rules.SourceRow]:
+    """The records of a package, category by category in id order, streamed (``yield_per``)."""
+    R, S = CreditRecord, Subject
+    cond = [R.category.in_(categories), R.id > from_id, R.id <= to_id, R.is_current.is_(True)]
+    if full:
+        cond.append(R.status == "active")
+    stmt = (
+        select(
+            R.id,
+            R.category,
+            R.natural_key,
+            R.revision,
+            R.status,
+            R.decision_date,
+            R.publicity_start,
+            R.publicity_end,
+            R.department_code,
+            R.reported_at,
+            R.data,
+            R.pii_cipher,
+            S.kind,
+            S.name,
+            S.uscc,
+            S.id_masked,
+            S.id_cipher,
+        )
+        .join(S, S.id == R.subject_id)
+        .where(*cond)
+        .order_by(R.category, R.id)
+        .execution_options(yield_per=_BATCH)
+    )
+    for r in session.execute(stmt):
+        data: dict[str, Any] = dict(r.data or {})
+        id_number = r.id_masked
+        if keys is not None:
+            if r.pii_cipher is not None:
+                clear = keys.decrypt_json(r.pii_cipher)
+                if isinstance(clear, dict):
+                    data.update(clear)
+            if r.id_cipher is not None:
+                id_number = keys.decrypt(r.id_cipher).decode("utf-8")
+        yield rules.SourceRow(
+            record_id=r.id,
+            category=r.category,
+            natural_key=r.natural_key,
+            revision=r.revision,
+            status=r.status,
+            decision_date=r.decision_date,
+            publicity_start=r.publicity_start,
+            publicity_end=r.publicity_end,
+            department_code=r.department_code,
+            reported_at=r.reported_at,
+            data=data,
+            subject_kind=r.kind,
+            subject_name=r.name,
+            subject_uscc=r.uscc,
+            subject_id_number=id_number,
+        )
+
+
+# --- writing a package -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _File:
+    name: str
+    handle: IO[bytes]
+    digest: Any = field(default_factory=hashlib.sha256)
+    rows: int = 0
+
+    def write(self, data: bytes) -> None:
+        self.handle.write(data)
+        self.digest.update(data)
+
+
+def _open(directory: Path, name: str) -> _File:
+    fd = os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return _File(name, os.fdopen(fd, "wb"))
+
+
+def _csv_line(values: list[str]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(values)
+    return buf.getvalue().encode("utf-8")
+
+
+def _write_records(
+    directory: Path, t: rules.Target, cats: list[CategoryDef], rows: Iterator[rules.SourceRow]
+) -> tuple[list[_File], dict[str, Counter[str]]]:
+    fields = {c.code: rules.shared_fields(c, t) for c in cats}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    files: dict[str, _File] = {}
+    try:
+        if t.format == "jsonl":
+            files["*"] = _open(directory, rules.file_name(t))
+        for row in rows:
+            line = rules.package_row(row, fields[row.category])
+            counts[row.category][line["op"]] += 1
+            if t.format == "jsonl":
+                f = files["*"]
+                f.write(orjson.dumps(line) + b"\n")
+            else:
+                f = files.get(row.category) or files.setdefault(
+                    row.category, _csv_file(directory, t, row.category, fields)
+                )
+                f.write(_csv_line(rules.csv_values(line, [name for _, name in fields[row.category]])))
+            f.rows += 1
+    finally:
+        for f in files.values():
+            f.handle.close()
+    return list(files.values()), counts
+
+
+def _csv_file(directory: Path, t: rules.Target, category: str, fields: dict[str, list[tuple[str, str]]]) -> _File:
+    f = _open(directory, rules.file_name(t, category))
+    f.write(codecs.BOM_UTF8)  # Excel and the offices' tools read the Chinese text right
+    f.write(_csv_line([*rules.CSV_FIXED, *(name for _, name in fields[category])]))
+    return f
+
+
+def export_package(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    target_code: str,
+    *,
+    full: bool = False,
+    today: dt.date | None = None,
+    out_dir: Path | None = None,
+) -> PackageView:
+    """Generate the target's next package: the full set when asked or when the target has none yet, else the
+    increment since its last package (possibly empty: the month is then reported as having no changes)."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    t = rules.target(settings.province, target_code)
+    catalog = active_catalog(session)
+    cats = [catalog.category(c) for c in t.categories if catalog.has_category(c)]
+    if not cats:
+        raise InvalidInput(f"共享交换对象「{t.name}」的信息类别都不在目录中", code="no_exchange_categories")
+    P = ExchangePackage
+    last = session.scalar(select(P).where(P.target == t.code).order_by(P.sequence.desc()).limit(1).with_for_update())
+    kind = "full" if full or last is None else "increment"
+    from_id = 0 if kind == "full" else last.to_record_id  # type: ignore[union-attr]  # increment ⇒ last exists
+    to_id = max(from_id, session.scalar(select(func.max(CreditRecord.id))) or 0)
+    sequence = (last.sequence + 1) if last is not None else 1
+    period = rules.period_of(today or china_today())
+    root = (out_dir or settings.data_dir / "exchange") / t.code
+    final = root / rules.package_dir_name(t.code, sequence, kind, period)
+    if final.exists():
+        if session.scalar(select(P.id).where(P.directory == str(final))) is not None:
+            raise InvalidInput(f"交换包目录已存在：{final}", code="package_exists")
+        shutil.rmtree(final)  # left by an export whose transaction did not commit
+    root.mkdir(parents=True, exist_ok=True)
+    partial = root / f".{final.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(mode=0o700)
+    try:
+        keys = pii_keys(settings.pii_key.get_secret_value()) if t.personal_ids == "clear" else None
+        rows = _source_rows(session, keys, [c.code for c in cats], full=kind == "full", from_id=from_id, to_id=to_id)
+        files, counts = _write_records(partial, t, cats, rows)
+        total_rows = sum(f.rows for f in files)
+        count_map = {c: dict(n) for c, n in sorted(counts.items())}
+        previous = last.manifest_sha256 if last is not None else None
+        manifest = {
+            "format": rules.FORMAT_VERSION,
+            "target": t.code,
+            "target_name": t.name,
+            "kind": kind,
+            "sequence": sequence,
+            "period": period,
+            "from_record_id": from_id,
+            "to_record_id": to_id,
+            "previous_sha256": previous,
+            "generated_at": utcnow().isoformat(),
+            "catalog_version": catalog.version,
+            "personal_ids": t.personal_ids,
+            "rows": total_rows,
+            "counts": count_map,
+            "files": [{"name": f.name, "sha256": f.digest.hexdigest(), "rows": f.rows} for f in files],
+            "fields": {c.code: [{"key": k, "name": n} for k, n in rules.shared_fields(c, t)] for c in cats},
+        }
+        body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+        mf = _open(partial, MANIFEST)
+        mf.write(body)
+        mf.handle.close()
+        problems = verify_directory(partial).problems
+        if problems:
+            raise RuntimeError(f"package failed its own verification: {problems}")
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    package = P(
+        target=t.code,
+        sequence=sequence,
+        kind=kind,
+        period=period,
+        from_record_id=from_id,
+        to_record_id=to_id,
+        rows=total_rows,
+        counts=count_map,
+        directory=str(final),
+        manifest_sha256=hashlib.sha256(body).hexdigest(),
+        previous_sha256=previous,
+        created_by=actor.label[:120],
+        created_at=utcnow(),
+    )
+    session.add(package)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "exchange.export",
+        "exchange_package",
+        f"{t.code}#{sequence}",
+        {"kind": kind, "range": [from_id, to_id], "rows": package.rows, "manifest_sha256": package.manifest_sha256},
+    )
+    return _view(package, settings)
+
+
+# --- verifying a package ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    directory: str
+    ok: bool
+    problems: list[str]
+    manifest: dict[str, Any] | None
+
+
+def _count_lines(path: Path, fmt: str) -> tuple[str, int, Counter[tuple[str, str]]]:
+    digest = hashlib.sha256()
+    ops: Counter[tuple[str, str]] = Counter()
+    rows = 0
+    with path.open("rb") as fh:
+        content = fh.read()
+    digest.update(content)
+    if fmt == "jsonl":
+        for raw in content.splitlines():
+            line = orjson.loads(raw)
+            ops[(line["category"], line["op"])] += 1
+            rows += 1
+    else:
+        reader = csv.reader(io.StringIO(content.decode("utf-8-sig")))
+        header = next(reader, [])
+        op_at, cat_at = header.index("op"), header.index("category")
+        for values in reader:
+            ops[(values[cat_at], values[op_at])] += 1
+            rows += 1
+    return digest.hexdigest(), rows, ops
+
+
+def verify_directory(directory: Path) -> Verification:
+    """Check a package as a receiver would: the manifest's format, every file's SHA-256 and row count, and the
+    counts per category and operation against the lines themselves. Problems are Chinese sentences."""
+    problems: list[str] = []
+    path = Path(directory)
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return Verification(str(path), False, [f"无法读取清单文件 {MANIFEST}：{exc}"], None)
+    if manifest.get("format") != rules.FORMAT_VERSION:
+        problems.append(f"清单格式版本「{manifest.get('format')}」无法识别")
+        return Verification(str(path), False, problems, manifest)
+    fmt = "csv" if any(str(f.get("name", "")).endswith(".csv") for f in manifest.get("files", [])) else "jsonl"
+    seen: Counter[tuple[str, str]] = Counter()
+    total = 0
+    for f in manifest.get("files", []):
+        name = str(f.get("name", ""))
+        file_path = path / name
+        if "/" in name or "\\" in name or not file_path.is_file():
+            problems.append(f"缺少数据文件 {name}")
+            continue
+        try:
+            sha, rows, ops = _count_lines(file_path, fmt)
+        except (ValueError, KeyError, UnicodeDecodeError) as exc:
+            problems.append(f"数据文件 {name} 无法解析：{exc}")
+            continue
+        if sha != f.get("sha256"):
+            problems.append(f"数据文件 {name} 的 SHA-256 与清单不符（文件被改动或不完整）")
+        if rows != f.get("rows"):
+            problems.append(f"数据文件 {name} 有 {rows} 行，清单记载 {f.get('rows')} 行")
+        seen.update(ops)
+        total += rows
+    if total != manifest.get("rows"):
+        problems.append(f"数据共 {total} 行，清单记载 {manifest.get('rows')} 行")
+    declared = Counter(
+        {(cat, op): int(n) for cat, by_op in (manifest.get("counts") or {}).items() for op, n in by_op.items()}
+    )
+    if +declared != +seen:
+        problems.append("各类别的新增、撤回条数与清单记载不符")
+    return Verification(str(path), not problems, problems, manifest)

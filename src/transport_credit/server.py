@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from transport_credit.site import router as site_router
     from transport_credit.web import router as web_router
     from transport_credit.web.evaluation import router as evaluation_console_router
+    from transport_credit.web.exchange import router as exchange_console_router
     from transport_credit.web.portal import router as portal_console_router
 
     app.include_router(api_router)
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return _api_error(404, "not_found", "接口不存在")
 
     app.include_router(portal_console_router)  # before the console's catch-all
+    app.include_router(exchange_console_router)
     app.include_router(evaluation_console_router)
     from transport_credit.web.lists import router as lists_console_router
 

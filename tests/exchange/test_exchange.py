@@ -185,3 +185,30 @@ def test_a_failed_transaction_leaves_no_registered_package(
     assert (package.sequence, package.kind) == (1, "full")
     assert service.verify_directory(Path(package.directory)).ok
     assert not list((tmp_path / "out" / "ministry").glob(".*partial"))
+
+
+def test_verification_never_breaks_on_damaged_files(platform: Database, settings: Settings, tmp_path: Path) -> None:
+    """Whatever a transfer does to a data file, verification answers with problems, never an exception."""
+    import shutil
+
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    packages = [_export(platform, settings, target, tmp_path) for target in ("ministry", "province")]
+
+    @hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(which=st.sampled_from([0, 1]), cut=st.integers(min_value=0, max_value=4000), junk=st.binary(max_size=64))
+    def damaged(which: int, cut: int, junk: bytes) -> None:
+        source = Path(packages[which].directory)
+        copy = tmp_path / "copy"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(source, copy)
+        data = next(p for p in copy.iterdir() if p.name != "manifest.json")
+        original = data.read_bytes()
+        changed = original[:cut] + junk + original[cut + len(junk) :]
+        data.write_bytes(changed)
+        report = service.verify_directory(copy)
+        assert report.ok is (changed == original)
+
+    damaged()

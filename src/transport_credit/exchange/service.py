@@ -19,6 +19,7 @@ import io
 import json
 import os
 import shutil
+import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from transport_credit.audit.events import record as audit
 from transport_credit.catalog.schema import CategoryDef
 from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_VIEWER, Actor
-from transport_credit.common.errors import InvalidInput
+from transport_credit.common.errors import Conflict, InvalidInput, NotFound
 from transport_credit.db.base import utcnow
 from transport_credit.disclosure.rules import china_today
 from transport_credit.exchange import rules
@@ -98,6 +99,40 @@ def list_packages(
         rules.target(settings.province, target)
         stmt = stmt.where(P.target == target)
     return [_view(p, settings) for p in session.scalars(stmt)]
+
+
+def package_paths(session: Session, actor: Actor, settings: Settings, package_id: int) -> tuple[str, list[Path]]:
+    """The files of a registered package (manifest first), checked against the manifest, for a download; the
+    download is audited (the files may hold personal data)."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    package = session.get(ExchangePackage, package_id)
+    if package is None:
+        raise NotFound("未找到该交换包", code="package_not_found")
+    directory = Path(package.directory)
+    report = verify_directory(directory)
+    if not report.ok or report.manifest is None:
+        raise Conflict("交换包文件缺失或已被改动，无法下载：" + "；".join(report.problems), code="package_damaged")
+    manifest = directory / MANIFEST
+    if _sha256_of(manifest) != package.manifest_sha256:
+        raise Conflict("交换包的清单与生成时不一致，无法下载", code="package_damaged")
+    paths = [manifest, *(directory / str(f["name"]) for f in report.manifest["files"])]
+    audit(session, actor, "exchange.download", "exchange_package", f"{package.target}#{package.sequence}", {})
+    return directory.name, paths
+
+
+def write_zip(paths: list[Path], destination: IO[bytes]) -> None:
+    """The files into a ZIP, each streamed from disk (a package can be large)."""
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in paths:
+            zf.write(path, arcname=path.name)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 # --- reading the records ---------------------------------------------------------------------------------------
@@ -341,26 +376,43 @@ class Verification:
     manifest: dict[str, Any] | None
 
 
+class _Hashing(io.RawIOBase):
+    """Reads a file and hashes every byte read (one pass for the checksum and the lines)."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.fh.read(len(buffer))
+        self.digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def _count_lines(path: Path, fmt: str) -> tuple[str, int, Counter[tuple[str, str]]]:
-    digest = hashlib.sha256()
     ops: Counter[tuple[str, str]] = Counter()
     rows = 0
-    with path.open("rb") as fh:
-        content = fh.read()
-    digest.update(content)
-    if fmt == "jsonl":
-        for raw in content.splitlines():
-            line = orjson.loads(raw)
-            ops[(line["category"], line["op"])] += 1
-            rows += 1
-    else:
-        reader = csv.reader(io.StringIO(content.decode("utf-8-sig")))
-        header = next(reader, [])
-        op_at, cat_at = header.index("op"), header.index("category")
-        for values in reader:
-            ops[(values[cat_at], values[op_at])] += 1
-            rows += 1
-    return digest.hexdigest(), rows, ops
+    with path.open("rb") as raw:
+        hashing = _Hashing(raw)
+        stream = io.BufferedReader(hashing, buffer_size=1 << 20)
+        if fmt == "jsonl":
+            for line_bytes in stream:
+                line = orjson.loads(line_bytes)
+                ops[(line["category"], line["op"])] += 1
+                rows += 1
+        else:
+            reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+            header = next(reader, [])
+            op_at, cat_at = header.index("op"), header.index("category")
+            for values in reader:
+                ops[(values[cat_at], values[op_at])] += 1
+                rows += 1
+        stream.read()  # the rest (nothing after the last line), so the checksum covers the whole file
+    return hashing.digest.hexdigest(), rows, ops
 
 
 def verify_directory(directory: Path) -> Verification:
@@ -386,7 +438,7 @@ def verify_directory(directory: Path) -> Verification:
             continue
         try:
             sha, rows, ops = _count_lines(file_path, fmt)
-        except (ValueError, KeyError, UnicodeDecodeError) as exc:
+        except (ValueError, KeyError, IndexError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
             problems.append(f"数据文件 {name} 无法解析：{exc}")
             continue
         if sha != f.get("sha256"):

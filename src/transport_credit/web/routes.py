@@ -69,6 +69,7 @@ _NAV = (
     ("measures", "奖惩措施", "/measures"),
     ("effects", "成效清单", "/effects"),
     ("cases", "典型案例", "/cases"),
+    ("exchange", "共享交换", "/exchange"),
     ("audit", "审计", "/audit"),
 )
 
@@ -156,7 +157,7 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
     nav = []
     if console is not None:
         for key, label, path in _NAV:
-            if key in ("audit", "portal", "applications") and not console.is_manager:
+            if key in ("audit", "portal", "applications", "exchange") and not console.is_manager:
                 continue
             nav.append({"key": key, "label": label, "href": PREFIX + path})
     return {

@@ -1,0 +1,92 @@
+"""The console's sharing page (信用办): generate the next package for a target, download it as a ZIP (audited)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
+
+from console_kit import CITY_DEPT, CREDIT_OFFICE, MANAGER, OFFICER, PASSWORD, csrf_of, login
+
+from portal_kit import seed_portal
+from transport_credit import audit
+from transport_credit.auth import service as auth
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM
+from transport_credit.db.uow import Database
+from transport_credit.server import create_app
+from transport_credit.settings import Settings
+
+
+@pytest.fixture
+def client(db: Database, settings: Settings, cheap_hashing: None) -> Iterator[TestClient]:
+    seed_portal(db, settings)
+    with db.unit_of_work() as s:
+        auth.create_account(s, SYSTEM, OFFICER, "郑州报送员", PASSWORD, CITY_DEPT, [ROLE_DATA_OFFICER])
+        auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
+    with TestClient(create_app(settings, db), base_url="http://testserver") as c:
+        yield c
+
+
+def test_credit_office_generates_and_downloads_a_package(client: TestClient, db: Database) -> None:
+    login(client, MANAGER)
+    page = client.get("/console/exchange")
+    assert page.status_code == 200
+    assert "全国交通运输信用信息共享平台" in page.text
+    assert "尚未报送（下一次为全量）" in page.text
+    r = client.post(
+        "/console/exchange/export",
+        data={"csrf_token": csrf_of(page.text), "target": "ministry"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    done = client.get(r.headers["location"])
+    assert "已生成全量交换包" in done.text
+    assert "生成增量交换包" in done.text  # the next one for this target
+    package_id = re.search(r'action="/console/exchange/(\d+)/download"', done.text).group(1)  # type: ignore[union-attr]
+    by_link = client.get(f"/console/exchange/{package_id}/download")  # never by a plain link
+    assert by_link.status_code == 404
+    assert by_link.headers["content-type"].startswith("text/html")
+    zipped = client.post(f"/console/exchange/{package_id}/download", data={"csrf_token": csrf_of(done.text)})
+    assert zipped.status_code == 200
+    assert zipped.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as zf:
+        assert sorted(zf.namelist()) == ["manifest.json", "records.jsonl"]
+        manifest = json.loads(zf.read("manifest.json"))
+        lines = zf.read("records.jsonl").splitlines()
+    assert manifest["kind"] == "full"
+    assert manifest["rows"] == len(lines) > 0
+    with db.read() as s:
+        actions = [e.action for e in audit.list_entries(s, SYSTEM, target_type="exchange_package")]
+    assert actions == ["exchange.download", "exchange.export"]
+
+
+def test_a_damaged_package_is_not_downloaded(client: TestClient, settings: Settings) -> None:
+    login(client, MANAGER)
+    page = client.get("/console/exchange")
+    client.post("/console/exchange/export", data={"csrf_token": csrf_of(page.text), "target": "province"})
+    page = client.get("/console/exchange")
+    package_id = re.search(r'action="/console/exchange/(\d+)/download"', page.text).group(1)  # type: ignore[union-attr]
+    [csv_file] = list((settings.data_dir / "exchange" / "province").glob("*/XZCF.csv"))
+    csv_file.write_bytes(csv_file.read_bytes() + b"extra,line\r\n")
+    r = client.post(f"/console/exchange/{package_id}/download", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 409
+    assert "交换包文件缺失或已被改动" in r.text
+
+
+def test_data_officers_do_not_see_sharing(client: TestClient) -> None:
+    login(client, OFFICER)
+    assert client.get("/console/exchange").status_code == 403
+    assert "共享交换" not in client.get("/console/import").text
+    csrf = csrf_of(client.get("/console/import").text)
+    r = client.post("/console/exchange/export", data={"csrf_token": csrf, "target": "ministry"})
+    assert r.status_code == 403

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from browser_kit import launch, serve, shot
-from portal_kit import PERSON_ID, Seeded, seed_portal
+from portal_kit import PERSON_ID, Seeded, minimum_period_passed, seed_portal
 from transport_credit.db.uow import Database
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
@@ -178,6 +178,7 @@ def test_credit_office_handles_a_repair_in_a_browser(
     try:
         p = context.new_page()
         record_id = seeded.records["penalty"]
+        minimum_period_passed(db, record_id)
         p.goto(f"{server}/apply?record={record_id}&kind=repair")
         p.get_by_label("申请人（单位联系人或本人姓名）").fill("赵经理")
         p.get_by_label("联系电话").fill("13912345678")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from portal_kit import PHONE, Seeded, seed_portal
+from portal_kit import PHONE, Seeded, minimum_period_passed, seed_portal
 from transport_credit.auth import service as auth
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM
 from transport_credit.db.uow import Database
@@ -159,6 +159,17 @@ def test_credit_office_repairs_a_penalty_and_the_applicant_reads_the_reply(
     assert "已受理，办理中" in detail.text
     assert 'id="decide-form"' in detail.text
     reply = "经核实，申请人已缴清罚款并作出信用承诺，准予修复，该信息停止公示。"
+    decided_three_days_ago = {
+        "csrf_token": csrf_of(detail.text),
+        "outcome": "repaired",
+        "reply": reply,
+        "obligations_met": "1",
+        "commitment_made": "1",
+    }
+    early = client.post(f"/console/portal/applications/{app_id}/decide", data=decided_three_days_ago)
+    assert early.status_code == 422
+    assert "最短公示期至" in early.text  # a general penalty: three months first
+    minimum_period_passed(db, seeded.records["penalty"])
     # The conditions are not confirmed: the page comes back with the message and the reply as typed.
     refused = client.post(
         f"/console/portal/applications/{app_id}/decide",

@@ -1,0 +1,216 @@
+"""The monthly report (信用交通月报): pure rules — month bounds, rates, the city a unit belongs to, rankings and
+the indicators of the 信用交通省 system the platform can measure itself (targets in ``data/monitoring/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from transport_credit.common.errors import InvalidInput
+from transport_credit.identifiers.regions import get_region
+
+CST = dt.timezone(dt.timedelta(hours=8))
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+PROVINCE_LEVEL = "省直"
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """``YYYY-MM`` → (first day, first day of the next month); :class:`InvalidInput` otherwise."""
+    m = _MONTH_RE.match(month.strip()) if isinstance(month, str) else None
+    if m is None or not (2000 <= int(m.group(1)) <= 2100 and 1 <= int(m.group(2)) <= 12):
+        raise InvalidInput("月份格式应为 YYYY-MM（2000–2100 年）", code="invalid_month")
+    year, mon = int(m.group(1)), int(m.group(2))
+    start = dt.date(year, mon, 1)
+    end = dt.date(year + 1, 1, 1) if mon == 12 else dt.date(year, mon + 1, 1)
+    return start, end
+
+
+def utc_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Days in China Standard Time as UTC instants (timestamps are stored in UTC)."""
+    return (
+        dt.datetime.combine(start, dt.time(), CST).astimezone(dt.UTC),
+        dt.datetime.combine(end, dt.time(), CST).astimezone(dt.UTC),
+    )
+
+
+def rate(part: int, whole: int) -> float | None:
+    """``part / whole``; ``None`` when there is nothing to measure (shown as "—", never as 0% or 100%)."""
+    return None if whole == 0 else part / whole
+
+
+def city_of(region_code: str) -> str | None:
+    """The prefecture-level unit (地市) a department's region belongs to: a city itself, a county's city, or a
+    province-administered county-level unit (济源 419001) on its own; ``None`` for the province level."""
+    region = get_region(region_code)
+    if region is None:
+        code = region_code.strip()
+        return None if code.endswith("0000") else code[:4] + "00"
+    if region.level == "province":
+        return None
+    if region.level == "city":
+        return region.code
+    parent = get_region(region.parent) if region.parent else None
+    return region.code if parent is None or parent.level == "province" else parent.code
+
+
+@dataclass
+class UnitFigures:
+    """What one department (or city, summed) did in the month."""
+
+    code: str
+    name: str
+    received: int = 0  # record revisions received (归集)
+    dual_reported: int = 0  # first reports of 行政许可 / 行政处罚 decisions whose deadline is known
+    on_time: int = 0  # of those, reported within 7 working days
+    qualified: int = 0  # records above their category's quality threshold (合格记录)
+    rejected: int = 0  # rows rejected into quarantine
+    checks: int = 0  # credit checks made (逢批必查)
+    effects: int = 0  # effects reported (成效清单)
+    rank: int | None = None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return rate(self.on_time, self.dual_reported)
+
+    @property
+    def qualified_rate(self) -> float | None:
+        return rate(self.qualified, self.received)
+
+    def add(self, other: UnitFigures) -> None:
+        for name in ("received", "dual_reported", "on_time", "qualified", "rejected", "checks", "effects"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _sort_key(u: UnitFigures) -> tuple[float, float, int, str]:
+    on_time = u.on_time_rate if u.on_time_rate is not None else -1.0
+    qualified = u.qualified_rate if u.qualified_rate is not None else -1.0
+    return (-on_time, -qualified, -u.received, u.code)
+
+
+def ranked(units: Iterable[UnitFigures]) -> list[UnitFigures]:
+    """Units ordered by 双公示 on-time rate, then qualified rate, then volume; units that received nothing come
+    last without a rank (there is nothing to rank them on). Equal rates share a rank."""
+    items = sorted(units, key=_sort_key)
+    previous: tuple[float, float] | None = None
+    position = 0
+    for i, u in enumerate(items, start=1):
+        if u.received == 0 and u.dual_reported == 0:
+            u.rank = None
+            continue
+        key = _sort_key(u)[:2]
+        if key != previous:
+            position, previous = i, key
+        u.rank = position
+    return items
+
+
+def by_city(units: Sequence[tuple[str, UnitFigures]], names: dict[str, str]) -> list[UnitFigures]:
+    """Department figures summed per city (``(region code, figures)`` pairs); the province level is one line."""
+    cities: dict[str, UnitFigures] = {}
+    for region_code, u in units:
+        city = (city_of(region_code) if region_code else None) or PROVINCE_LEVEL
+        target = cities.setdefault(city, UnitFigures(city, names.get(city, city)))
+        target.add(u)
+    return list(cities.values())
+
+
+# --- indicators --------------------------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class IndicatorTargets(_Strict):
+    kind: Literal["monitoring_indicators"]
+    version: str
+    dual_on_time_rate: float = Field(ge=0, le=1)
+    qualified_rate: float | None = Field(default=None, ge=0, le=1)
+    city_coverage: float = Field(ge=0, le=1)
+
+
+@functools.cache
+def indicator_targets() -> IndicatorTargets:
+    ref = resources.files("transport_credit") / "data" / "monitoring" / "indicators.yaml"
+    return IndicatorTargets.model_validate(yaml.safe_load(ref.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    value: str  # as shown (百分比, 件数, 是/否)
+    target: str | None
+    met: bool | None  # None: nothing to measure this month, or no target
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@dataclass
+class MonthFacts:
+    """What the indicators are computed from."""
+
+    dual_reported: int
+    on_time: int
+    received: int
+    qualified: int
+    cities_reporting: int
+    cities_total: int
+    packages: dict[str, int] = field(default_factory=dict)  # target name → packages for the month
+    cases_published: int = 0
+    cases_required: int = 0
+    quarter_label: str = ""
+
+
+def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
+    """The month's indicators against their targets."""
+    on_time = rate(facts.on_time, facts.dual_reported)
+    qualified = rate(facts.qualified, facts.received)
+    coverage = rate(facts.cities_reporting, facts.cities_total)
+    out = [
+        Indicator(
+            "dual_on_time_rate",
+            "双公示信息 7 个工作日内上报率",
+            percent(on_time),
+            percent(targets.dual_on_time_rate),
+            None if on_time is None else on_time >= targets.dual_on_time_rate,
+        ),
+        Indicator(
+            "qualified_rate",
+            "合格记录占比（数据项完整率超过阈值）",
+            percent(qualified),
+            None if targets.qualified_rate is None else percent(targets.qualified_rate),
+            None if qualified is None or targets.qualified_rate is None else qualified >= targets.qualified_rate,
+        ),
+        Indicator(
+            "city_coverage",
+            "报送信用信息的地市覆盖率",
+            f"{facts.cities_reporting}/{facts.cities_total}",
+            percent(targets.city_coverage),
+            None if coverage is None else coverage >= targets.city_coverage,
+        ),
+    ]
+    for name, count in facts.packages.items():
+        out.append(
+            Indicator(f"exchange:{name}", f"向{name}报送月度数据", "已报送" if count else "未报送", "已报送", count > 0)
+        )
+    out.append(
+        Indicator(
+            "cases_per_quarter",
+            f"{facts.quarter_label}公开联合奖惩典型案例",
+            f"{facts.cases_published} 个",
+            f"≥ {facts.cases_required} 个",
+            facts.cases_published >= facts.cases_required,
+        )
+    )
+    return out

@@ -1,0 +1,166 @@
+"""The monthly report (信用交通月报) on the real database: figures per department and city from records imported
+through the real pipeline, checks, applications and packages; rankings; indicators; the XLSX; the rules' tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "ingest"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "lists"))
+
+from ingest_kit import ZFJ, days_ago, import_table, penalty_row
+from lists_kit import OFFICE, OFFICER, VIEWER, uscc
+
+from transport_credit.bootstrap import initialize
+from transport_credit.common.errors import InvalidInput, PermissionDenied
+from transport_credit.db.uow import Database
+from transport_credit.exchange import service as exchange
+from transport_credit.lists import checks
+from transport_credit.monitoring import report as rules
+from transport_credit.monitoring import service
+from transport_credit.monitoring.report import UnitFigures
+from transport_credit.records.models import CreditRecord
+from transport_credit.settings import Settings
+
+ZHENGZHOU = "410100-jtj"
+
+
+def _on(day: dt.date) -> str:
+    return day.strftime("%Y/%m/%d")
+
+
+@pytest.fixture
+def month(db: Database, settings: Settings, tmp_path: Path) -> str:
+    """执法局 (province level) reports two decisions in time and one late; 郑州 reports one in time."""
+    initialize(db, settings)
+    recent, late = days_ago(1), days_ago(40)
+    rows = [
+        penalty_row(1, decision_date=_on(recent)),
+        penalty_row(2, decision_date=_on(recent)),
+        penalty_row(3, decision_date=_on(late)),
+    ]
+    import_table(db, settings, tmp_path / "zfj.csv", rows)
+    import_table(db, settings, tmp_path / "zz.csv", [penalty_row(4, decision_date=_on(recent))], department=ZHENGZHOU)
+    with db.unit_of_work() as s:
+        checks.run_check(
+            s, OFFICE, settings, subject_code=uscc(1), matter_code="XK-DLYS-JY", department_code="410000-ysj"
+        )
+    with db.read() as s:
+        reported = s.scalar(select(func.max(CreditRecord.reported_at)))
+    assert reported is not None
+    return f"{reported.astimezone(rules.CST):%Y-%m}"
+
+
+def test_figures_by_department_and_city(db: Database, settings: Settings, month: str) -> None:
+    with db.read() as s:
+        report = service.monthly_report(s, VIEWER, settings, month)
+        stored = s.execute(select(CreditRecord.department_code, CreditRecord.quality_score, CreditRecord.on_time)).all()
+    units = {u.code: u for u in report.departments}
+    zfj, zz = units[ZFJ], units[ZHENGZHOU]
+    assert (zfj.received, zfj.dual_reported, zfj.on_time) == (3, 3, 2)
+    assert (zz.received, zz.dual_reported, zz.on_time) == (1, 1, 1)
+    # the late decision is the one the import flagged late; qualified as the import scored them
+    assert sorted(o for d, _, o in stored if d == ZFJ) == [False, True, True]
+    assert zfj.qualified == sum(1 for d, q, _ in stored if d == ZFJ and q > 0.6)
+    assert (zz.rank, zfj.rank) == (1, 2)  # 100% before 66.7%
+    assert units["410000-ysj"].checks == 1
+    assert units["410000-ysj"].rank is None  # received nothing: not ranked
+    assert report.departments[0].code == ZHENGZHOU
+    cities = {c.code: c for c in report.cities}
+    assert cities["410100"].name == "郑州市"
+    assert cities["410100"].received == 1
+    assert cities[rules.PROVINCE_LEVEL].received == 3
+    assert (report.totals.received, report.totals.dual_reported, report.totals.on_time) == (4, 4, 3)
+    assert report.by_category == {"XZCF": 4}
+    indicators = {i.code: i for i in report.indicators}
+    assert (indicators["dual_on_time_rate"].value, indicators["dual_on_time_rate"].met) == ("75.0%", False)
+    assert indicators["city_coverage"].value == "1/18"
+    assert indicators["qualified_rate"].target is None
+    assert indicators["exchange:全国交通运输信用信息共享平台"].met is False
+    assert indicators["cases_per_quarter"].met is False  # none published
+
+
+def test_sharing_and_an_empty_month(db: Database, settings: Settings, month: str, tmp_path: Path) -> None:
+    with db.unit_of_work() as s:
+        exchange.export_package(
+            s, OFFICE, settings, "ministry", out_dir=tmp_path, today=dt.date.fromisoformat(month + "-15")
+        )
+    with db.read() as s:
+        report = service.monthly_report(s, OFFICE, settings, month)
+        empty = service.monthly_report(s, OFFICE, settings, "2020-02")
+    indicators = {i.code: i for i in report.indicators}
+    assert indicators["exchange:全国交通运输信用信息共享平台"].value == "已报送"
+    assert indicators["exchange:省公共信用信息平台"].value == "未报送"
+    assert empty.totals.received == 0
+    assert {i.code: i.met for i in empty.indicators}["dual_on_time_rate"] is None  # nothing to measure
+    assert {i.code: i.value for i in empty.indicators}["dual_on_time_rate"] == "—"
+    assert all(u.rank is None for u in empty.departments)
+
+
+def test_the_workbook(db: Database, settings: Settings, month: str) -> None:
+    from python_calamine import CalamineWorkbook
+
+    with db.read() as s:
+        report = service.monthly_report(s, OFFICE, settings, month)
+    book = CalamineWorkbook.from_filelike(io.BytesIO(service.to_xlsx(report)))
+    assert book.sheet_names == ["指标", "地市", "部门", "其他"]
+    first = book.get_sheet_by_name("指标").to_python()
+    assert month in first[0][0]
+    assert first[2] == ["双公示信息 7 个工作日内上报率", "75.0%", "100.0%", "否"]
+    departments = book.get_sheet_by_name("部门").to_python()
+    assert departments[1][:6] == [1, "郑州市交通运输局", 1, 1, 1, "100.0%"]
+    assert departments[-1][1] == "全省"
+
+
+def test_access_and_input(db: Database, settings: Settings) -> None:
+    initialize(db, settings)
+    with db.read() as s, pytest.raises(PermissionDenied):
+        service.monthly_report(s, OFFICER, settings, "2026-10")
+    for bad in ("2026-13", "26-10", "2026/10", "", "1999-12"):
+        with db.read() as s, pytest.raises(InvalidInput) as exc:
+            service.monthly_report(s, OFFICE, settings, bad)
+        assert exc.value.code == "invalid_month"
+
+
+@pytest.mark.parametrize(
+    ("region", "city"),
+    [
+        ("410100", "410100"),  # a city
+        ("410102", "410100"),  # a district of it
+        ("419001", "419001"),  # 济源: county-level, administered by the province
+        ("410000", None),  # the province
+        ("410199", "410100"),  # not in the table: by its digits
+    ],
+)
+def test_city_of(region: str, city: str | None) -> None:
+    assert rules.city_of(region) == city
+
+
+def _unit(code: str, received: int, dual: int, on_time: int, qualified: int) -> UnitFigures:
+    return UnitFigures(code, code, received=received, dual_reported=dual, on_time=on_time, qualified=qualified)
+
+
+def test_ranking() -> None:
+    units = [
+        _unit("a", 10, 10, 9, 10),  # 90% on time
+        _unit("b", 10, 10, 10, 5),  # 100%, 50% qualified
+        _unit("c", 20, 10, 10, 5),  # 100%, 25% qualified
+        _unit("d", 10, 10, 10, 5),  # same rates as b: same rank
+        _unit("e", 0, 0, 0, 0),  # nothing received: unranked, last
+        _unit("f", 5, 0, 0, 5),  # no 双公示 to measure: after every measured unit
+    ]
+    ordered = rules.ranked(units)
+    assert [(u.code, u.rank) for u in ordered] == [("b", 1), ("d", 1), ("c", 3), ("a", 4), ("f", 5), ("e", None)]
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "shown"), [(0, 0, "—"), (0, 5, "0.0%"), (3, 4, "75.0%"), (2, 3, "66.7%"), (5, 5, "100.0%")]
+)
+def test_rates_as_shown(part: int, whole: int, shown: str) -> None:
+    assert rules.percent(rules.rate(part, whole)) == shown

@@ -164,3 +164,58 @@ def test_ranking() -> None:
 )
 def test_rates_as_shown(part: int, whole: int, shown: str) -> None:
     assert rules.percent(rules.rate(part, whole)) == shown
+
+
+def test_console_page_and_command_line(
+    db: Database, settings: Settings, month: str, tmp_path: Path, cheap_hashing: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
+    from console_kit import CITY_DEPT, CREDIT_OFFICE, MANAGER, OFFICER, PASSWORD, login
+
+    from transport_credit.auth import service as auth
+    from transport_credit.cli.main import app as cli
+    from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM
+    from transport_credit.server import create_app
+    from transport_credit.settings import get_settings
+
+    with db.unit_of_work() as s:
+        auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
+        auth.create_account(s, SYSTEM, OFFICER, "郑州报送员", PASSWORD, CITY_DEPT, [ROLE_DATA_OFFICER])
+    with TestClient(create_app(settings, db), base_url="http://testserver") as client:
+        login(client, MANAGER)
+        page = client.get("/console/report", params={"month": month})
+        assert page.status_code == 200
+        assert f"信用交通月报 · {month}" in page.text
+        assert "75.0%" in page.text
+        assert "郑州市交通运输局" in page.text
+        xlsx = client.get("/console/report/xlsx", params={"month": month})
+        assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+        assert xlsx.content[:2] == b"PK"
+        assert client.get("/console/report", params={"month": "2026-13"}).status_code == 422
+        assert client.get("/console/report", params={"month": "x"}).status_code == 422
+        login(client, OFFICER)
+        assert client.get("/console/report").status_code == 403
+
+    monkeypatch.setenv("TRANSPORT_CREDIT_DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("TRANSPORT_CREDIT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("TRANSPORT_CREDIT_PII_KEY", settings.pii_key.get_secret_value())
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        out_file = tmp_path / "report.xlsx"
+        result = runner.invoke(cli, ["report", "monthly", "--month", month, "--json", "--xlsx", str(out_file)])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["totals"]["on_time_rate"] == 0.75
+        assert data["cities"][0]["name"] == "郑州市"
+        assert out_file.read_bytes()[:2] == b"PK"
+        bad = runner.invoke(cli, ["report", "monthly", "--month", "2026-13"])
+        assert bad.exit_code == 1
+        assert "月份格式应为" in bad.output
+    finally:
+        get_settings.cache_clear()

@@ -31,6 +31,7 @@ from transport_credit.cli.context import CliError, cli_actor, database, handled,
 from transport_credit.cli.evaluate import evaluate_app, supervise_app, warnings_app
 from transport_credit.cli.exchange import exchange_app
 from transport_credit.cli.lists import cases_app, checks_app, effects_app, lists_app, measures_app
+from transport_credit.cli.report import report_app
 from transport_credit.common.actor import ALL_ROLES
 from transport_credit.common.errors import InvalidInput
 from transport_credit.ingest import service as ingest
@@ -71,6 +72,7 @@ app.add_typer(supervise_app, name="supervise")
 app.add_typer(warnings_app, name="warnings")
 app.add_typer(applications_app, name="applications")
 app.add_typer(exchange_app, name="exchange")
+app.add_typer(report_app, name="report")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
 HostOpt = Annotated[str | None, typer.Option("--host", help="监听地址（默认取配置 TRANSPORT_CREDIT_HOST）")]

@@ -70,6 +70,7 @@ _NAV = (
     ("effects", "成效清单", "/effects"),
     ("cases", "典型案例", "/cases"),
     ("exchange", "共享交换", "/exchange"),
+    ("report", "信用月报", "/report"),
     ("audit", "审计", "/audit"),
 )
 
@@ -157,7 +158,7 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
     nav = []
     if console is not None:
         for key, label, path in _NAV:
-            if key in ("audit", "portal", "applications", "exchange") and not console.is_manager:
+            if key in ("audit", "portal", "applications", "exchange", "report") and not console.is_manager:
                 continue
             nav.append({"key": key, "label": label, "href": PREFIX + path})
     return {

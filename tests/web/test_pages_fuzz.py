@@ -25,15 +25,26 @@ from transport_credit.settings import Settings
 from transport_credit.site.routes import router as site_router
 from transport_credit.web import router as console_router
 from transport_credit.web.evaluation import router as evaluation_router
+from transport_credit.web.exchange import router as exchange_router
 from transport_credit.web.lists import router as lists_router
 from transport_credit.web.portal import router as portal_router
+from transport_credit.web.report import router as report_router
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]+)?\}")
 
 
 def _pages() -> dict[str, APIRoute]:
     pages = {}
-    for router in (site_router, console_router, evaluation_router, lists_router, portal_router):
+    routers = (
+        site_router,
+        console_router,
+        evaluation_router,
+        lists_router,
+        portal_router,
+        exchange_router,
+        report_router,
+    )
+    for router in routers:
         for route in router.routes:
             if isinstance(route, APIRoute) and "GET" in route.methods and not route.path.endswith("{rest:path}"):
                 pages[route.path] = route

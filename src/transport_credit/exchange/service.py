@@ -28,6 +28,7 @@ from typing import IO, Any
 
 import orjson
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from transport_credit.audit.events import record as audit
@@ -353,7 +354,10 @@ def export_package(
         created_at=utcnow(),
     )
     session.add(package)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another export of this target took the sequence number first
+        raise Conflict("该交换对象的另一个交换包正在生成，请稍后刷新查看", code="export_in_progress") from exc
     audit(
         session,
         actor,

@@ -192,6 +192,7 @@ def test_application_from_a_record(client: TestClient, seeded: Seeded, db: Datab
     form = client.get("/apply", params={"record": record_id, "kind": "repair"})
     assert form.status_code == 200
     assert "洛交罚〔2026〕001号" in form.text
+    assert "受理后 10 个工作日内作出决定" in form.text  # the handling deadlines in force (data/applications)
     bad = client.post(
         "/apply",
         data={
@@ -205,6 +206,7 @@ def test_application_from_a_record(client: TestClient, seeded: Seeded, db: Datab
     )
     assert bad.status_code == 422
     assert "请填写有效的手机号码" in bad.text
+    assert 'id="limits"' in bad.text
     r = client.post(
         "/apply",
         data={

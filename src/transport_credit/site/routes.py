@@ -35,6 +35,7 @@ from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.service import ListFilter, shown_filter
 from transport_credit.identifiers.regions import region_name
+from transport_credit.portal import handling
 from transport_credit.portal import service as portal
 from transport_credit.records.models import CreditRecord
 from transport_credit.search import service as search
@@ -555,7 +556,13 @@ def apply_form(
         return {"record": rec, "subject": subj}
 
     data = _read(request, load)
-    return page(request, "apply.html", "apply", kind=kind, errors={}, values={}, **data)
+    return page(request, "apply.html", "apply", kind=kind, errors={}, values={}, limits=_limits(request), **data)
+
+
+def _limits(request: Request) -> dict[str, Any]:
+    """The handling deadlines in force today, in working days, to tell the applicant what to expect."""
+    rule_set = handling.rule_set_on(handling.handling_rules(_settings(request).province), china_today())
+    return {"objection": rule_set.objection, "repair": rule_set.repair}
 
 
 def _form_id(value: str) -> int | None:
@@ -594,7 +601,17 @@ async def apply_submit(request: Request) -> Response:
             return {"record": rec, "subject": disclosure.public_subject(session, data.subject_id, per_section=0)}
 
         ctx = await run_in_threadpool(_read, request, load)
-        return page(request, "apply.html", "apply", 422, kind=data.kind, errors=exc.details, values=values, **ctx)
+        return page(
+            request,
+            "apply.html",
+            "apply",
+            422,
+            kind=data.kind,
+            errors=exc.details,
+            values=values,
+            limits=_limits(request),
+            **ctx,
+        )
     return page(request, "applied.html", "apply", application=app)
 
 

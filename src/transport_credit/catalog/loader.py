@@ -86,13 +86,18 @@ def _format_validation_error(source: str, exc: ValidationError) -> str:
     return "目录文件校验失败：\n" + "\n".join(lines)
 
 
+# libyaml's safe loader parses the shipped files about ten times faster than the pure-Python one (``tcredit init``
+# and every test that initialises a platform read seventeen of them); same documents, same types.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse_yaml(raw: bytes, source: str) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CatalogFileError(f"{source}: 目录文件必须是 UTF-8 编码（{exc}）", details={"file": source}) from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader: libyaml's when installed)
     except yaml.YAMLError as exc:
         raise CatalogFileError(f"{source}: YAML 格式错误：{exc}", details={"file": source}) from exc
     if not isinstance(data, dict):

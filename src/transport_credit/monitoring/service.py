@@ -40,7 +40,7 @@ class ApplicationFigures:
     received: int
     decided: int
     decided_on_time: int
-    open_overdue: int  # at the end of the month (or today, for the current month)
+    open_overdue: int  # still open, and past their deadline at the month's end (today, for the current month)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from transport_credit.common.errors import Conflict, InvalidInput
 
-ApplicationKind = Literal["objection", "repair"]
 ApplicationStatus = Literal[
     "received", "accepted", "refused", "corrected", "revoked", "dismissed", "repaired", "denied"
 ]

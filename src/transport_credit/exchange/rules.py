@@ -17,11 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from transport_credit.catalog.schema import CategoryDef
-from transport_credit.common.errors import InvalidInput, NotFound
+from transport_credit.common.datafiles import load_yaml_model
+from transport_credit.common.errors import NotFound
 
 FORMAT_VERSION = "transport-credit-exchange/1"
 PackageKind = Literal["full", "increment"]
@@ -76,16 +76,7 @@ def _data_dir() -> Path:
 
 
 def load_document(path: Path) -> TargetsDocument:
-    try:
-        return TargetsDocument.model_validate(yaml.safe_load(path.read_bytes()))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = " → ".join(str(x) for x in first["loc"])
-        raise InvalidInput(
-            f"共享交换配置文件 {path.name} 有误：{loc}: {first['msg']}", code="exchange_file_invalid"
-        ) from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"无法读取共享交换配置文件 {path.name}：{exc}", code="exchange_file_invalid") from exc
+    return load_yaml_model(path, TargetsDocument, "共享交换配置文件", "exchange_file_invalid")
 
 
 def merge_targets(docs: Iterable[TargetsDocument], province: str | None) -> dict[str, Target]:

@@ -15,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from transport_credit.common.errors import InvalidInput, NotFound
+from transport_credit.common.datafiles import load_yaml_model
+from transport_credit.common.errors import NotFound
 
 ListType = Literal["red", "black", "watch"]
 MeasureKind = Literal["incentive", "punishment"]
@@ -245,15 +245,7 @@ def _data_dir() -> Path:
 
 
 def load_document(path: Path) -> ListsDocument:
-    try:
-        raw = yaml.safe_load(path.read_bytes())
-        return ListsDocument.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = " → ".join(str(x) for x in first["loc"])
-        raise InvalidInput(f"名单规则文件 {path.name} 有误：{loc}: {first['msg']}", code="lists_file_invalid") from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"无法读取名单规则文件 {path.name}：{exc}", code="lists_file_invalid") from exc
+    return load_yaml_model(path, ListsDocument, "名单规则文件", "lists_file_invalid")
 
 
 @functools.cache

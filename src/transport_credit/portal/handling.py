@@ -22,9 +22,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from transport_credit.common.datafiles import load_yaml_model
 from transport_credit.common.errors import Conflict, InvalidInput
 
 ApplicationStatus = Literal[
@@ -96,16 +96,7 @@ def _data_dir() -> Path:
 
 
 def load_document(path: Path) -> HandlingDocument:
-    try:
-        return HandlingDocument.model_validate(yaml.safe_load(path.read_bytes()))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = " → ".join(str(x) for x in first["loc"])
-        raise InvalidInput(
-            f"申请办理时限文件 {path.name} 有误：{loc}: {first['msg']}", code="handling_file_invalid"
-        ) from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"无法读取申请办理时限文件 {path.name}：{exc}", code="handling_file_invalid") from exc
+    return load_yaml_model(path, HandlingDocument, "申请办理时限文件", "handling_file_invalid")
 
 
 @functools.cache

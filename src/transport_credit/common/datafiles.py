@@ -1,0 +1,26 @@
+"""Reading a rules file shipped as data (YAML validated by a pydantic model), with a Chinese error naming it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from transport_credit.common.errors import InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_yaml_model(path: Path, model: type[M], what: str, code: str) -> M:
+    """``path`` parsed and validated as ``model``; :class:`InvalidInput` (``code``) naming the file (``what`` is
+    its kind in Chinese, e.g. 名单规则文件) and the first problem."""
+    try:
+        return model.model_validate(yaml.safe_load(path.read_bytes()))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = " → ".join(str(x) for x in first["loc"])
+        raise InvalidInput(f"{what} {path.name} 有误：{loc}: {first['msg']}", code=code) from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"无法读取{what} {path.name}：{exc}", code=code) from exc

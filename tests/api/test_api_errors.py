@@ -82,11 +82,22 @@ def test_blank_text_is_refused_as_the_document_says(client: TestClient, licensin
     doc = client.get("/api/openapi.json").json()
     note = doc["components"]["schemas"]["HandleIn"]["properties"]["note"]
     assert (note["minLength"], note["pattern"]) == (1, NON_BLANK)
-    for blank in ("\u0085", "\u3000", "\ufeff"):  # NEL is stripped; the ideographic space too; BOM is no text
+    # NEL and the information separators are stripped; the ideographic space too; BOM is no text
+    for blank in ("\u0085", "\u3000", "\ufeff", "\x1f", "\x1c "):
         response = client.post(
             "/api/v1/warnings/1/handle", json={"status": "handled", "note": blank}, headers={"X-API-Key": licensing_key}
         )
         _error(response, 422, "invalid_request")
+
+
+def test_a_search_needs_two_characters_besides_spaces(client: TestClient, licensing_key: str) -> None:
+    """The document's pattern for ``q`` is what the search applies after stripping: a request the document
+    accepts is not refused as too short (schemathesis found ``q=\\x1f🯍``: one character once stripped)."""
+    headers = {"X-API-Key": licensing_key}
+    for short in ("\x1f\U0001fbcd", " 豫 ", "\u3000a\u0085"):
+        _error(client.get("/api/v1/subjects", params={"q": short}, headers=headers), 422, "invalid_request")
+    assert client.get("/api/v1/subjects", params={"q": "\x1f顺达\n"}, headers=headers).status_code == 200
+    assert client.get("/api/v1/subjects", params={"q": "顺 达"}, headers=headers).status_code == 200
 
 
 def test_nul_characters_are_refused_as_input_errors(client: TestClient, licensing_key: str) -> None:
@@ -96,3 +107,17 @@ def test_nul_characters_are_refused_as_input_errors(client: TestClient, licensin
     _error(client.get("/api/v1/subjects", params={"q": "顺达\x00"}, headers=headers), 422, "nul_character")
     body = {"records": [{"decision_no": "豫运许〔2026〕1号"}], "department": "410000-ysj\x00"}
     _error(client.post("/api/v1/records/XZXK", json=body, headers=headers), 422, "nul_character")
+
+
+def test_dates_are_iso_dates_and_not_timestamps(client: TestClient, licensing_key: str) -> None:
+    """The document says ``format: date``; a number is not read as a Unix timestamp (schemathesis found
+    ``since=1.29e-176`` answered as if it were 1970-01-01)."""
+    headers = {"X-API-Key": licensing_key}
+    for since in ("1.2947116876015647e-176", "0", "20260101", "2026/01/01"):
+        response = client.get("/api/v1/supervision/linkage", params={"since": since}, headers=headers)
+        _error(response, 422, "invalid_request")
+        _error(client.get("/api/v1/warnings", params={"since": since}, headers=headers), 422, "invalid_request")
+    assert client.get("/api/v1/supervision/linkage", params={"since": "2026-01-01"}, headers=headers).status_code == 200
+    item = {"measure_code": "x", "applied": True, "executed_on": 0}
+    response = client.post("/api/v1/checks/CHK-1/feedback", json={"items": [item]}, headers=headers)
+    assert "executed_on" in str(_error(response, 422, "invalid_request")["details"])

@@ -6,11 +6,14 @@ read headers themselves.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request, Security
 from fastapi.security import APIKeyHeader
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from transport_credit.auth.service import authenticate_api_key
@@ -26,10 +29,27 @@ API_KEY_HEADER = "X-API-Key"
 # the database refuses.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # Text fields are stripped of surrounding spaces before their length is checked: the document says that a
-# mandatory text must hold a character other than a space. Written for both readers of the pattern: ECMAScript's
-# \s (the document's dialect) lacks U+0085, which the server strips, and has U+FEFF, which the server keeps.
-NON_BLANK = r"[^\s\x85\ufeff]"
+# mandatory text must hold a character other than a space. Written for every reader of the pattern: ECMAScript's
+# \s (the document's dialect) lacks U+0085, which the server strips, and has U+FEFF, which the server keeps; the
+# validator's (Rust) \s lacks the separators U+001C..U+001F, which Python's ``str.strip`` removes.
+NON_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+# Two such characters, anything between: what a search needs once stripped.
+TWO_NON_BLANK = NON_BLANK + r"[\s\S]*" + NON_BLANK
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="偏移量")]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: Any) -> Any:
+    """The document says ``format: date`` (YYYY-MM-DD). Pydantic would also take a number as a Unix timestamp
+    (``since=1.29e-176`` read as 1970-01-01): refused, so a caller's slip is an error and not a silent date."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("日期应为 YYYY-MM-DD 格式")
+
+
+# A date as the API receives it, in a query or a body: ISO 8601 calendar date only.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]
 
 api_key_scheme = APIKeyHeader(
     name=API_KEY_HEADER,

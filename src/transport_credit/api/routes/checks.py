@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import NON_BLANK, ApiActor, SessionDep, SettingsDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, IsoDate, SessionDep, SettingsDep
 from transport_credit.api.errors import error_responses
 from transport_credit.lists import checks
 from transport_credit.lists.rules import MATTER_KIND_LABELS, list_rules
@@ -52,7 +52,7 @@ class FeedbackItemIn(_In):
     result: str | None = Field(
         default=None, max_length=2000, description="执行结果，如「不予许可」「列为重点审查对象」"
     )
-    executed_on: dt.date | None = Field(default=None, description="执行时间（默认今天）")
+    executed_on: IsoDate | None = Field(default=None, description="执行时间（默认今天）")
     details: str | None = Field(default=None, max_length=5000, description="具体事项说明（如申请事项、项目名称）")
 
 

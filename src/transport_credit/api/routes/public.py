@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import PathId, SessionDep, SettingsDep
+from transport_credit.api.deps import IsoDate, PathId, SessionDep, SettingsDep
 from transport_credit.api.errors import ErrorResponse
 from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
@@ -129,8 +129,8 @@ class ListQuery:
         region: Annotated[
             str | None, Query(pattern=r"^\d{6}$", description="决定部门所在行政区划代码（市级代码包含其所辖县区）")
         ] = None,
-        date_from: Annotated[dt.date | None, Query(description="决定日期起（含）")] = None,
-        date_to: Annotated[dt.date | None, Query(description="决定日期止（含）")] = None,
+        date_from: Annotated[IsoDate | None, Query(description="决定日期起（含）")] = None,
+        date_to: Annotated[IsoDate | None, Query(description="决定日期止（含）")] = None,
     ) -> None:
         self.filter = ListFilter(
             categories=(category.upper(),),

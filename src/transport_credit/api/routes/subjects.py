@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from transport_credit.api import convert, schemas
-from transport_credit.api.deps import ApiActor, SessionDep, SettingsDep
+from transport_credit.api.deps import TWO_NON_BLANK, ApiActor, SessionDep, SettingsDep
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ
 from transport_credit.subjects import service as subjects
@@ -26,7 +26,10 @@ router = APIRouter()
 def search_subjects(
     session: SessionDep,
     actor: ApiActor,
-    q: Annotated[str, Query(min_length=2, max_length=100, description="代码前缀或名称片段（至少 2 个字符）")],
+    q: Annotated[
+        str,
+        Query(min_length=2, max_length=100, pattern=TWO_NON_BLANK, description="代码前缀或名称片段（至少 2 个字符）"),
+    ],
     limit: Annotated[int, Query(ge=1, le=100, description="最多返回条数")] = 20,
 ) -> schemas.SubjectSearch:
     actor.require_scope(SCOPE_READ)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import NON_BLANK, ApiActor, PathId, SessionDep, SettingsDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, IsoDate, PathId, SessionDep, SettingsDep
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.supervision import service
@@ -24,7 +24,7 @@ class TaskIn(BaseModel):
     domain: str = Field(min_length=1, pattern=NON_BLANK, max_length=40, description="检查领域，如 道路运输")
     region_code: str = Field(pattern=r"^\d{6}$")
     size: int = Field(ge=1, le=service.MAX_TASK_SIZE, description="抽取检查对象数量")
-    task_date: dt.date
+    task_date: IsoDate
     seed: str | None = Field(default=None, max_length=64, description="随机种子；不填则随机生成并留存")
 
 
@@ -71,7 +71,7 @@ class ResultIn(BaseModel):
 
     result: service.InspectionResult = Field(description="检查结果：" + "、".join(service.RESULTS))
     note: str = Field(default="", max_length=2000)
-    inspected_on: dt.date
+    inspected_on: IsoDate
 
 
 class VerifyOut(BaseModel):
@@ -183,7 +183,7 @@ def publish(task_id: PathId, session: SessionDep, actor: ApiActor) -> TaskOut:
 def linkage(
     session: SessionDep,
     actor: ApiActor,
-    since: dt.date | None = None,
+    since: IsoDate | None = None,
     domain: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
     actor.require_scope(SCOPE_READ)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import NON_BLANK, ApiActor, Offset, PathId, SessionDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, IsoDate, Offset, PathId, SessionDep
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.db.base import MAX_ID
@@ -73,7 +73,7 @@ def warnings(
     level: Annotated[service.WarningLevel | None, Query(description="预警级别")] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     subject_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    since: dt.date | None = None,
+    since: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
 ) -> WarningPage:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import threading
 import time
 from collections.abc import Iterator
 
@@ -20,7 +21,7 @@ from transport_credit.auth.schema import SCOPE_CHECK, SCOPE_READ
 from transport_credit.common.actor import SYSTEM
 from transport_credit.db.uow import Database
 from transport_credit.lists import cases, service
-from transport_credit.lists.checklog import existing_log
+from transport_credit.lists.checklog import CheckLog, existing_log
 from transport_credit.lists.models import CreditCheck
 from transport_credit.records.models import CreditRecord
 from transport_credit.server import create_app
@@ -248,7 +249,7 @@ def test_check_log_is_written_on_shutdown(listed: Database, settings: Settings) 
         answers = [_check(c, key, uscc(n)) for n in (1, 2, 3)]
     with listed.read() as s:  # the server stopped: everything pending was written, as answered
         stored = {c.check_no: c for c in s.scalars(select(CreditCheck))}
-        subjects = dict(s.execute(select(Subject.id, Subject.uscc)).tuples().all())
+        subjects = dict(s.execute(select(Subject.id, Subject.uscc)).all())
         assert len(stored) == 3
         for answer in answers:
             row = stored[answer["check_id"]]
@@ -276,6 +277,43 @@ def test_feedback_sees_a_check_still_pending(client: TestClient, listed: Databas
         headers={"X-API-Key": key},
     )
     assert r.status_code == 200, r.text
+
+
+def test_a_drain_does_not_wait_for_a_flush_waiting_for_it(listed: Database) -> None:
+    """Feedback holds its unit of work's write lock (SQLite: BEGIN IMMEDIATE) when it drains the pending checks.
+    A flush that started meanwhile used to take the log's lock and then wait for the database's: each waited for
+    the other until the busy timeout (30 s) failed the flush. Now the flush waits for the database first, holding
+    nothing, and the row is stored once, by whichever got there."""
+    with listed.read() as s:
+        subject_id = s.scalars(select(Subject.id).where(Subject.uscc == uscc(2))).one()
+    row = ("chk-deadlock-1", subject_id, "XK-DLYS-JY", DEPT, "test", dt.datetime(2026, 11, 24, 8), None, None, False)
+    log = CheckLog(listed.engine, interval=3600)
+    log.append(row)
+    failures: list[BaseException] = []
+
+    def run(step: object) -> None:
+        try:
+            step()  # type: ignore[operator]
+        except BaseException as exc:  # reported by the assertions below
+            failures.append(exc)
+
+    try:
+        with listed.unit_of_work() as s:
+            s.execute(select(func.count()).select_from(CreditCheck))  # the unit of work has begun (and locked)
+            flusher = threading.Thread(target=run, args=(log.flush,))
+            flusher.start()
+            time.sleep(0.3)  # the flush is under way
+            drainer = threading.Thread(target=run, args=(lambda: log.drain_into(s),))
+            drainer.start()
+            drainer.join(timeout=10)
+            assert not drainer.is_alive(), "the drain waited for a flush that waited for it"
+        flusher.join(timeout=10)
+        assert not flusher.is_alive()
+        assert failures == []
+        with listed.read() as s:
+            assert s.scalar(select(func.count()).where(CreditCheck.check_no == "chk-deadlock-1")) == 1
+    finally:
+        log.close()
 
 
 def test_deactivated_key_stops_working_on_the_fast_lane(listed: Database, settings: Settings) -> None:

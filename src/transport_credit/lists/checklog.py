@@ -106,18 +106,28 @@ class CheckLog:
 
     def flush(self) -> int:
         """Write every pending row (and raise the queued warnings) in one transaction; on failure everything waits
-        for the next flush."""
-        with self._write_lock:
-            rows, warnings = self._take()
-            if not rows and not warnings:
-                return 0
-            try:
-                with Session(self.engine) as session, session.begin():
+        for the next flush.
+
+        The transaction begins before the rows are taken: on SQLite that is where it waits for the write lock, and
+        it must not wait holding ``_write_lock``. A request whose unit of work holds the write lock and then drains
+        (feedback) would otherwise wait for this flush while this flush waits for it, until the busy timeout (30 s)
+        failed the flush. The commit stays inside ``_write_lock``, so a drain that follows a flush finds its rows
+        committed."""
+        if not self.pending():
+            return 0
+        with Session(self.engine) as session:
+            session.connection()  # BEGIN (IMMEDIATE on SQLite: waits here for the write lock)
+            with self._write_lock:
+                rows, warnings = self._take()
+                if not rows and not warnings:  # a drain took them meanwhile
+                    return 0
+                try:
                     self._write(session, rows, warnings)
-            except Exception:
-                self._put_back(rows, warnings)
-                raise
-            return len(rows)
+                    session.commit()
+                except Exception:
+                    self._put_back(rows, warnings)
+                    raise
+                return len(rows)
 
     def drain_into(self, session: Session) -> int:
         """Write the pending rows inside ``session``'s transaction (before reading checks in it)."""

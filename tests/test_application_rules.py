@@ -175,6 +175,8 @@ def test_shipped_rules_choose_by_submission_day() -> None:
     chosen = handling.rule_set_on(rule_sets, TODAY)
     assert chosen.repair.decide_workdays == 10
     assert chosen.objection.accept_workdays == 2
+    assert chosen.objection.verify_workdays == 5  # objections go to the providing unit
+    assert chosen.repair.verify_workdays is None  # repairs do not
     # before every rule set: the oldest
     assert handling.rule_set_on(rule_sets, dt.date(2000, 1, 1)) == min(rule_sets, key=lambda r: r.effective_from)
 
@@ -194,6 +196,9 @@ def test_rule_set_on_picks_the_latest_in_force() -> None:
         "kind: application_handling\nname: x\nversion: '1'\nrule_sets:\n  - version: a\n    name: a\n    basis: b\n"
         "    effective_from: 2026-01-01\n    objection: {accept_workdays: 0, decide_workdays: 5}\n"
         "    repair: {accept_workdays: 1, decide_workdays: 5}\n",  # a zero deadline
+        "kind: application_handling\nname: x\nversion: '1'\nrule_sets:\n  - version: a\n    name: a\n    basis: b\n"
+        "    effective_from: 2026-01-01\n    objection: {accept_workdays: 1, decide_workdays: 5, verify_workdays: 8}\n"
+        "    repair: {accept_workdays: 1, decide_workdays: 5}\n",  # verification due after the decision
         "kind: lists\nname: x\n",  # another kind of file
         "{{{{",  # not YAML
     ],
@@ -205,3 +210,83 @@ def test_a_bad_rules_file_is_refused_with_its_name(tmp_path: Path, text: str) ->
         handling.load_document(path)
     assert exc.value.code == "handling_file_invalid"
     assert "handling-bad.yaml" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    ("status", "department", "finding", "new", "expected"),
+    [
+        ("accepted", "410000-zfj", None, "accurate", "accurate"),
+        ("accepted", "410000-zfj", None, "inaccurate", "inaccurate"),
+        ("accepted", "410000-zfj", None, "maybe", "invalid_finding"),
+        ("accepted", "410000-zfj", None, "", "invalid_finding"),
+        ("accepted", "410000-zfj", "accurate", "inaccurate", "already_verified"),  # once only
+        ("accepted", None, None, "accurate", "verification_not_requested"),  # not sent (repair, subject-level)
+        ("received", "410000-zfj", None, "accurate", "application_not_accepted"),
+        ("dismissed", "410000-zfj", None, "accurate", "application_not_accepted"),  # decided meanwhile
+    ],
+)
+def test_verification_steps(status: str, department: str | None, finding: str | None, new: str, expected: str) -> None:
+    if expected in handling.FINDING_LABELS:
+        assert handling.verify(status, department, finding, new) == expected
+        return
+    error = InvalidInput if expected == "invalid_finding" else Conflict
+    with pytest.raises(error) as exc:
+        handling.verify(status, department, finding, new)
+    assert exc.value.code == expected
+
+
+@pytest.mark.parametrize(
+    ("outcome", "department", "finding", "expected"),
+    [
+        ("dismissed", None, None, None),  # not sent for verification: not constrained
+        ("revoked", None, None, None),
+        ("dismissed", "410000-zfj", None, "verification_pending"),
+        ("corrected", "410000-zfj", None, "verification_pending"),
+        ("dismissed", "410000-zfj", "accurate", None),
+        ("revoked", "410000-zfj", "accurate", "outcome_contradicts_verification"),
+        ("corrected", "410000-zfj", "accurate", "outcome_contradicts_verification"),
+        ("corrected", "410000-zfj", "inaccurate", None),
+        ("revoked", "410000-zfj", "inaccurate", None),
+        ("dismissed", "410000-zfj", "inaccurate", "outcome_contradicts_verification"),
+    ],
+)
+def test_the_decision_follows_the_verification(
+    outcome: str, department: str | None, finding: str | None, expected: str | None
+) -> None:
+    problem = handling.verification_problem(outcome, department, finding)
+    assert (problem.code if problem else None) == expected
+    if problem is not None:
+        assert problem.message
+
+
+@pytest.mark.parametrize(
+    ("status", "due", "finding", "expected"),
+    [
+        ("accepted", TODAY - dt.timedelta(days=1), None, True),
+        ("accepted", TODAY, None, False),  # due today: not yet late
+        ("accepted", TODAY - dt.timedelta(days=1), "accurate", False),  # answered
+        ("accepted", None, None, False),
+        ("dismissed", TODAY - dt.timedelta(days=9), None, False),  # decided without it (before verification)
+    ],
+)
+def test_verification_overdue(status: str, due: dt.date | None, finding: str | None, expected: bool) -> None:
+    assert handling.verification_overdue(status, due, finding, TODAY) is expected
+
+
+@pytest.mark.parametrize(
+    ("note", "ok"),
+    [
+        ("经核对执法文书，车牌号记载无误。", True),
+        ("  短  ", False),
+        ("", False),
+        ("有误\x00有误有误", False),
+        ("x" * 2001, False),
+    ],
+)
+def test_verification_note(note: str, ok: bool) -> None:
+    if ok:
+        assert handling.check_note(note) == note.strip()
+    else:
+        with pytest.raises(InvalidInput) as exc:
+            handling.check_note(note)
+        assert exc.value.code == "note_required"

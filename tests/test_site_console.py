@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from portal_kit import PHONE, Seeded, minimum_period_passed, seed_portal
+from portal_kit import LUOYANG_DEPT, PHONE, Seeded, minimum_period_passed, seed_portal
 from transport_credit.auth import service as auth
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM
 from transport_credit.db.uow import Database
@@ -243,3 +243,84 @@ def test_handling_steps_need_the_credit_office(client: TestClient, seeded: Seede
     r = client.post(f"/console/portal/applications/{app_id}/accept", data={"csrf_token": csrf})
     assert r.status_code == 403
     assert client.post(f"/console/portal/applications/{app_id}/nonsense", data={"csrf_token": csrf}).status_code == 422
+
+
+def _logout(client: TestClient) -> None:
+    client.post("/console/logout", data={"csrf_token": csrf_of(client.get("/console/import").text)})
+
+
+def test_the_providing_unit_verifies_an_objection_in_the_console(
+    client: TestClient, seeded: Seeded, db: Database
+) -> None:
+    """信息提供单位核实: the credit office accepts, the unit that reported the record (Luoyang) answers on its 异议核实
+    page, another unit (Zhengzhou) sees nothing of it, and the decision follows the finding."""
+    with db.unit_of_work() as s:
+        auth.create_account(s, SYSTEM, "luoyang", "洛阳报送员", PASSWORD, LUOYANG_DEPT, [ROLE_DATA_OFFICER])
+    tracking = _submit(client, seeded, "objection", "penalty")
+    login(client, MANAGER)
+    app_id = _application_id(client, tracking)
+    detail = client.get(f"/console/portal/applications/{app_id}")
+    client.post(f"/console/portal/applications/{app_id}/accept", data={"csrf_token": csrf_of(detail.text)})
+    detail = client.get(f"/console/portal/applications/{app_id}")
+    assert 'id="verification-pending"' in detail.text
+    assert "洛阳市交通运输局" in detail.text  # sent to the record's unit, by name
+    early = client.post(
+        f"/console/portal/applications/{app_id}/decide",
+        data={"csrf_token": csrf_of(detail.text), "outcome": "dismissed", "reply": "经核实，维持原信息。"},
+    )
+    assert early.status_code == 422
+    assert "尚未反馈核实意见" in early.text
+    _logout(client)
+
+    login(client, OFFICER)  # Zhengzhou: not its record
+    mine = client.get("/console/portal/verifications")
+    assert "异议核实" in mine.text  # in the navigation
+    assert tracking not in mine.text
+    assert client.get(f"/console/portal/verifications/{app_id}").status_code == 404
+    _logout(client)
+
+    login(client, "luoyang")
+    queue = client.get("/console/portal/verifications")
+    assert tracking in queue.text
+    page = client.get(f"/console/portal/verifications/{app_id}")
+    assert page.status_code == 200
+    assert "已缴清罚款并完成整改" in page.text  # the applicant's statement
+    assert "赵**" in page.text
+    assert "赵经理" not in page.text
+    assert PHONE not in page.text
+    assert PHONE[-4:] not in page.text  # not even the masked contact
+    empty = client.post(
+        f"/console/portal/verifications/{app_id}",
+        data={"csrf_token": csrf_of(page.text), "finding": "accurate", "note": ""},
+    )
+    assert empty.status_code == 422
+    assert "请填写核实说明" in empty.text
+    assert 'value="accurate" id="finding-accurate" required checked' in empty.text
+    note = "经调取执法记录核对，处罚决定书记载无误。"
+    done = client.post(
+        f"/console/portal/verifications/{app_id}",
+        data={"csrf_token": csrf_of(page.text), "finding": "accurate", "note": note},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    answered = client.get(done.headers["location"])
+    assert "经核实，信息准确无误" in answered.text
+    assert note in answered.text
+    assert 'id="verify-form"' not in answered.text  # once only
+    assert tracking not in client.get("/console/portal/verifications").text  # off the open queue
+    assert tracking in client.get("/console/portal/verifications", params={"view": "done"}).text
+    _logout(client)
+
+    assert "信息提供单位已完成核实，待答复" in client.get("/apply/status", params={"no": tracking}).text
+    login(client, MANAGER)
+    detail = client.get(f"/console/portal/applications/{app_id}")
+    assert note in detail.text
+    assert "信息提供单位反馈核实意见" in detail.text  # in the handling trail
+    assert 'id="outcome-dismissed"' in detail.text
+    assert 'id="outcome-revoked"' not in detail.text  # the finding leaves only what follows from it
+    decided = client.post(
+        f"/console/portal/applications/{app_id}/decide",
+        data={"csrf_token": csrf_of(detail.text), "outcome": "dismissed", "reply": "经信息提供单位核实，维持原信息。"},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303

@@ -366,6 +366,70 @@ def test_applications_handled_from_the_command_line(
     assert "申请材料不全" in shown
 
 
+def test_objection_verified_from_the_command_line(
+    cli_env: Path, runner: CliRunner, tmp_path: Path, database_url: str
+) -> None:
+    """An objection named on acceptance goes to the unit that reported the record; the CLI records the unit's
+    written finding (as administrator) and the decision follows it."""
+    from transport_credit.portal import service as portal
+    from transport_credit.settings import get_settings
+
+    _ok(runner, "init")
+    path, rows = _penalty_file(tmp_path / "p.csv", good=2, bad=0)
+    _ok(runner, "import", str(path), "--category", "XZCF", "--department", CITY)
+    subject = json.loads(_ok(runner, "subjects", "show", rows[0]["uscc"], "--json"))
+    engine = make_engine(database_url)
+    try:
+        with Database(engine).unit_of_work() as s:
+            record_id = s.scalars(select(CreditRecord.id).where(CreditRecord.subject_id == subject["id"])).first()
+            assert record_id is not None
+            app_id = portal.submit_application(
+                s,
+                get_settings(),
+                portal.ApplicationInput(
+                    kind="objection",
+                    subject_id=subject["id"],
+                    applicant_name="赵经理",
+                    contact="13812345678",
+                    reason="处罚决定书记载的车牌号有误。",
+                ),
+            ).id
+    finally:
+        engine.dispose()
+    accepted = json.loads(_ok(runner, "applications", "accept", str(app_id), "--record-id", str(record_id), "--json"))
+    assert (accepted["record_id"], accepted["verify_department"]) == (record_id, CITY)
+    assert accepted["verify_due"] <= accepted["decide_due"]
+    waiting = json.loads(_ok(runner, "applications", "verifications", "--json"))
+    assert [(i["id"], i["department"], i["overdue"]) for i in waiting["items"]] == [(app_id, CITY, False)]
+    assert "13812345678" not in json.dumps(waiting)
+    early = runner.invoke(
+        app, ["applications", "decide", str(app_id), "--outcome", "dismissed", "--reply", "维持原信息。"]
+    )
+    assert early.exit_code == 1
+    assert "尚未反馈核实意见" in early.output
+    verified = json.loads(
+        _ok(
+            runner,
+            "applications",
+            "verify",
+            str(app_id),
+            "--finding",
+            "inaccurate",
+            "--note",
+            "经核对，车牌号录入有误，将报送更正。",
+            "--json",
+        )
+    )
+    assert (verified["verification"], verified["verify_department"]) == ("inaccurate", CITY)
+    assert "信息有误" in _ok(runner, "applications", "show", str(app_id))
+    assert json.loads(_ok(runner, "applications", "verifications", "--json"))["total"] == 0
+    dismissed = runner.invoke(
+        app, ["applications", "decide", str(app_id), "--outcome", "dismissed", "--reply", "维持原信息五字。"]
+    )
+    assert dismissed.exit_code == 1
+    assert "核实结论" in dismissed.output
+
+
 def test_exchange_from_the_command_line(cli_env: Path, runner: CliRunner, tmp_path: Path) -> None:
     _ok(runner, "init")
     path, _ = _penalty_file(tmp_path / "p.csv", good=6, bad=0)

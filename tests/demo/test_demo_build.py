@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from transport_credit.auth.models import Account, ApiClient
+from transport_credit.auth.models import Account, ApiClient, Department
 from transport_credit.catalog.loader import load_province
 from transport_credit.cli.main import app
 from transport_credit.db.engine import make_engine
@@ -73,6 +73,21 @@ def test_demo_builds_a_province_through_the_import_path(
             # The website's applications stand at different steps of their handling, as in a running inbox.
             statuses = set(s.scalars(select(PortalApplication.status)))
             assert statuses == {"received", "accepted", "dismissed"}
+            # One objection waits for verification by the demo officer's unit (its 异议核实 page is not empty);
+            # the answered one was verified before it was decided.
+            A = PortalApplication
+            waiting = s.scalars(
+                select(A.verify_department).where(
+                    A.kind == "objection", A.status == "accepted", A.verification.is_(None)
+                )
+            )
+            officer_unit = s.scalar(
+                select(Department.code)
+                .join(Account, Account.department_id == Department.id)
+                .where(Account.username == "officer")
+            )
+            assert list(waiting) == [officer_unit]
+            assert set(s.scalars(select(A.verification).where(A.status == "dismissed"))) == {"accurate"}
             assert set(s.scalars(select(Account.username))) == {"admin", "officer"}
             assert s.scalar(select(func.count()).select_from(ApiClient)) == 1
     finally:

@@ -8,10 +8,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from lists_kit import OFFICE, OFFICER, import_table, penalty_row, uscc
+from lists_kit import OFFICE, OFFICER, VIEWER, import_table, penalty_row, uscc
 from sqlalchemy import select
 
 from transport_credit import audit
+from transport_credit.calendar.service import build_calendar
+from transport_credit.common.actor import ROLE_DATA_OFFICER, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.uow import Database
 from transport_credit.disclosure import service as disclosure
@@ -90,6 +92,18 @@ def _decide(db: Database, settings: Settings, app_id: int, outcome: str, **kw: o
             s, OFFICE, settings, app_id, outcome=outcome, reply=kw.pop("reply", "经核实，作出如下处理。"), **kw
         )
     return _application(db, app_id)
+
+
+def _unit(department_code: str) -> Actor:
+    """A data officer of the department that provided a record (信息提供单位)."""
+    return Actor("提供单位报送员", "account", department_code=department_code, roles=frozenset({ROLE_DATA_OFFICER}))
+
+
+def _verify(db: Database, record: CreditRecord, app_id: int, finding: str) -> None:
+    with db.unit_of_work() as s:
+        portal.submit_verification(
+            s, _unit(record.department_code), app_id, finding=finding, note="经核对原始执法文书，结论如下。"
+        )
 
 
 def _application(db: Database, app_id: int) -> PortalApplication:
@@ -189,6 +203,7 @@ def test_an_upheld_objection_revokes_a_black_list_entry(platform_with_penalties:
     assert record.category == "HEIMD"
     app_id = _apply(db, settings, "objection", record.subject_id, record.id)
     _accept(db, settings, app_id)
+    _verify(db, record, app_id, "inaccurate")
     app = _decide(db, settings, app_id, "revoked", reply="经核实，列入依据有误，撤销该名单信息。")
     assert app.status == "revoked"
     with db.read() as s:
@@ -211,6 +226,7 @@ def test_a_correction_needs_the_corrected_record(
     record = _record(db, NEW_PENALTY["decision_no"])
     app_id = _apply(db, settings, "objection", record.subject_id, record.id)
     _accept(db, settings, app_id)
+    _verify(db, record, app_id, "inaccurate")
     with pytest.raises(InvalidInput) as exc:
         _decide(db, settings, app_id, "corrected")
     assert exc.value.code == "not_corrected_yet"
@@ -335,3 +351,93 @@ def test_a_black_list_entry_is_repaired_only_after_its_minimum_period(
         assert entry is not None
         assert (entry.state, entry.removal_reason) == ("removed", "repaired")
     assert _record(db, old.natural_key).status == "repaired"
+
+
+def test_an_objection_goes_to_the_unit_that_provided_the_record(
+    platform_with_penalties: Database, settings: Settings
+) -> None:
+    """信息提供单位核实: on acceptance the objection goes to the record's department with a working-day deadline;
+    only that department sees and answers it, once; the decision waits for the finding and follows it."""
+    db = platform_with_penalties
+    record = _record(db, NEW_PENALTY["decision_no"])
+    unit, other = _unit(record.department_code), _unit("410100-jtj")
+    app_id = _apply(db, settings, "objection", record.subject_id, record.id)
+    app = _accept(db, settings, app_id)
+    assert app.verify_department == record.department_code
+    with db.read() as s:
+        expected_due = build_calendar(s).add_workdays(TODAY, 5).date
+    assert app.verify_due == expected_due
+    assert app.decide_due is not None
+    assert app.verify_due <= app.decide_due
+
+    with pytest.raises(InvalidInput) as exc:  # the finding first
+        _decide(db, settings, app_id, "dismissed")
+    assert exc.value.code == "verification_pending"
+
+    with db.read() as s:
+        mine, total = portal.verification_queue(s, unit)
+        assert (total, [t.id for t in mine]) == (1, [app_id])
+        task = mine[0]
+        assert (task.record_id, task.record_title, task.reason) == (record.id, record.natural_key, REASONS["objection"])
+        assert task.applicant == "赵**"  # masked; no contact details at all
+        assert not hasattr(task, "contact_masked")
+        assert portal.verification_queue(s, other) == ([], 0)  # another department sees nothing
+        with pytest.raises(NotFound):
+            portal.verification_task(s, other, app_id)
+        with pytest.raises(PermissionDenied):
+            portal.verification_queue(s, VIEWER)
+        assert portal.verification_queue(s, OFFICE)[1] == 1  # the credit office follows every department's
+    with db.unit_of_work() as s, pytest.raises(NotFound):
+        portal.submit_verification(s, other, app_id, finding="accurate", note="经核对，信息准确无误。")
+    with db.unit_of_work() as s, pytest.raises(PermissionDenied):  # the credit office does not answer for the unit
+        portal.submit_verification(s, OFFICE, app_id, finding="accurate", note="经核对，信息准确无误。")
+    with db.unit_of_work() as s, pytest.raises(InvalidInput) as exc:
+        portal.submit_verification(s, unit, app_id, finding="accurate", note="无误")
+    assert exc.value.code == "note_required"
+
+    with db.unit_of_work() as s:
+        done = portal.submit_verification(s, unit, app_id, finding="accurate", note="经核对原始文书，车牌号记载无误。")
+    assert (done.verification, done.verified_by) == ("accurate", unit.label)
+    with db.unit_of_work() as s, pytest.raises(Conflict) as conflict:
+        portal.submit_verification(s, unit, app_id, finding="inaccurate", note="再次核对后发现有误。")
+    assert conflict.value.code == "already_verified"
+    with db.read() as s:
+        assert portal.verification_queue(s, unit)[1] == 0  # answered: off the open queue
+        assert [t.id for t in portal.verification_queue(s, unit, view="done")[0]] == [app_id]
+        trail = audit.list_entries(s, OFFICE, target_type="portal_application", target_id=app.tracking_no)
+        verified = [e for e in trail if e.action == "portal.application.verify"]
+        assert len(verified) == 1
+        assert verified[0].details["finding"] == "accurate"
+
+    with pytest.raises(InvalidInput) as exc:  # the record is accurate: not revoked
+        _decide(db, settings, app_id, "revoked")
+    assert exc.value.code == "outcome_contradicts_verification"
+    decided = _decide(db, settings, app_id, "dismissed", reply="经信息提供单位核实，该信息准确，维持原信息。")
+    assert decided.status == "dismissed"
+    assert _record(db, NEW_PENALTY["decision_no"]).id == record.id  # untouched
+
+
+def test_a_record_named_on_acceptance_goes_for_verification_and_repairs_do_not(
+    platform_with_penalties: Database, settings: Settings
+) -> None:
+    db = platform_with_penalties
+    record = _record(db, NEW_PENALTY["decision_no"])
+    other = _record(db, OLD_PENALTY["decision_no"])  # another subject's
+    app_id = _apply(db, settings, "objection", record.subject_id, None)
+    with db.unit_of_work() as s, pytest.raises(InvalidInput) as exc:
+        portal.accept_application(s, OFFICE, settings, app_id, record_id=other.id)
+    assert exc.value.code == "record_subject_mismatch"
+    assert _application(db, app_id).status == "received"  # nothing half done
+    with db.unit_of_work() as s:
+        portal.accept_application(s, OFFICE, settings, app_id, record_id=record.id)
+    app = _application(db, app_id)
+    assert (app.record_id, app.record_category, app.verify_department) == (record.id, "XZCF", record.department_code)
+
+    repair_id = _apply(db, settings, "repair", other.subject_id, other.id)
+    repair = _accept(db, settings, repair_id)
+    assert (repair.verify_department, repair.verify_due) == (None, None)
+    with db.unit_of_work() as s, pytest.raises(NotFound) as missing:  # not sent: nothing for the unit to answer
+        portal.submit_verification(
+            s, _unit(other.department_code), repair_id, finding="accurate", note="信息准确无误。"
+        )
+    assert missing.value.code == "verification_not_found"

@@ -3,6 +3,7 @@ ones, for scripts that watch deadlines) and the handling steps, as the CLI actor
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 import typer
@@ -47,6 +48,12 @@ def _view(app: PortalApplication, today: Any) -> dict[str, Any]:
         "handled_by": app.handled_by,
         "reply": app.reply,
         "result_record_id": app.result_record_id,
+        "verify_department": app.verify_department,
+        "verify_due": app.verify_due,
+        "verification": app.verification,
+        "verification_note": app.verification_note,
+        "verified_at": app.verified_at,
+        "verified_by": app.verified_by,
     }
 
 
@@ -91,6 +98,9 @@ def _show(app: PortalApplication, as_json: bool) -> None:
         return
     out.table(_HEADERS, [_row(v)])
     typer.echo(f"申请理由：{v['reason']}")
+    if v["verify_department"]:
+        finding = handling.FINDING_LABELS.get(v["verification"] or "", "待核实")
+        typer.echo(f"信息提供单位核实：{v['verify_department']}，期限 {v['verify_due']}，{finding}")
     if v["reply"]:
         typer.echo(f"答复意见：{v['reply']}")
 
@@ -102,11 +112,68 @@ def show_cmd(application_id: int, as_json: JsonOpt = False) -> None:
         _show(portal.application_detail(s, cli_actor(), application_id), as_json)
 
 
-@applications_app.command("accept", help="受理（办结期限按工作日计算）。")
+@applications_app.command("accept", help="受理（期限按工作日计算）；指明信息的异议交由信息提供单位核实。")
 @handled
-def accept_cmd(application_id: int, as_json: JsonOpt = False) -> None:
+def accept_cmd(
+    application_id: int,
+    record_id: Annotated[int | None, typer.Option("--record-id", help="申请未指明信息时，所涉及的记录")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     with database(settings()) as db, db.unit_of_work() as s:
-        _show(portal.accept_application(s, cli_actor(), settings(), application_id), as_json)
+        _show(portal.accept_application(s, cli_actor(), settings(), application_id, record_id=record_id), as_json)
+
+
+@applications_app.command("verifications", help="交由信息提供单位核实的异议：默认为待核实的（按期限）。")
+@handled
+def verifications_cmd(
+    view: Annotated[Literal["open", "done", "all"], typer.Option("--view")] = "open",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    today = china_today()
+    with database(settings()) as db, db.read() as s:
+        items, total = portal.verification_queue(s, cli_actor(), view=view, limit=limit)
+    rows = [
+        {
+            **asdict(t),
+            "overdue": handling.verification_overdue(t.status, t.verify_due, t.verification, today),
+        }
+        for t in items
+    ]
+    if as_json:
+        out.emit_json({"view": view, "total": total, "items": rows})
+        return
+    out.table(
+        ["编号", "受理编号", "涉及信息", "核实单位", "核实期限", "核实结论", "逾期"],
+        [
+            [
+                r["id"],
+                r["tracking_no"],
+                r["record_title"],
+                r["department"],
+                r["verify_due"],
+                handling.FINDING_LABELS.get(r["verification"] or "", "待核实"),
+                "是" if r["overdue"] else "",
+            ]
+            for r in rows
+        ],
+    )
+    typer.echo(f"共 {total} 件")
+
+
+@applications_app.command(
+    "verify", help="代信息提供单位录入核实意见（如书面反馈）：accurate 信息准确，inaccurate 信息有误。"
+)
+@handled
+def verify_cmd(
+    application_id: int,
+    finding: Annotated[Literal["accurate", "inaccurate"], typer.Option("--finding")],
+    note: Annotated[str, typer.Option("--note", help="核实说明")],
+    as_json: JsonOpt = False,
+) -> None:
+    with database(settings()) as db, db.unit_of_work() as s:
+        portal.submit_verification(s, cli_actor(), application_id, finding=finding, note=note)
+        _show(portal.application_detail(s, cli_actor(), application_id), as_json)
 
 
 @applications_app.command("refuse", help="不予受理，并说明理由（申请人可在网站查看）。")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from transport_credit.catalog.loader import load_province
 from transport_credit.catalog.rules import add_months
-from transport_credit.common.actor import ROLE_CREDIT_OFFICE, SYSTEM, Actor
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM, Actor
 from transport_credit.db.uow import Database
 from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.service import shown_filter
@@ -33,6 +33,15 @@ class PortalDemoReport:
     contents: int = 0
     commitments: int = 0
     applications: int = 0
+
+
+# (kind, the step the demo leaves it at)
+_DEMO_APPLICATIONS = (
+    ("objection", "answered"),
+    ("repair", "accepted"),
+    ("objection", "new"),
+    ("objection", "accepted"),
+)
 
 
 def _contents(province_name: str, authority: str, office: str, today: dt.date) -> list[portal.ContentInput]:
@@ -135,20 +144,32 @@ def build_portal_demo(db: Database, settings: Settings, *, seed: int = 7) -> Por
             )
             report.commitments += 1
     policy = load_policy()
+    # The objection awaiting verification concerns a record of the first city bureau, the demo officer's unit.
+    city = next((d.code for d in province.departments if d.kind == "city_bureau"), None)
+    R = CreditRecord
+    shown = [R.category == "XZCF", shown_filter(policy, today)]
     with db.read() as s:
         candidates = list(
             s.execute(
-                select(CreditRecord.id, CreditRecord.subject_id)
-                .where(CreditRecord.category == "XZCF", shown_filter(policy, today))
-                .order_by(CreditRecord.id)
-                .limit(3)
+                select(R.id, R.subject_id, R.department_code)
+                .where(*shown, *([R.department_code != city] if city else []))
+                .order_by(R.id)
+                .limit(len(_DEMO_APPLICATIONS) - 1)
             )
         )
-    # The applications reach different steps, as in a running inbox: the first objection is answered, the repair
-    # is accepted and awaits its decision, the last is new.
+        candidates += s.execute(
+            select(R.id, R.subject_id, R.department_code)
+            .where(*shown, R.subject_id.not_in([c.subject_id for c in candidates]))
+            .order_by((R.department_code == city).desc(), R.id)
+            .limit(1)
+        ).all()
+    # The applications reach different steps, as in a running inbox: the first objection was verified by the unit
+    # that provided the record and answered, the repair is accepted and awaits its decision, an objection is new,
+    # and another waits for the providing unit's verification (the console's 异议核实 page).
     office = Actor("信用办演示经办人", "system", roles=frozenset({ROLE_CREDIT_OFFICE}))
-    for n, (record_id, subject_id) in enumerate(candidates):
-        kind = "repair" if n % 2 else "objection"
+    for n, ((record_id, subject_id, department), (kind, step)) in enumerate(
+        zip(candidates, _DEMO_APPLICATIONS, strict=False)
+    ):
         reason = (
             "已按处罚决定履行全部义务并完成整改，公示已满最短期限，申请信用修复。"
             if kind == "repair"
@@ -162,22 +183,32 @@ def build_portal_demo(db: Database, settings: Settings, *, seed: int = 7) -> Por
                     kind=kind,
                     subject_id=subject_id,
                     record_id=record_id,
-                    applicant_name=["赵经理", "钱主任", "孙女士"][n % 3],
+                    applicant_name=["赵经理", "钱主任", "孙女士", "李经理"][n % 4],
                     contact=f"1390000{1000 + n:04d}",
                     reason=reason,
                 ),
                 today=today,
             )
-            if n < 2:
+            if step != "new":
                 portal.accept_application(s, office, settings, submitted.id, today=today)
-            if n == 0:
+            if step == "answered":
+                unit = Actor(
+                    "提供单位演示报送员", "system", department_code=department, roles=frozenset({ROLE_DATA_OFFICER})
+                )
+                portal.submit_verification(
+                    s,
+                    unit,
+                    submitted.id,
+                    finding="accurate",
+                    note="经调取执法记录和现场照片核对，处罚决定书记载的车辆号牌与执法记录一致。",
+                )
                 portal.decide_application(
                     s,
                     office,
                     settings,
                     submitted.id,
                     outcome="dismissed",
-                    reply="经与处罚机关核实，处罚决定书记载的车辆号牌与执法记录一致，异议不成立，维持原信息。",
+                    reply="经处罚机关核实，处罚决定书记载的车辆号牌与执法记录一致，异议不成立，维持原信息。",
                     today=today,
                 )
         report.applications += 1

@@ -6,10 +6,13 @@ An application submitted on the website moves through
        │                               └──────▶ repaired | denied                   (repair)
        └──refuse──▶ refused (不予受理)
 
-Each step has a deadline in working days from ``data/applications/*.yaml`` (the rule set in force on the day the
-application was submitted): acceptance within ``accept_workdays`` of submission, the decision within
-``decide_workdays`` of acceptance. The functions here decide whether a step is allowed and whether an outcome fits
-the record it concerns; ``portal/service.py`` applies them and writes the record's new revision.
+An accepted objection that names a record goes to the unit that provided it (信息提供单位) for verification (核实):
+it reports whether the record is accurate, and the decision follows that finding (an accurate record is kept, an
+inaccurate one is corrected or revoked). Each step has a deadline in working days from ``data/applications/*.yaml``
+(the rule set in force on the day the application was submitted): acceptance within ``accept_workdays`` of
+submission, the verification within ``verify_workdays`` and the decision within ``decide_workdays`` of acceptance.
+The functions here decide whether a step is allowed and whether an outcome fits the record it concerns;
+``portal/service.py`` applies them and writes the record's new revision.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from transport_credit.common.datafiles import load_yaml_model
 from transport_credit.common.errors import Conflict, InvalidInput
@@ -31,6 +34,7 @@ ApplicationStatus = Literal[
     "received", "accepted", "refused", "corrected", "revoked", "dismissed", "repaired", "denied"
 ]
 Outcome = Literal["corrected", "revoked", "dismissed", "repaired", "denied"]
+Finding = Literal["accurate", "inaccurate"]
 
 STATUS_LABELS: dict[str, str] = {
     "received": "已提交，待受理",
@@ -54,6 +58,16 @@ OUTCOME_LABELS: dict[str, str] = {
     "repaired": "准予修复：该信息停止公示",
     "denied": "不予修复",
 }
+FINDING_LABELS: dict[str, str] = {
+    "accurate": "经核实，信息准确无误",
+    "inaccurate": "经核实，信息有误（应更正或撤销）",
+}
+# What a verification finding leaves the decision (信息提供单位核实后，有误的更正或撤销).
+OUTCOMES_AFTER_FINDING: dict[str, frozenset[str]] = {
+    "accurate": frozenset({"dismissed"}),
+    "inaccurate": frozenset({"corrected", "revoked"}),
+}
+NOTE_MIN, NOTE_MAX = 5, 2000
 # Records whose publication a repair can end (失信信息): penalties, the black list, the watch list.
 REPAIRABLE_CATEGORIES: frozenset[str] = frozenset({"XZCF", "HEIMD", "ZDGZ"})
 REPLY_MIN, REPLY_MAX = 5, 2000
@@ -69,6 +83,14 @@ class _Strict(BaseModel):
 class StepLimits(_Strict):
     accept_workdays: int = Field(ge=1, le=60)
     decide_workdays: int = Field(ge=1, le=120)
+    # The providing unit's verification, from acceptance; absent: the kind is not sent for verification.
+    verify_workdays: int | None = Field(default=None, ge=1, le=60)
+
+    @model_validator(mode="after")
+    def _verification_before_decision(self) -> StepLimits:
+        if self.verify_workdays is not None and self.verify_workdays > self.decide_workdays:
+            raise ValueError("verify_workdays must not exceed decide_workdays: the decision follows the verification")
+        return self
 
 
 class HandlingRuleSet(_Strict):
@@ -157,6 +179,28 @@ def decide(kind: str, status: str, outcome: str) -> Outcome:
     raise InvalidInput(f"处理结果无效，可选：{names}", code="invalid_outcome", details={"allowed": list(allowed)})
 
 
+def verify(status: str, verify_department: str | None, finding: str | None, new_finding: str) -> Finding:
+    """核实: the providing unit reports its finding once, while the application is accepted and sent to it."""
+    if status != "accepted":
+        raise Conflict(f"该申请当前状态为「{status_label(status)}」，不在核实阶段", code="application_not_accepted")
+    if verify_department is None:
+        raise Conflict("该申请未交由信息提供单位核实", code="verification_not_requested")
+    if finding is not None:
+        raise Conflict("已反馈核实意见，不能重复反馈", code="already_verified")
+    for known in FINDING_LABELS:
+        if known == new_finding:
+            return cast(Finding, known)
+    raise InvalidInput("核实结论无效：请选择信息准确或信息有误", code="invalid_finding")
+
+
+def check_note(note: str) -> str:
+    """The verification's written explanation (核实说明): required, 5–2000 characters."""
+    text = (note or "").strip()
+    if "\x00" in text or not (NOTE_MIN <= len(text) <= NOTE_MAX):
+        raise InvalidInput(f"请填写核实说明（{NOTE_MIN}–{NOTE_MAX} 个字）", code="note_required")
+    return text
+
+
 def check_reply(reply: str) -> str:
     """The written reply (答复意见) the applicant will read: required, 5–2000 characters."""
     text = (reply or "").strip()
@@ -236,9 +280,30 @@ def outcome_problem(
     return None
 
 
+def verification_problem(outcome: str, verify_department: str | None, finding: str | None) -> Problem | None:
+    """Why ``outcome`` cannot be decided given the providing unit's verification; ``None`` when it can. An
+    application not sent for verification is not constrained here."""
+    if verify_department is None:
+        return None
+    if finding is None:
+        return Problem("verification_pending", "信息提供单位尚未反馈核实意见，收到核实意见后方可办结")
+    if outcome not in OUTCOMES_AFTER_FINDING.get(finding, frozenset()):
+        allowed = "、".join(OUTCOME_LABELS[o] for o in sorted(OUTCOMES_AFTER_FINDING[finding]))
+        return Problem(
+            "outcome_contradicts_verification",
+            f"处理结果应与信息提供单位的核实结论（{FINDING_LABELS[finding]}）一致，可选：{allowed}",
+        )
+    return None
+
+
 def record_status_after(outcome: str) -> str | None:
     """The status of the record's new revision after the outcome; ``None``: the record is not changed here."""
     return {"repaired": "repaired", "revoked": "revoked"}.get(outcome)
+
+
+def verification_overdue(status: str, verify_due: dt.date | None, finding: str | None, today: dt.date) -> bool:
+    """A verification still awaited past its deadline."""
+    return status == "accepted" and finding is None and verify_due is not None and today > verify_due
 
 
 def is_overdue(status: str, accept_due: dt.date | None, decide_due: dt.date | None, today: dt.date) -> bool:

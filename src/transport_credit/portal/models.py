@@ -83,3 +83,10 @@ class PortalApplication(Base):
     handled_by: Mapped[str | None] = mapped_column(String(120))  # the official of the last step
     reply: Mapped[str | None] = mapped_column(Text)  # 答复意见 (or the reason for refusal), shown to the applicant
     result_record_id: Mapped[int | None] = mapped_column(Integer)  # the revision the outcome wrote or found
+    # Verification (核实) by the unit that provided the record, for objections naming one (set on acceptance).
+    verify_department: Mapped[str | None] = mapped_column(String(64), index=True)
+    verify_due: Mapped[dt.date | None] = mapped_column(Date)
+    verification: Mapped[str | None] = mapped_column(String(16))  # accurate / inaccurate
+    verification_note: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    verified_by: Mapped[str | None] = mapped_column(String(120))

@@ -24,13 +24,13 @@ from transport_credit.calendar.service import build_calendar
 from transport_credit.catalog.rules import publicity_window
 from transport_credit.catalog.schema import Severity
 from transport_credit.catalog.service import active_catalog
-from transport_credit.common.actor import ROLE_CREDIT_OFFICE, Actor
-from transport_credit.common.errors import Conflict, InvalidInput, NotFound
+from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
+from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.base import utcnow
 from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy, scrub_text
 from transport_credit.disclosure.service import PublicRecord
-from transport_credit.identifiers.citizen_id import mask_phone
+from transport_credit.identifiers.citizen_id import mask_name, mask_phone
 from transport_credit.lists import service as lists_service
 from transport_credit.lists.models import ListEntry
 from transport_credit.lists.rules import RECORD_CATEGORY
@@ -39,6 +39,7 @@ from transport_credit.portal.models import CreditReport, PortalApplication, Port
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import change_status
 from transport_credit.settings import Settings
+from transport_credit.subjects.models import Subject
 from transport_credit.subjects.pii import pii_keys
 
 # --- content (政策文件 / 通知公告) ------------------------------------------------------------------------------
@@ -493,17 +494,37 @@ def application_record_keys(session: Session, actor: Actor, application_id: int)
 
 
 def accept_application(
-    session: Session, actor: Actor, settings: Settings, application_id: int, *, today: dt.date | None = None
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    application_id: int,
+    *,
+    record_id: int | None = None,
+    today: dt.date | None = None,
 ) -> PortalApplication:
-    """受理: the decision is then due within the rule set's ``decide_workdays``."""
+    """受理: the decision is then due within the rule set's ``decide_workdays``. An application that names no record
+    may be given one here (``record_id``, of the applicant's subject). An objection naming a record is sent to the
+    department that reported it for verification (核实), due within ``verify_workdays``."""
     actor.require_role(ROLE_CREDIT_OFFICE)
     app = _locked_application(session, application_id)
-    app.status = handling.accept(app.status)
+    status = handling.accept(app.status)
+    named = _decision_record(session, app, record_id) if app.record_id is None and record_id is not None else None
+    app.status = status
+    _name_record(app, named)
     day = today or china_today()
     rule_set = handling.rule_set_on(handling.handling_rules(settings.province), app.submitted_at.date())
-    due = build_calendar(session).add_workdays(day, rule_set.limits(app.kind).decide_workdays)
+    limits = rule_set.limits(app.kind)
+    calendar = build_calendar(session)
+    due = calendar.add_workdays(day, limits.decide_workdays)
     app.decide_due = due.date
     app.deadline_estimated = app.deadline_estimated or due.estimated
+    if app.kind == "objection" and limits.verify_workdays is not None and app.record_id is not None:
+        record = session.get(CreditRecord, app.record_id)
+        if record is not None:
+            verify_due = calendar.add_workdays(day, limits.verify_workdays)
+            app.verify_department = record.department_code
+            app.verify_due = verify_due.date
+            app.deadline_estimated = app.deadline_estimated or verify_due.estimated
     app.rules_version = rule_set.version
     app.accepted_at = utcnow()
     app.handled_by = actor.label[:120]
@@ -514,9 +535,21 @@ def accept_application(
         "portal.application.accept",
         "portal_application",
         app.tracking_no,
-        {"decide_due": app.decide_due},
+        {
+            "decide_due": app.decide_due,
+            "record": app.record_id,
+            "verify_department": app.verify_department,
+            "verify_due": app.verify_due,
+        },
     )
     return app
+
+
+def _name_record(app: PortalApplication, record: CreditRecord | None) -> None:
+    if record is not None:
+        app.record_id = record.id
+        app.record_category = record.category
+        app.record_title = record.natural_key[:200]
 
 
 def refuse_application(session: Session, actor: Actor, application_id: int, *, reply: str) -> PortalApplication:
@@ -607,9 +640,9 @@ def decide_application(
     day = today or china_today()
     record = _decision_record(session, app, record_id)
     facts = _record_facts(session, record) if record is not None else None
-    problem = handling.outcome_problem(
-        result, facts, day, obligations_met=obligations_met, commitment_made=commitment_made
-    )
+    problem = handling.verification_problem(
+        result, app.verify_department, app.verification
+    ) or handling.outcome_problem(result, facts, day, obligations_met=obligations_met, commitment_made=commitment_made)
     if problem is not None:
         raise InvalidInput(problem.message, code=problem.code)
     result_record: int | None = None
@@ -627,10 +660,8 @@ def decide_application(
     app.reply = text
     app.decided_at = utcnow()
     app.handled_by = actor.label[:120]
-    if app.record_id is None and record is not None:
-        app.record_id = record.id
-        app.record_category = record.category
-        app.record_title = record.natural_key[:200]
+    if app.record_id is None:
+        _name_record(app, record)
     app.result_record_id = result_record
     session.flush()
     audit(
@@ -642,6 +673,136 @@ def decide_application(
         {"outcome": result, "record": record.id if record else None, "result_record": result_record, "reply": text},
     )
     return app
+
+
+# --- verification by the providing unit (信息提供单位核实) ---------------------------------------------------------
+
+
+VERIFICATION_VIEWS: dict[str, str] = {"open": "待核实", "done": "已反馈", "all": "全部"}
+
+
+@dataclass(frozen=True)
+class VerificationTask:
+    """An objection as the providing unit sees it: the record, the applicant's statement, the deadline. No contact
+    details; a natural person's name masked."""
+
+    id: int
+    tracking_no: str
+    status: str
+    subject_id: int
+    subject_name: str
+    record_id: int | None
+    record_category: str | None
+    record_title: str | None
+    applicant: str
+    reason: str
+    accepted_at: dt.datetime | None
+    department: str
+    verify_due: dt.date | None
+    verification: str | None
+    verification_note: str | None
+    verified_at: dt.datetime | None
+    verified_by: str | None
+    reply: str | None
+
+
+def _verification_scope(actor: Actor) -> str | None:
+    """The department whose verifications the actor handles; ``None``: every department (credit office, admin)."""
+    actor.require_role(ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE)
+    if actor.has_role(ROLE_CREDIT_OFFICE, ROLE_ADMIN):
+        return None
+    if not actor.department_code:
+        raise PermissionDenied("账号未关联单位，不能核实异议信息", code="no_department")
+    return actor.department_code
+
+
+def _task(app: PortalApplication, subject: Subject | None) -> VerificationTask:
+    assert app.verify_department is not None
+    person = subject is not None and subject.kind == "person"
+    name = subject.name if subject is not None else ""
+    return VerificationTask(
+        id=app.id,
+        tracking_no=app.tracking_no,
+        status=app.status,
+        subject_id=app.subject_id,
+        subject_name=mask_name(name) if person else name,
+        record_id=app.record_id,
+        record_category=app.record_category,
+        record_title=app.record_title,
+        applicant=mask_name(app.applicant_name),
+        reason=app.reason,
+        accepted_at=app.accepted_at,
+        department=app.verify_department,
+        verify_due=app.verify_due,
+        verification=app.verification,
+        verification_note=app.verification_note,
+        verified_at=app.verified_at,
+        verified_by=app.verified_by,
+        reply=app.reply,
+    )
+
+
+def verification_queue(
+    session: Session, actor: Actor, *, view: str = "open", limit: int = 100, offset: int = 0
+) -> tuple[list[VerificationTask], int]:
+    """Objections sent to the actor's department for verification, with the total: awaited ones by deadline, the
+    answered ones newest first. The credit office sees every department's."""
+    department = _verification_scope(actor)
+    A = PortalApplication
+    cond: list[ColumnElement[bool]] = [A.verify_department.is_not(None)]
+    if department is not None:
+        cond.append(A.verify_department == department)
+    if view == "open":
+        cond += [A.status == "accepted", A.verification.is_(None)]
+    elif view == "done":
+        cond.append(A.verification.is_not(None))
+    elif view != "all":
+        raise InvalidInput("未知的核实筛选条件", code="invalid_view", details={"allowed": list(VERIFICATION_VIEWS)})
+    total = session.scalar(select(func.count()).select_from(A).where(*cond)) or 0
+    order = [A.verify_due.asc().nulls_last(), A.id] if view == "open" else [A.id.desc()]
+    rows = list(session.scalars(select(A).where(*cond).order_by(*order).offset(offset).limit(limit)))
+    subjects = {s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_({a.subject_id for a in rows})))}
+    return [_task(a, subjects.get(a.subject_id)) for a in rows], int(total)
+
+
+def _verifiable(session: Session, actor: Actor, application_id: int, *, lock: bool = False) -> PortalApplication:
+    department = _verification_scope(actor)
+    app = _locked_application(session, application_id) if lock else session.get(PortalApplication, application_id)
+    # Another department's objection is "not found" for this one: its existence is not theirs to know.
+    if app is None or app.verify_department is None or department not in (None, app.verify_department):
+        raise NotFound("未找到该核实事项", code="verification_not_found")
+    return app
+
+
+def verification_task(session: Session, actor: Actor, application_id: int) -> VerificationTask:
+    app = _verifiable(session, actor, application_id)
+    return _task(app, session.get(Subject, app.subject_id))
+
+
+def submit_verification(
+    session: Session, actor: Actor, application_id: int, *, finding: str, note: str
+) -> VerificationTask:
+    """核实: the providing unit reports whether the record is accurate, with its explanation; the credit office's
+    decision then follows the finding. Only the department the objection was sent to (or an administrator)."""
+    app = _verifiable(session, actor, application_id, lock=True)
+    if actor.department_code != app.verify_department and not actor.has_role(ROLE_ADMIN):
+        raise PermissionDenied("只能由信息提供单位反馈核实意见", code="other_department")
+    result = handling.verify(app.status, app.verify_department, app.verification, finding)
+    text = handling.check_note(note)
+    app.verification = result
+    app.verification_note = text
+    app.verified_at = utcnow()
+    app.verified_by = actor.label[:120]
+    session.flush()
+    audit(
+        session,
+        actor,
+        "portal.application.verify",
+        "portal_application",
+        app.tracking_no,
+        {"finding": result, "note": text, "department": app.verify_department},
+    )
+    return _task(app, session.get(Subject, app.subject_id))
 
 
 def _end_record(

@@ -14,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from transport_credit import audit
+from transport_credit.auth import service as auth_service
 from transport_credit.catalog.service import active_catalog
+from transport_credit.common.actor import ROLE_ADMIN
 from transport_credit.common.errors import Conflict, InvalidInput
 from transport_credit.disclosure.rules import china_today
 from transport_credit.portal import handling, rules
@@ -175,9 +177,10 @@ def _application_page(
         app = portal.application_detail(session, console.actor, application_id)
         choices = (
             portal.record_choices(session, console.actor, application_id)
-            if app.status == "accepted" and app.record_id is None
+            if app.status in ("received", "accepted") and app.record_id is None
             else []
         )
+        departments = {d.code: d.name for d in auth_service.list_departments(session)}
         links = portal.application_record_keys(session, console.actor, application_id)
         category_names = {c.code: c.name for c in active_catalog(session).categories()}
         trail = audit.list_entries(session, console.actor, target_type="portal_application", target_id=app.tracking_no)
@@ -192,8 +195,15 @@ def _application_page(
         app=app,
         kinds=rules.APPLICATION_KINDS,
         statuses=handling.STATUS_LABELS,
-        outcomes=[(o, handling.OUTCOME_LABELS[o]) for o in handling.OUTCOMES.get(app.kind, ())],
+        outcomes=[
+            (o, handling.OUTCOME_LABELS[o])
+            for o in handling.OUTCOMES.get(app.kind, ())
+            if app.verification is None or o in handling.OUTCOMES_AFTER_FINDING[app.verification]
+        ],
+        findings=handling.FINDING_LABELS,
+        departments=departments,
         overdue=handling.is_overdue(app.status, app.accept_due, app.decide_due, today),
+        verification_overdue=handling.verification_overdue(app.status, app.verify_due, app.verification, today),
         choices=choices,
         links=links,
         category_names=category_names,
@@ -208,6 +218,7 @@ def _application_page(
 _STEP_LABELS = {
     "portal.application.accept": "受理",
     "portal.application.refuse": "不予受理",
+    "portal.application.verify": "信息提供单位反馈核实意见",
     "portal.application.decide": "办结",
     "portal.application.contact_view": "查看联系电话",
 }
@@ -244,7 +255,8 @@ async def application_action(
     def run() -> None:
         with console.db.unit_of_work() as session:
             if action == "accept":
-                portal.accept_application(session, actor, cfg, application_id)
+                record_id = form_int(_text(form, "record_id"), "涉及的信息")
+                portal.accept_application(session, actor, cfg, application_id, record_id=record_id)
             elif action == "refuse":
                 portal.refuse_application(session, actor, application_id, reply=_text(form, "reply"))
             else:
@@ -271,3 +283,103 @@ async def application_action(
             lambda: _application_page(request, console, application_id, status_code=status, error=error, values=values)
         )
     return RedirectResponse(f"{PREFIX}/portal/applications/{application_id}?done={action}", status_code=303)
+
+
+# --- verification by the providing unit (信息提供单位核实) ---------------------------------------------------------
+
+
+@router.get("/verifications")
+def verifications(
+    request: Request,
+    console: User,
+    view: Annotated[Literal["open", "done", "all"], Query()] = "open",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+) -> Response:
+    size = 50
+    today = china_today()
+    with console.db.read() as session:
+        items, total = portal.verification_queue(
+            session, console.actor, view=view, limit=size, offset=(page_no - 1) * size
+        )
+        departments = {d.code: d.name for d in auth_service.list_departments(session)}
+        category_names = {c.code: c.name for c in active_catalog(session).categories()}
+    return page(
+        request,
+        console,
+        "portal_verifications.html",
+        "verifications",
+        items=items,
+        total=total,
+        views=portal.VERIFICATION_VIEWS,
+        view=view,
+        findings=handling.FINDING_LABELS,
+        departments=departments,
+        category_names=category_names,
+        late=lambda t: handling.verification_overdue(t.status, t.verify_due, t.verification, today),
+        page_no=page_no,
+        has_more=page_no * size < total,
+    )
+
+
+def _verification_page(
+    request: Request,
+    console: Any,
+    application_id: int,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    today = china_today()
+    with console.db.read() as session:
+        task = portal.verification_task(session, console.actor, application_id)
+        departments = {d.code: d.name for d in auth_service.list_departments(session)}
+        category_names = {c.code: c.name for c in active_catalog(session).categories()}
+    return page(
+        request,
+        console,
+        "portal_verification.html",
+        "verifications",
+        status_code=status_code,
+        task=task,
+        findings=handling.FINDING_LABELS,
+        statuses=handling.STATUS_LABELS,
+        departments=departments,
+        category_names=category_names,
+        late=handling.verification_overdue(task.status, task.verify_due, task.verification, today),
+        can_answer=task.verification is None
+        and task.status == "accepted"
+        and (console.actor.department_code == task.department or console.actor.has_role(ROLE_ADMIN)),
+        error=error,
+        values=values or {},
+        done=request.query_params.get("done") == "1",
+    )
+
+
+@router.get("/verifications/{application_id}")
+def verification_detail(request: Request, console: User, application_id: RowId) -> Response:
+    return _verification_page(request, console, application_id)
+
+
+@router.post("/verifications/{application_id}")
+async def verification_submit(request: Request, console: User, application_id: RowId) -> Response:
+    """核实意见. A refused submission shows the page again with the message and what was typed."""
+    form = await _form(request)
+    _check_csrf(console, None, form)
+    actor = console.actor
+
+    def run() -> None:
+        with console.db.unit_of_work() as session:
+            portal.submit_verification(
+                session, actor, application_id, finding=_text(form, "finding"), note=_text(form, "note")
+            )
+
+    try:
+        await run_in_threadpool(run)
+    except (InvalidInput, Conflict) as exc:
+        values = {k: _text(form, k) for k in ("finding", "note")}
+        error, status = exc.message, exc.status
+        return await run_in_threadpool(
+            lambda: _verification_page(request, console, application_id, status_code=status, error=error, values=values)
+        )
+    return RedirectResponse(f"{PREFIX}/portal/verifications/{application_id}?done=1", status_code=303)

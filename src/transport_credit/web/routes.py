@@ -62,6 +62,7 @@ _NAV = (
     ("catalog", "信用信息目录", "/catalog"),
     ("portal", "门户内容", "/portal/content"),
     ("applications", "异议修复申请", "/portal/applications"),
+    ("verifications", "异议核实", "/portal/verifications"),
     ("evaluation", "信用评价", "/evaluation"),
     ("supervision", "双随机抽查", "/supervision"),
     ("warnings", "信用预警", "/warnings"),
@@ -159,6 +160,8 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
     if console is not None:
         for key, label, path in _NAV:
             if key in ("audit", "portal", "applications", "exchange", "report") and not console.is_manager:
+                continue
+            if key == "verifications" and not console.actor.has_role(ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE):
                 continue
             nav.append({"key": key, "label": label, "href": PREFIX + path})
     return {

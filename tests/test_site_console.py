@@ -257,12 +257,21 @@ def test_the_providing_unit_verifies_an_objection_in_the_console(
     with db.unit_of_work() as s:
         auth.create_account(s, SYSTEM, "luoyang", "洛阳报送员", PASSWORD, LUOYANG_DEPT, [ROLE_DATA_OFFICER])
     tracking = _submit(client, seeded, "objection", "penalty")
+    record_page, subject_page = f"/records/{seeded.records['penalty']}", f"/subjects/{seeded.org}"
+    assert 'id="disputed"' not in client.get(record_page).text  # submitted is not yet 异议处理中
     login(client, MANAGER)
     app_id = _application_id(client, tracking)
     detail = client.get(f"/console/portal/applications/{app_id}")
     client.post(f"/console/portal/applications/{app_id}/accept", data={"csrf_token": csrf_of(detail.text)})
     detail = client.get(f"/console/portal/applications/{app_id}")
     assert 'id="verification-pending"' in detail.text
+    # Accepted: the public pages mark the record as disputed (the subject's page: that record only).
+    assert 'id="disputed"' in client.get(record_page).text
+    subject_html = client.get(subject_page).text
+    assert subject_html.count("异议处理中</span>") == 1
+    assert re.search(
+        rf'/records/{seeded.records["penalty"]}">[^<]+</a> <span class="pill pill-warn disputed"', subject_html
+    )
     assert "洛阳市交通运输局" in detail.text  # sent to the record's unit, by name
     early = client.post(
         f"/console/portal/applications/{app_id}/decide",
@@ -324,3 +333,5 @@ def test_the_providing_unit_verifies_an_objection_in_the_console(
         follow_redirects=False,
     )
     assert decided.status_code == 303
+    assert 'id="disputed"' not in client.get(record_page).text  # decided: no longer marked
+    assert "异议处理中</span>" not in client.get(subject_page).text

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from transport_credit.audit.events import record as audit
 from transport_credit.calendar.service import build_calendar
@@ -673,6 +673,28 @@ def decide_application(
         {"outcome": result, "record": record.id if record else None, "result_record": result_record, "reply": text},
     )
     return app
+
+
+def records_under_objection(session: Session, record_ids: Sequence[int]) -> set[int]:
+    """Of these (published, current) record ids, those with an accepted objection still being handled (异议处理中):
+    the public pages mark them, as the credit platforms do, so a reader knows the information is disputed. Matched
+    by category and natural key, so a record corrected meanwhile stays marked until the decision."""
+    if not record_ids:
+        return set()
+    A, R = PortalApplication, CreditRecord
+    disputed = aliased(CreditRecord)
+    open_objection = (
+        select(A.id)
+        .join(disputed, disputed.id == A.record_id)
+        .where(
+            A.kind == "objection",
+            A.status == "accepted",
+            disputed.category == R.category,
+            disputed.natural_key == R.natural_key,
+        )
+        .exists()
+    )
+    return set(session.scalars(select(R.id).where(R.id.in_(set(record_ids)), open_objection)))
 
 
 # --- verification by the providing unit (信息提供单位核实) ---------------------------------------------------------

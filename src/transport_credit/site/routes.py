@@ -259,8 +259,13 @@ def suggest(request: Request, q: Annotated[str, Query(max_length=100)] = "") -> 
 
 @router.get("/subjects/{subject_id}", response_class=HTMLResponse)
 def subject_page(request: Request, subject_id: IdPath) -> Response:
-    subject = _read(request, lambda s: disclosure.public_subject(s, subject_id, per_section=100))
-    return page(request, "subject.html", "", subject=subject)
+    def load(session: Session) -> tuple[disclosure.PublicSubject, set[int]]:
+        subject = disclosure.public_subject(session, subject_id, per_section=100)
+        ids = [r.id for _c, _t, records in subject.sections for r in records]
+        return subject, portal.records_under_objection(session, ids)
+
+    subject, disputed = _read(request, load)
+    return page(request, "subject.html", "", subject=subject, disputed=disputed)
 
 
 @router.post("/subjects/{subject_id}/report")
@@ -288,8 +293,12 @@ def subject_report(request: Request, subject_id: IdPath) -> Response:
 
 @router.get("/records/{record_id}", response_class=HTMLResponse)
 def record_page(request: Request, record_id: IdPath) -> Response:
-    record = _read(request, lambda s: disclosure.public_record(s, record_id))
-    return page(request, "record.html", "", record=record)
+    def load(session: Session) -> tuple[disclosure.PublicRecord, set[int]]:
+        record = disclosure.public_record(session, record_id)
+        return record, portal.records_under_objection(session, [record.id])
+
+    record, disputed = _read(request, load)
+    return page(request, "record.html", "", record=record, disputed=record.id in disputed)
 
 
 # --- lists: 双公示 and red/black/watch lists -----------------------------------------------------------------------
@@ -373,7 +382,8 @@ def _list_page(request: Request, params: ListParams, section: str) -> Response:
                 for d in cat.domains:
                     if d.name not in domains:
                         domains.append(d.name)
-        return {"result": result, "departments": departments, "kinds": kinds, "domains": domains}
+        disputed = portal.records_under_objection(session, [r.id for r in result.items])
+        return {"result": result, "departments": departments, "kinds": kinds, "domains": domains, "disputed": disputed}
 
     data = _read(request, load)
     regions = [(code, region_name(code) or code) for code in config.cities]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "ingest"))
@@ -17,7 +18,9 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "lists"))
 from ingest_kit import ZFJ, days_ago, import_table, penalty_row
 from lists_kit import OFFICE, OFFICER, VIEWER, uscc
 
+from transport_credit.auth.models import Department
 from transport_credit.bootstrap import initialize
+from transport_credit.common.actor import ROLE_DATA_OFFICER, Actor
 from transport_credit.common.errors import InvalidInput, PermissionDenied
 from transport_credit.db.uow import Database
 from transport_credit.exchange import service as exchange
@@ -25,6 +28,7 @@ from transport_credit.lists import checks
 from transport_credit.monitoring import report as rules
 from transport_credit.monitoring import service
 from transport_credit.monitoring.report import UnitFigures
+from transport_credit.portal import service as portal
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 
@@ -219,3 +223,40 @@ def test_console_page_and_command_line(
         assert "月份格式应为" in bad.output
     finally:
         get_settings.cache_clear()
+
+
+def test_verification_by_the_providing_units(db: Database, settings: Settings, month: str) -> None:
+    """异议核实 in the month: findings reported (and on time), and the units whose findings are overdue, by name."""
+
+    with db.read() as s:
+        records = {r.department_code: (r.id, r.subject_id) for r in s.scalars(select(CreditRecord))}
+        zfj_name = s.scalar(select(Department.name).where(Department.code == ZFJ))
+    for dept, accepted_on in ((ZFJ, days_ago(30)), (ZHENGZHOU, days_ago(0))):
+        record_id, subject_id = records[dept]
+        with db.unit_of_work() as s:
+            app = portal.submit_application(
+                s,
+                settings,
+                portal.ApplicationInput(
+                    kind="objection",
+                    subject_id=subject_id,
+                    record_id=record_id,
+                    applicant_name="赵经理",
+                    contact="13812345678",
+                    reason="处罚决定书记载的车牌号有误。",
+                ),
+                today=accepted_on,
+            )
+            portal.accept_application(s, OFFICE, settings, app.id, today=accepted_on)
+            if dept == ZHENGZHOU:
+                unit = Actor("郑州报送员", "account", department_code=ZHENGZHOU, roles=frozenset({ROLE_DATA_OFFICER}))
+                portal.submit_verification(s, unit, app.id, finding="accurate", note="经核对执法文书，信息无误。")
+    with db.read() as s:
+        report = service.monthly_report(s, VIEWER, settings, month)
+    a = report.applications
+    assert (a.verified, a.verified_on_time) == (1, 1)
+    assert a.verification_overdue == {zfj_name: 1}  # accepted 30 days ago: due five working days later
+    other = load_workbook(io.BytesIO(service.to_xlsx(report)))["其他"]
+    cells = {row[0]: row[1] for row in other.iter_rows(values_only=True)}
+    assert cells[f"异议核实逾期未反馈：{zfj_name}"] == 1
+    assert cells["异议核实：按期反馈"] == 1

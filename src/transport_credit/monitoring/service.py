@@ -11,7 +11,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from transport_credit.auth.models import Department
@@ -41,6 +41,11 @@ class ApplicationFigures:
     decided: int
     decided_on_time: int
     open_overdue: int  # still open, and past their deadline at the month's end (today, for the current month)
+    # Verification by the providing units (信息提供单位核实) of objections
+    verified: int = 0  # findings reported in the month
+    verified_on_time: int = 0
+    # department name → objections awaiting its finding past the deadline at the month's end (for the 通报)
+    verification_overdue: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,28 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
     ):
         if due is None or (decided_at is not None and decided_at.astimezone(rules.CST).date() <= due):
             on_time_decisions += 1
+    verified = on_time_verified = 0
+    for verified_at, verify_due in session.execute(
+        select(A.verified_at, A.verify_due).where(A.verified_at >= t0, A.verified_at < t1)
+    ):
+        verified += 1
+        if verify_due is None or (verified_at is not None and verified_at.astimezone(rules.CST).date() <= verify_due):
+            on_time_verified += 1
+    names = {d.code: d.name for d in departments}
+    awaiting = session.execute(  # at the month's end: accepted by then, no finding by then, past its deadline
+        select(A.verify_department, func.count())
+        .where(
+            A.verify_department.is_not(None),
+            A.accepted_at < t1,
+            or_(A.verified_at.is_(None), A.verified_at >= t1),
+            A.verify_due < today,
+        )
+        .group_by(A.verify_department)
+    )
     applications = ApplicationFigures(
+        verified=verified,
+        verified_on_time=on_time_verified,
+        verification_overdue={names.get(str(d), str(d)): int(n) for d, n in awaiting},
         received=_count(session, A, A.submitted_at >= t0, A.submitted_at < t1),
         decided=_count(session, A, A.decided_at >= t0, A.decided_at < t1),
         decided_on_time=on_time_decisions,
@@ -278,6 +304,10 @@ def to_xlsx(report: MonthlyReport) -> bytes:
     other.append(["异议与修复申请：办结", a.decided])
     other.append(["异议与修复申请：按期办结", a.decided_on_time])
     other.append(["异议与修复申请：逾期未办结", a.open_overdue])
+    other.append(["异议核实：反馈", a.verified])
+    other.append(["异议核实：按期反馈", a.verified_on_time])
+    for name, n in a.verification_overdue.items():
+        other.append([f"异议核实逾期未反馈：{name}", n])
     for kind, n in report.lists.listed.items():
         other.append([f"名单：新公布（{kind}）", n])
     for reason, n in report.lists.removed.items():

@@ -14,14 +14,17 @@ import pytest
 from sqlalchemy import select, update
 
 from portal_kit import Seeded, seed_portal
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.errors import InvalidInput
 from transport_credit.db.uow import Database
 from transport_credit.portal import rules
 from transport_credit.portal import service as portal
 from transport_credit.portal.models import CreditReport
 from transport_credit.portal.pdf import FontMissing, find_font
+from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 
+OFFICE = Actor("信用办张三", "account", department_code="410000-fgc", roles=frozenset({ROLE_CREDIT_OFFICE}))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
 
 
@@ -115,6 +118,39 @@ def test_report_renders_with_its_chinese_text(db: Database, settings: Settings, 
     )
     png = next(ARTIFACTS.glob("report-page*.png"))
     assert png.stat().st_size > 10_000  # a page with text, not blank
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+def test_a_record_under_objection_is_marked_in_the_report(
+    db: Database, settings: Settings, seeded: Seeded, tmp_path: Path
+) -> None:
+    """An accepted objection being handled marks its record 【异议处理中】; a merely submitted one does not."""
+    with db.unit_of_work() as s:
+        app = portal.submit_application(
+            s,
+            settings,
+            portal.ApplicationInput(
+                kind="objection",
+                subject_id=seeded.org,
+                record_id=seeded.records["penalty"],
+                applicant_name="赵经理",
+                contact="13812345678",
+                reason="处罚决定书记载的车牌号有误。",
+            ),
+        )
+    path = tmp_path / "report.pdf"
+
+    def text() -> str:
+        path.write_bytes(_issue(db, settings, seeded.org).pdf)
+        return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True).stdout.decode()
+
+    assert "【异议处理中】" not in text()
+    with db.unit_of_work() as s:
+        portal.accept_application(s, OFFICE, settings, app.id)
+        title = s.get(CreditRecord, seeded.records["penalty"]).natural_key  # type: ignore[union-attr]
+    marked = [line for line in text().splitlines() if "【异议处理中】" in line]
+    assert len(marked) == 1
+    assert title in marked[0]
 
 
 def test_verification_accepts_the_issued_file_and_rejects_any_change(

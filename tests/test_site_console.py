@@ -259,6 +259,8 @@ def test_the_providing_unit_verifies_an_objection_in_the_console(
     tracking = _submit(client, seeded, "objection", "penalty")
     record_page, subject_page = f"/records/{seeded.records['penalty']}", f"/subjects/{seeded.org}"
     assert 'id="disputed"' not in client.get(record_page).text  # submitted is not yet 异议处理中
+    api_record = f"/api/v1/public/records/{seeded.records['penalty']}"
+    assert client.get(api_record).json()["under_objection"] is False
     login(client, MANAGER)
     app_id = _application_id(client, tracking)
     detail = client.get(f"/console/portal/applications/{app_id}")
@@ -335,3 +337,4 @@ def test_the_providing_unit_verifies_an_objection_in_the_console(
     assert decided.status_code == 303
     assert 'id="disputed"' not in client.get(record_page).text  # decided: no longer marked
     assert "异议处理中</span>" not in client.get(subject_page).text
+    assert client.get(api_record).json()["under_objection"] is False

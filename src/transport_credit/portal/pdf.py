@@ -127,11 +127,13 @@ def _kv(pdf: FPDF, label: str, value: str) -> None:
     pdf.multi_cell(0, 6, value or "—", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _record(pdf: FPDF, rec: PublicRecord) -> None:
+def _record(pdf: FPDF, rec: PublicRecord, disputed: bool) -> None:
     pdf.set_font(FONT, size=9.5)
     head = f"{rec.title}　{rec.decision_date.isoformat() if rec.decision_date else ''}"
     if rec.publicity_end and rec.publicity_end.year < 2099:
         head += f"　公示至 {rec.publicity_end.isoformat()}"
+    if disputed:
+        head += "　【异议处理中】"
     pdf.set_fill_color(242, 245, 249)
     pdf.multi_cell(0, 6, head, fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for name in _BRIEF.get(rec.category, ()):
@@ -141,8 +143,11 @@ def _record(pdf: FPDF, rec: PublicRecord) -> None:
     pdf.ln(1.5)
 
 
-def render_report(subject: PublicSubject, meta: ReportMeta, font_path: Path) -> bytes:
-    """The report's PDF bytes: identity, then one section per category of the disclosure policy."""
+def render_report(
+    subject: PublicSubject, meta: ReportMeta, font_path: Path, disputed: frozenset[int] = frozenset()
+) -> bytes:
+    """The report's PDF bytes: identity, then one section per category of the disclosure policy. Records in
+    ``disputed`` (an accepted objection being handled) are marked 【异议处理中】."""
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # the subsetter logs every table at INFO
     pdf = _Report(format="A4")
     pdf.meta = meta
@@ -178,7 +183,8 @@ def render_report(subject: PublicSubject, meta: ReportMeta, font_path: Path) -> 
     pdf.multi_cell(
         0,
         4.5,
-        "本报告内容为截至上述日期在本网站依法公示的信用信息（社会公开部分），不含已修复、已撤销或已超过公示期的信息。"
+        "本报告内容为截至上述日期在本网站依法公示的信用信息（社会公开部分），不含已修复、已撤销或已超过公示期的信息；"
+        "标注【异议处理中】的信息，信用主体提出的异议正在核实处理。"
         f"扫描二维码或访问 {meta.verify_url} 可核验本报告；上传报告文件可校验其是否被篡改。",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
@@ -209,7 +215,7 @@ def render_report(subject: PublicSubject, meta: ReportMeta, font_path: Path) -> 
             pdf.set_text_color(0)
             continue
         for rec in records[:MAX_PER_SECTION]:
-            _record(pdf, rec)
+            _record(pdf, rec, rec.id in disputed)
         if count > MAX_PER_SECTION:
             pdf.set_font(FONT, size=9)
             pdf.cell(

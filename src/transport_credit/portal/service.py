@@ -221,7 +221,8 @@ def issue_report(
         as_of=today,
         issued_at=issued_at,
     )
-    data = pdf.render_report(subject, meta, font_path)
+    shown = [r.id for _c, _t, records in subject.sections for r in records]
+    data = pdf.render_report(subject, meta, font_path, frozenset(records_under_objection(session, shown)))
     digest = hashlib.sha256(data).hexdigest()
     secret = settings.secret_key.get_secret_value()
     report = CreditReport(

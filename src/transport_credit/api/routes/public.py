@@ -72,6 +72,13 @@ class PublicRecordOut(_Out):
     department_name: str | None
     domain: str | None = Field(description="行业领域")
     fields: dict[str, Any] = Field(description="社会公开的数据项（中文名称 → 值；证件号码等已脱敏）")
+    under_objection: bool = Field(
+        default=False, description="异议处理中：信用主体对该信息提出的异议已受理、尚未办结（处理结果以答复为准）"
+    )
+
+
+def _outs(records: list[disclosure.PublicRecord], disputed: set[int]) -> list[PublicRecordOut]:
+    return [PublicRecordOut.model_validate(r).model_copy(update={"under_objection": r.id in disputed}) for r in records]
 
 
 class PublicSection(BaseModel):
@@ -171,6 +178,7 @@ def search_subjects(
 )
 def subject(session: SessionDep, subject_id: PathId) -> PublicSubjectOut:
     s = disclosure.public_subject(session, subject_id, per_section=100)
+    disputed = portal.records_under_objection(session, [r.id for _c, _t, records in s.sections for r in records])
     return PublicSubjectOut(
         id=s.id,
         kind=s.kind,
@@ -184,7 +192,7 @@ def subject(session: SessionDep, subject_id: PathId) -> PublicSubjectOut:
                 code=code,
                 title=title,
                 count=s.counts.get(code, 0),
-                records=[PublicRecordOut.model_validate(r) for r in records],
+                records=_outs(records, disputed),
             )
             for code, title, records in s.sections
         ],
@@ -206,7 +214,7 @@ def records(
 ) -> RecordPageOut:
     page = disclosure.public_records(session, query.filter, offset=offset, limit=limit)
     return RecordPageOut(
-        items=[PublicRecordOut.model_validate(r) for r in page.items],
+        items=_outs(page.items, portal.records_under_objection(session, [r.id for r in page.items])),
         offset=page.offset,
         limit=page.limit,
         has_more=page.has_more,
@@ -220,7 +228,8 @@ def records(
     responses=_ERRORS,
 )
 def record(session: SessionDep, record_id: PathId) -> PublicRecordOut:
-    return PublicRecordOut.model_validate(disclosure.public_record(session, record_id))
+    found = disclosure.public_record(session, record_id)
+    return _outs([found], portal.records_under_objection(session, [found.id]))[0]
 
 
 @router.get(

@@ -8,12 +8,15 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from lists_kit import OFFICE, OFFICER, VIEWER, import_table, penalty_row, uscc
 from sqlalchemy import select
 
 from transport_credit import audit
+from transport_credit.auth import service as auth
+from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.calendar.service import build_calendar
-from transport_credit.common.actor import ROLE_DATA_OFFICER, Actor
+from transport_credit.common.actor import ROLE_DATA_OFFICER, SYSTEM, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.uow import Database
 from transport_credit.disclosure import service as disclosure
@@ -23,6 +26,7 @@ from transport_credit.lists.models import ListEntry
 from transport_credit.portal import service as portal
 from transport_credit.portal.models import PortalApplication
 from transport_credit.records.models import CreditRecord
+from transport_credit.server import create_app
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 
@@ -441,3 +445,45 @@ def test_a_record_named_on_acceptance_goes_for_verification_and_repairs_do_not(
             s, _unit(other.department_code), repair_id, finding="accurate", note="信息准确无误。"
         )
     assert missing.value.code == "verification_not_found"
+
+
+def test_the_providing_units_system_answers_over_the_api(
+    platform_with_penalties: Database, settings: Settings, cheap_hashing: None
+) -> None:
+    """The department's own system (key with records:submit) lists the objections sent to it and reports its
+    finding; a key of another department sees none of them; a read-only key is refused."""
+    db = platform_with_penalties
+    record = _record(db, NEW_PENALTY["decision_no"])
+    app_id = _apply(db, settings, "objection", record.subject_id, record.id)
+    _accept(db, settings, app_id)
+    with db.unit_of_work() as s:
+        _, own = auth.create_api_client(s, SYSTEM, "执法系统", record.department_code, ["XZCF"], [SCOPE_SUBMIT])
+        _, other = auth.create_api_client(s, SYSTEM, "郑州系统", "410100-jtj", ["XZCF"], [SCOPE_SUBMIT])
+        _, reader = auth.create_api_client(s, SYSTEM, "查询系统", record.department_code, [], [SCOPE_READ])
+    with TestClient(create_app(settings, db)) as client:
+        listed = client.get("/api/v1/verifications", headers={"X-API-Key": own})
+        assert listed.status_code == 200, listed.text
+        body = listed.json()
+        assert body["total"] == 1
+        item = body["items"][0]
+        assert (item["id"], item["record_id"], item["department"]) == (app_id, record.id, record.department_code)
+        assert item["verification"] is None
+        assert "13812345678" not in listed.text
+        assert client.get("/api/v1/verifications", headers={"X-API-Key": other}).json()["total"] == 0
+        assert client.get("/api/v1/verifications", headers={"X-API-Key": reader}).status_code == 403
+
+        url = f"/api/v1/verifications/{app_id}"
+        short = client.post(url, json={"finding": "inaccurate", "note": " 有误 "}, headers={"X-API-Key": own})
+        assert short.status_code == 422
+        foreign = client.post(url, json={"finding": "accurate", "note": "信息准确无误。"}, headers={"X-API-Key": other})
+        assert (foreign.status_code, foreign.json()["code"]) == (404, "verification_not_found")
+        note = "经核对执法记录，车牌号录入有误，已报送更正。"
+        done = client.post(url, json={"finding": "inaccurate", "note": note}, headers={"X-API-Key": own})
+        assert done.status_code == 200, done.text
+        assert (done.json()["verification"], done.json()["verification_note"]) == ("inaccurate", note)
+        again = client.post(url, json={"finding": "accurate", "note": "再次核对无误。"}, headers={"X-API-Key": own})
+        assert (again.status_code, again.json()["code"]) == (409, "already_verified")
+        assert client.get("/api/v1/verifications", headers={"X-API-Key": own}).json()["total"] == 0
+        done_view = client.get("/api/v1/verifications", params={"view": "done"}, headers={"X-API-Key": own})
+        assert [i["id"] for i in done_view.json()["items"]] == [app_id]
+    assert _application(db, app_id).verified_by is not None

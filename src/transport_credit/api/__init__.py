@@ -19,6 +19,7 @@ from transport_credit.api.routes import (
     reference,
     subjects,
     supervision,
+    verifications,
     warnings,
 )
 
@@ -33,5 +34,6 @@ router.include_router(lists.router)
 router.include_router(evaluation.router)
 router.include_router(supervision.router)
 router.include_router(warnings.router)
+router.include_router(verifications.router)
 
 __all__ = ["router"]

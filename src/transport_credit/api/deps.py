@@ -33,8 +33,16 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # \s (the document's dialect) lacks U+0085, which the server strips, and has U+FEFF, which the server keeps; the
 # validator's (Rust) \s lacks the separators U+001C..U+001F, which Python's ``str.strip`` removes.
 NON_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
-# Two such characters, anything between: what a search needs once stripped.
-TWO_NON_BLANK = NON_BLANK + r"[\s\S]*" + NON_BLANK
+
+
+def stripped_length_at_least(n: int) -> str:
+    """A pattern for text whose stripped length is at least ``n`` (2 or more): two non-blank characters with at
+    least ``n - 2`` of anything between. The document then accepts nothing the service's own check refuses."""
+    return NON_BLANK + r"[\s\S]{" + str(n - 2) + ",}" + NON_BLANK
+
+
+# What a search needs once stripped.
+TWO_NON_BLANK = stripped_length_at_least(2)
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="偏移量")]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

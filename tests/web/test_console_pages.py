@@ -72,7 +72,7 @@ def test_login_refuses_an_open_redirect(client: TestClient) -> None:
         data={"username": OFFICER, "password": PASSWORD, "next": "//evil.example/x", "csrf_token": csrf_of(page.text)},
         follow_redirects=False,
     )
-    assert response.headers["location"] == "/console/import"
+    assert response.headers["location"] == "/console"  # the 工作台
 
 
 def _failed_login(client: TestClient, username: str, password: str) -> str:

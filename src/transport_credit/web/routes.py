@@ -34,8 +34,10 @@ from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_D
 from transport_credit.common.errors import CreditError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from transport_credit.db.base import MAX_ID
 from transport_credit.db.uow import Database
+from transport_credit.disclosure.rules import china_today
 from transport_credit.ingest import service as ingest
 from transport_credit.ingest.pipeline import CHINA, BatchSummary
+from transport_credit.monitoring.worklist import worklist
 from transport_credit.settings import Settings
 from transport_credit.subjects import service as subjects
 from transport_credit.web.params import Flag, PageNo, RowId, form_int
@@ -55,6 +57,7 @@ ALLOWED_SUFFIXES = {".csv": "CSV", ".xlsx": "XLSX", ".xls": "XLS", ".jsonl": "JS
 QUARANTINE_PAGE = 50
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 _NAV = (
+    ("home", "工作台", ""),
     ("import", "数据归集", "/import"),
     ("batches", "批次", "/batches"),
     ("quarantine", "问题数据", "/quarantine"),
@@ -268,7 +271,7 @@ def _safe_next(value: str | None) -> str:
     """Only paths inside the console: an open redirect would help phishing."""
     if value and value.startswith(PREFIX + "/") and not value.startswith("//") and "\\" not in value:
         return value
-    return PREFIX + "/import"
+    return PREFIX
 
 
 # --- static files -----------------------------------------------------------------------------------------------
@@ -354,10 +357,41 @@ async def logout(request: Request, console: User) -> Response:
     return response
 
 
+# Where each kind of waiting work is handled (monitoring/worklist.py names them).
+_WORK_PAGES = {
+    "quarantine": "/quarantine",
+    "verifications": "/portal/verifications",
+    "applications_accept": "/portal/applications?view=open",
+    "applications_decide": "/portal/applications?view=open",
+    "lists_review": "/lists?state=proposed",
+    "lists_publish": "/lists?state=notified",
+    "warnings": "/warnings?status=open",
+    "cases": "/cases",
+    "exchange": "/exchange",
+}
+
+
 @router.get("")
 @router.get("/")
-def home(console: User) -> Response:
-    return RedirectResponse(f"{PREFIX}/import", status_code=303)
+def home(request: Request, console: User) -> Response:
+    """工作台: the waiting work of the signed-in official, each count linking to its page."""
+    today = china_today()
+    with console.db.read() as session:
+        items = worklist(session, console.actor, console.settings, today=today)
+        code = console.actor.department_code
+        names = {d.code: d.name for d in auth_service.list_departments(session)} if code else {}
+        department_name = names.get(code or "")
+    return page(
+        request,
+        console,
+        "home.html",
+        "home",
+        items=items,
+        links={key: PREFIX + path for key, path in _WORK_PAGES.items()},
+        today=today,
+        manager=console.is_manager,
+        department_name=department_name,
+    )
 
 
 # --- import (数据归集) -------------------------------------------------------------------------------------------

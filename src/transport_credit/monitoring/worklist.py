@@ -1,0 +1,108 @@
+"""The console's work list (工作台): what waits for the signed-in official, with what is overdue.
+
+One count per kind of work, each scoped like the page it links to: a data officer sees their own department's
+rejected rows and the objections sent to it for verification; the credit office sees the applications to accept
+and decide, list entries to review and to publish, open warnings, the quarter's typical cases against the
+indicator and the month's exchange packages. Counts only (a few grouped queries); the pages hold the detail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
+from transport_credit.disclosure.rules import china_today
+from transport_credit.exchange import rules as exchange_rules
+from transport_credit.exchange.models import ExchangePackage
+from transport_credit.ingest.models import QuarantineRow
+from transport_credit.lists.cases import quarter_bounds, quarter_of
+from transport_credit.lists.models import ListEntry, TypicalCase
+from transport_credit.lists.rules import list_rules
+from transport_credit.portal.models import PortalApplication
+from transport_credit.settings import Settings
+from transport_credit.warnings.models import CreditWarning
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One kind of waiting work. ``key`` names the page the front door links to."""
+
+    key: str
+    label: str
+    count: int
+    urgent: int = 0  # of which overdue (or, for warnings, red-level)
+    urgent_label: str = "已逾期"
+    note: str = ""
+
+
+def _count(session: Session, model: Any, *conditions: ColumnElement[bool]) -> int:
+    return int(session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
+
+
+def _counts(
+    session: Session, model: Any, base: list[ColumnElement[bool]], urgent: ColumnElement[bool]
+) -> tuple[int, int]:
+    row = session.execute(select(func.count(), func.count().filter(urgent)).select_from(model).where(*base)).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.date | None = None) -> list[Todo]:
+    """The waiting work the actor's roles cover, in the order of the console's navigation."""
+    day = today or china_today()
+    manager = actor.has_role(ROLE_CREDIT_OFFICE, ROLE_ADMIN)
+    own = None if manager else actor.department_code
+    out: list[Todo] = []
+    if actor.has_role(ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE):
+        Q = QuarantineRow
+        cond: list[ColumnElement[bool]] = [Q.status == "open"]
+        if own is not None:
+            cond.append(Q.department_code == own)
+        out.append(Todo("quarantine", "待更正的问题数据（行）", _count(session, Q, *cond)))
+        A = PortalApplication
+        cond = [A.verify_department.is_not(None), A.status == "accepted", A.verification.is_(None)]
+        if own is not None:
+            cond.append(A.verify_department == own)
+        n, late = _counts(session, A, cond, A.verify_due < day)
+        out.append(Todo("verifications", "待反馈核实意见的异议", n, late))
+    if not manager:
+        return out
+
+    A = PortalApplication
+    n, late = _counts(session, A, [A.status == "received"], A.accept_due < day)
+    out.append(Todo("applications_accept", "待受理的异议与修复申请", n, late))
+    waiting = and_(A.verify_department.is_not(None), A.verification.is_(None))
+    n, late = _counts(session, A, [A.status == "accepted", ~waiting], A.decide_due < day)
+    out.append(Todo("applications_decide", "可办结的申请（核实意见已到或无需核实）", n, late))
+    L = ListEntry
+    out.append(Todo("lists_review", "待审核的名单认定建议", _count(session, L, L.state == "proposed")))
+    out.append(
+        Todo(
+            "lists_publish",
+            "异议期已满、可公布的名单",
+            _count(session, L, L.state == "notified", L.objection_deadline < day),
+        )
+    )
+    W = CreditWarning
+    n, red = _counts(session, W, [W.status == "open"], W.level == "red")
+    out.append(Todo("warnings", "待处置的信用预警", n, red, "红色"))
+    year, quarter = quarter_of(day)
+    q0, q1 = quarter_bounds(year, quarter)
+    T = TypicalCase
+    published = _count(session, T, T.published_at.is_not(None), T.published_at >= q0, T.published_at < q1)
+    required = list_rules(settings.province).cases.min_per_quarter
+    missing = max(required - published, 0)
+    out.append(
+        Todo("cases", "本季度还需公开的典型案例", missing, note=f"本季度已公开 {published} 件，至少 {required} 件")
+    )
+    targets = exchange_rules.targets(settings.province)
+    period = f"{day:%Y-%m}"
+    P = ExchangePackage
+    sent = set(session.scalars(select(P.target).where(P.period == period).distinct()))
+    due = [t.name for code, t in targets.items() if code not in sent]
+    out.append(Todo("exchange", "本月尚未生成交换包的平台", len(due), note="、".join(due) if due else "本月均已生成"))
+    return out

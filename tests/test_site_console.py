@@ -267,6 +267,7 @@ def test_the_providing_unit_verifies_an_objection_in_the_console(
     client.post(f"/console/portal/applications/{app_id}/accept", data={"csrf_token": csrf_of(detail.text)})
     detail = client.get(f"/console/portal/applications/{app_id}")
     assert 'id="verification-pending"' in detail.text
+    assert "待信息提供单位核实" in client.get("/console/portal/applications").text  # the inbox says what it waits for
     # Accepted: the public pages mark the record as disputed (the subject's page: that record only).
     assert 'id="disputed"' in client.get(record_page).text
     subject_html = client.get(subject_page).text

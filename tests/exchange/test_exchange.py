@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import sys
+import threading
 from pathlib import Path
 
 import orjson
@@ -212,3 +213,30 @@ def test_verification_never_breaks_on_damaged_files(platform: Database, settings
         assert report.ok is (changed == original)
 
     damaged()
+
+
+def test_concurrent_exports_come_out_as_consecutive_packages(
+    platform: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """Two officials press 生成 at the same moment for a target that has no package yet: one gets the full set, the
+    other the increment after it; both directories are intact (neither export removed the other's files)."""
+    barrier = threading.Barrier(2)
+    results: list[service.PackageView] = []
+    failures: list[BaseException] = []
+
+    def export() -> None:
+        try:
+            barrier.wait()
+            results.append(_export(platform, settings, "ministry", tmp_path))
+        except BaseException as exc:  # reported by the assertions below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=export) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert failures == []
+    assert sorted((p.sequence, p.kind) for p in results) == [(1, "full"), (2, "increment")]
+    for package in results:
+        assert service.verify_directory(Path(package.directory)).problems == []

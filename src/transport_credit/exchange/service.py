@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -267,6 +267,22 @@ def _csv_file(directory: Path, t: rules.Target, category: str, fields: dict[str,
     return f
 
 
+# PostgreSQL advisory lock (first int; the second is the schema and target): ASCII "texc".
+EXPORT_LOCK_KEY = 0x7465_7863
+
+
+def _lock_target(session: Session, target_code: str) -> None:
+    """One export of a target at a time, so concurrent exports (two officials pressing the button) come out as
+    consecutive packages. The last package's row lock does not cover the first package (there is no row yet); on
+    PostgreSQL an advisory lock held to the end of the transaction does, keyed by schema too (several platforms may
+    share a database). SQLite's write transactions (BEGIN IMMEDIATE) are serial already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema() || ':' || :target))"),
+            {"key": EXPORT_LOCK_KEY, "target": target_code},
+        )
+
+
 def export_package(
     session: Session,
     actor: Actor,
@@ -286,6 +302,7 @@ def export_package(
     if not cats:
         raise InvalidInput(f"共享交换对象「{t.name}」的信息类别都不在目录中", code="no_exchange_categories")
     P = ExchangePackage
+    _lock_target(session, t.code)
     last = session.scalar(select(P).where(P.target == t.code).order_by(P.sequence.desc()).limit(1).with_for_update())
     kind = "full" if full or last is None else "increment"
     from_id = 0 if kind == "full" else last.to_record_id  # type: ignore[union-attr]  # increment ⇒ last exists

@@ -268,6 +268,9 @@ def test_the_providing_unit_verifies_an_objection_in_the_console(
     detail = client.get(f"/console/portal/applications/{app_id}")
     assert 'id="verification-pending"' in detail.text
     assert "待信息提供单位核实" in client.get("/console/portal/applications").text  # the inbox says what it waits for
+    credit_file = client.get(f"/console/subjects/{seeded.org}").text  # the officials' credit file
+    assert credit_file.count('class="pill pill-warn disputed"') == 1
+    assert tracking in credit_file.split('id="applications"')[1]  # with the subject's applications
     # Accepted: the public pages mark the record as disputed (the subject's page: that record only).
     assert 'id="disputed"' in client.get(record_page).text
     subject_html = client.get(subject_page).text
@@ -285,6 +288,9 @@ def test_the_providing_unit_verifies_an_objection_in_the_console(
     _logout(client)
 
     login(client, OFFICER)  # Zhengzhou: not its record
+    other_file = client.get(f"/console/subjects/{seeded.org}").text
+    assert "异议处理中" in other_file  # the mark is for every official reading the file
+    assert 'id="applications"' not in other_file  # the applications are the credit office's
     mine = client.get("/console/portal/verifications")
     assert "异议核实" in mine.text  # in the navigation
     assert tracking not in mine.text

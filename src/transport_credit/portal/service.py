@@ -698,6 +698,27 @@ def records_under_objection(session: Session, record_ids: Sequence[int]) -> set[
     return set(session.scalars(select(R.id).where(R.id.in_(set(record_ids)), open_objection)))
 
 
+def keys_under_objection(session: Session, subject_id: int) -> set[tuple[str, str]]:
+    """(category, natural key) of the subject's records with an accepted objection still being handled: the
+    console's credit file marks them like the public pages do."""
+    A, R = PortalApplication, CreditRecord
+    rows = session.execute(
+        select(R.category, R.natural_key)
+        .join(A, A.record_id == R.id)
+        .where(A.subject_id == subject_id, A.kind == "objection", A.status == "accepted")
+    )
+    return {(str(c), str(k)) for c, k in rows}
+
+
+def subject_applications(
+    session: Session, actor: Actor, subject_id: int, *, limit: int = 50
+) -> list[PortalApplication]:
+    """The subject's objection and repair applications, newest first (the credit office's view of a credit file)."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    A = PortalApplication
+    return list(session.scalars(select(A).where(A.subject_id == subject_id).order_by(A.id.desc()).limit(limit)))
+
+
 # --- verification by the providing unit (信息提供单位核实) ---------------------------------------------------------
 
 

@@ -38,6 +38,9 @@ from transport_credit.disclosure.rules import china_today
 from transport_credit.ingest import service as ingest
 from transport_credit.ingest.pipeline import CHINA, BatchSummary
 from transport_credit.monitoring.worklist import worklist
+from transport_credit.portal import service as portal
+from transport_credit.portal.handling import STATUS_LABELS
+from transport_credit.portal.rules import APPLICATION_KINDS
 from transport_credit.settings import Settings
 from transport_credit.subjects import service as subjects
 from transport_credit.web.params import Flag, PageNo, RowId, form_int
@@ -724,6 +727,9 @@ def subject_page(request: Request, console: User, subject_id: RowId) -> Response
     with console.db.read() as session:
         catalog = active_catalog(session)
         file = subjects.subject_file_by_id(session, console.actor, subject_id)
+        disputed = portal.keys_under_objection(session, subject_id)
+        applications = portal.subject_applications(session, console.actor, subject_id) if console.is_manager else []
+        session.expunge_all()
     by_category: dict[str, list[subjects.RecordView]] = {}
     for record in file.records:
         by_category.setdefault(record.category, []).append(record)
@@ -739,6 +745,10 @@ def subject_page(request: Request, console: User, subject_id: RowId) -> Response
         by_category=by_category,
         key_fields=key_fields,
         department_names=_department_names(console),
+        disputed=disputed,
+        applications=applications,
+        application_kinds=APPLICATION_KINDS,
+        application_statuses=STATUS_LABELS,
     )
 
 

@@ -121,3 +121,14 @@ def test_dates_are_iso_dates_and_not_timestamps(client: TestClient, licensing_ke
     item = {"measure_code": "x", "applied": True, "executed_on": 0}
     response = client.post("/api/v1/checks/CHK-1/feedback", json={"items": [item]}, headers=headers)
     assert "executed_on" in str(_error(response, 422, "invalid_request")["details"])
+
+
+def test_an_evaluation_period_needs_its_digits(client: TestClient, licensing_key: str) -> None:
+    """``period`` is a year or an end date: the document's pattern asks for four digits, so four characters that
+    shrink to three once stripped are refused by the document and not only by the server (schemathesis found it)."""
+    for period in ("\x0b\xc6\x87\x9b", "abcd"):
+        body = {"model": "road_transport_enterprise", "period": period}
+        response = client.post("/api/v1/evaluation/runs", json=body, headers={"X-API-Key": licensing_key})
+        _error(response, 422, "invalid_request")
+    doc = client.get("/api/openapi.json").json()
+    assert doc["components"]["schemas"]["RunIn"]["properties"]["period"]["pattern"] == "[0-9]{4}"

@@ -93,6 +93,7 @@ DOMAIN_VALIDATED = {
     "POST /api/v1/checks",  # USCC, old codes, ID numbers, normalised (malformed_code)
     "POST /api/v1/checks/batch",  # idem
     "GET /api/v1/subjects/{code}",  # idem
+    "POST /api/v1/evaluation/runs",  # the period's form (year or end date) is the model's (invalid_period)
 }
 
 

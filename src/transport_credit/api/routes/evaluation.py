@@ -38,7 +38,12 @@ class RunIn(BaseModel):
     model: str = Field(
         min_length=1, pattern=NON_BLANK, max_length=80, description="评价模型编码，如 road_transport_enterprise"
     )
-    period: str = Field(min_length=4, max_length=10, description="评价周期：年度如 2025，或截止日期如 2025-12-31")
+    period: str = Field(
+        min_length=4,
+        max_length=10,
+        pattern="[0-9]{4}",
+        description="评价周期：年度如 2025，或截止日期如 2025-12-31（哪一种由评价模型决定）",
+    )
     region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
     version: str | None = Field(default=None, max_length=40, description="模型版本（重算历史周期时使用）")
     publish: bool = Field(default=False, description="同时写入信用评价结果（XYPJ）记录")

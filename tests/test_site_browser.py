@@ -215,3 +215,74 @@ def test_credit_office_handles_a_repair_in_a_browser(
         assert response.status == 404
     finally:
         context.close()
+
+
+def test_an_objection_is_verified_by_the_providing_unit_in_a_browser(
+    server: str, browser: object, seeded: Seeded, db: Database, cheap_hashing: None
+) -> None:
+    """The company objects on the site; the credit office accepts; the unit that reported the penalty finds its
+    work on the 工作台, answers; the public record says 异议处理中 meanwhile, and the decision follows the finding."""
+    from playwright.sync_api import expect
+
+    from transport_credit.auth import service as auth
+    from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM
+
+    with db.unit_of_work() as s:
+        auth.create_account(s, SYSTEM, "xyb.v", "信用办经办人", "browser-pass-2026", "410000-fgc", [ROLE_CREDIT_OFFICE])
+        auth.create_account(s, SYSTEM, "ly.v", "洛阳报送员", "browser-pass-2026", "410300-jtj", [ROLE_DATA_OFFICER])
+
+    def sign_in(p: object, user: str) -> None:
+        p.goto(f"{server}/console/login")  # type: ignore[attr-defined]
+        p.get_by_label("用户名").fill(user)  # type: ignore[attr-defined]
+        p.get_by_label("密码").fill("browser-pass-2026")  # type: ignore[attr-defined]
+        p.get_by_role("button", name="登录").click()  # type: ignore[attr-defined]
+        p.wait_for_url(re.compile(r".*/console$"))  # type: ignore[attr-defined]
+
+    record_id = seeded.records["penalty"]
+    office = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
+    unit = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")  # type: ignore[attr-defined]
+    try:
+        p = office.new_page()
+        p.goto(f"{server}/apply?record={record_id}&kind=objection")
+        p.get_by_label("申请人（单位联系人或本人姓名）").fill("赵经理")
+        p.get_by_label("联系电话").fill("13912345678")
+        p.get_by_label("申请理由").fill("处罚决定书记载的车牌号与实际不符，申请核实更正。")
+        p.locator("#apply-submit").click()
+        tracking = p.locator("#tracking-no").inner_text()
+        sign_in(p, "xyb.v")
+        p.goto(f"{server}/console/portal/applications")
+        p.locator("#applications a", has_text=tracking).click()
+        p.locator("#accept").click()
+        expect(p.locator("#verification")).to_contain_text("待核实")
+        p.goto(f"{server}/records/{record_id}")
+        expect(p.locator("#disputed")).to_contain_text("异议处理中")
+
+        q = unit.new_page()
+        sign_in(q, "ly.v")
+        expect(q.locator("#todo-verifications .worklist-count")).to_have_text("1")
+        _shot(q, "console-worklist-unit")
+        q.locator("#todo-verifications a").click()
+        q.locator("#verifications a", has_text=tracking).click()
+        q.locator("#finding-inaccurate").check()
+        q.get_by_label("核实说明（核实依据、过程与结果，信用办据此答复申请人）").fill(
+            "经调取执法记录，车牌号录入有误。"
+        )
+        _shot(q, "console-verification-form")
+        q.locator("#verify").click()
+        expect(q.locator("#finding")).to_contain_text("信息有误")
+        assert q.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+        p.goto(f"{server}/console/portal/applications")
+        p.locator("#applications a", has_text=tracking).click()
+        expect(p.locator("#finding")).to_contain_text("信息有误")
+        expect(p.locator("#outcome-dismissed")).to_have_count(0)  # the finding leaves correction or revocation
+        p.locator("#outcome-revoked").check()
+        p.get_by_label("答复意见（申请人可在网站查看）").fill("经信息提供单位核实，该信息有误，予以撤销。")
+        p.locator("#decide").click()
+        expect(p.locator("#result")).to_contain_text("异议成立，信息已撤销")
+        response = p.goto(f"{server}/records/{record_id}")
+        assert response is not None
+        assert response.status == 404  # revoked: no longer published
+    finally:
+        office.close()
+        unit.close()

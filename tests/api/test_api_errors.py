@@ -4,6 +4,7 @@ right status, never a 500 (first found by the schemathesis run in ``test_api_fuz
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -132,3 +133,14 @@ def test_an_evaluation_period_needs_its_digits(client: TestClient, licensing_key
         _error(response, 422, "invalid_request")
     doc = client.get("/api/openapi.json").json()
     assert doc["components"]["schemas"]["RunIn"]["properties"]["period"]["pattern"] == "[0-9]{4}"
+
+
+@pytest.mark.parametrize("value", ["0.0", "1_000", "+1", " 1", "1e0", "٣"])
+def test_integers_are_decimal_digits(client: TestClient, licensing_key: str, value: str) -> None:
+    """The document says ``integer``; pydantic alone would read "0.0", "1_000", "+1" or " 1" from a query string
+    (schemathesis sent ``offset=0.0``). Path ids too."""
+    headers = {"X-API-Key": licensing_key}
+    _error(client.get("/api/v1/batches", params={"offset": value}, headers=headers), 422, "invalid_request")
+    _error(client.get("/api/v1/warnings", params={"limit": value}, headers=headers), 422, "invalid_request")
+    _error(client.get(f"/api/v1/public/inspections/{quote(value)}"), 422, "invalid_request")
+    assert client.get("/api/v1/batches", params={"offset": "0", "limit": "5"}, headers=headers).status_code == 200

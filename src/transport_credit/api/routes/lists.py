@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import NON_BLANK, ApiActor, Offset, SessionDep, SettingsDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, Offset, SessionDep, SettingsDep, WholeNumber
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.lists import cases, effects
@@ -119,7 +119,7 @@ def entries(
     actor: ApiActor,
     state: Annotated[State | None, Query(description="状态；默认 listed")] = "listed",
     list_code: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=500), WholeNumber] = 100,
     offset: Offset = 0,
 ) -> EntryPage:
     actor.require_scope(SCOPE_READ)
@@ -195,8 +195,8 @@ def measures(settings: SettingsDep, actor: ApiActor) -> MeasureList:
 def export_effects(
     session: SessionDep,
     actor: ApiActor,
-    year: Annotated[int, Query(ge=2000, le=2100)],
-    month: Annotated[int, Query(ge=1, le=12)],
+    year: Annotated[int, Query(ge=2000, le=2100), WholeNumber],
+    month: Annotated[int, Query(ge=1, le=12), WholeNumber],
     fmt: Annotated[Literal["xlsx", "csv"], Query(alias="format")] = "xlsx",
 ) -> Response:
     actor.require_scope(SCOPE_READ)
@@ -221,7 +221,7 @@ def export_effects(
 def published(
     session: SessionDep,
     actor: ApiActor,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    limit: Annotated[int, Query(ge=1, le=200), WholeNumber] = 20,
     offset: Offset = 0,
 ) -> CasePage:
     items = cases.published_cases(session, limit=limit, offset=offset)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import IsoDate, PathId, SessionDep, SettingsDep
+from transport_credit.api.deps import IsoDate, PathId, SessionDep, SettingsDep, WholeNumber
 from transport_credit.api.errors import ErrorResponse
 from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
@@ -164,7 +164,7 @@ ListDep = Annotated[ListQuery, Depends()]
 def search_subjects(
     session: SessionDep,
     q: Annotated[str, Query(min_length=2, max_length=60, description="名称片段或代码")],
-    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    limit: Annotated[int, Query(ge=1, le=50), WholeNumber] = 10,
 ) -> PublicHits:
     return PublicHits(items=[PublicHit.model_validate(h) for h in search.search(session, q, limit=limit)])
 
@@ -209,8 +209,8 @@ def subject(session: SessionDep, subject_id: PathId) -> PublicSubjectOut:
 def records(
     session: SessionDep,
     query: ListDep,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000), WholeNumber] = 0,
+    limit: Annotated[int, Query(ge=1, le=200), WholeNumber] = 20,
 ) -> RecordPageOut:
     page = disclosure.public_records(session, query.filter, offset=offset, limit=limit)
     return RecordPageOut(

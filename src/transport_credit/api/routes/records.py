@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from transport_credit.api import convert, schemas
-from transport_credit.api.deps import ApiActor, Offset, SessionDep, SettingsDep
+from transport_credit.api.deps import ApiActor, Offset, SessionDep, SettingsDep, WholeNumber
 from transport_credit.api.errors import PayloadTooLarge, error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.catalog.service import active_catalog
@@ -102,7 +102,7 @@ def list_batches(
     session: SessionDep,
     actor: ApiActor,
     category: Annotated[str | None, Query(description="类别代码或名称", max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=500, description="每页条数")] = 50,
+    limit: Annotated[int, Query(ge=1, le=500, description="每页条数"), WholeNumber] = 50,
     offset: Offset = 0,
 ) -> schemas.BatchList:
     actor.require_scope(SCOPE_SUBMIT)
@@ -136,7 +136,7 @@ def batch_warnings(
     batch_no: BatchNoPath,
     session: SessionDep,
     actor: ApiActor,
-    limit: Annotated[int, Query(ge=1, le=5000, description="最多返回条数")] = 200,
+    limit: Annotated[int, Query(ge=1, le=5000, description="最多返回条数"), WholeNumber] = 200,
 ) -> schemas.WarningList:
     actor.require_scope(SCOPE_SUBMIT)
     rows = ingest.batch_warnings(session, actor, batch_no, limit=limit)
@@ -166,7 +166,7 @@ def list_quarantine(
         Literal["open", "resubmitted", "dismissed"],
         Query(description="状态：open 待更正、resubmitted 已重新报送、dismissed 已关闭"),
     ] = "open",
-    limit: Annotated[int, Query(ge=1, le=1000, description="每页条数")] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000, description="每页条数"), WholeNumber] = 100,
     offset: Offset = 0,
 ) -> schemas.QuarantineList:
     actor.require_scope(SCOPE_SUBMIT)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from transport_credit.api import convert, schemas
-from transport_credit.api.deps import TWO_NON_BLANK, ApiActor, SessionDep, SettingsDep
+from transport_credit.api.deps import TWO_NON_BLANK, ApiActor, SessionDep, SettingsDep, WholeNumber
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ
 from transport_credit.subjects import service as subjects
@@ -30,7 +30,7 @@ def search_subjects(
         str,
         Query(min_length=2, max_length=100, pattern=TWO_NON_BLANK, description="代码前缀或名称片段（至少 2 个字符）"),
     ],
-    limit: Annotated[int, Query(ge=1, le=100, description="最多返回条数")] = 20,
+    limit: Annotated[int, Query(ge=1, le=100, description="最多返回条数"), WholeNumber] = 20,
 ) -> schemas.SubjectSearch:
     actor.require_scope(SCOPE_READ)
     hits = subjects.search_subjects(session, actor, q, limit=limit)
@@ -55,7 +55,7 @@ def subject_file(
     actor: ApiActor,
     category: Annotated[str | None, Query(description="只看该类别（代码或名称）", max_length=64)] = None,
     history: Annotated[bool, Query(description="是否包含历史版本")] = False,
-    limit: Annotated[int, Query(ge=1, le=2000, description="最多返回的记录数")] = 500,
+    limit: Annotated[int, Query(ge=1, le=2000, description="最多返回的记录数"), WholeNumber] = 500,
 ) -> schemas.SubjectFileOut:
     actor.require_scope(SCOPE_READ)
     cat = convert.resolve_category(session, category).code if category else None

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import NON_BLANK, ApiActor, IsoDate, PathId, SessionDep, SettingsDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, IsoDate, PathId, SessionDep, SettingsDep, WholeNumber
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.supervision import service
@@ -119,7 +119,9 @@ def create(body: TaskIn, session: SessionDep, settings: SettingsDep, actor: ApiA
     summary="抽查任务列表",
     responses=error_responses(401, 403, 422),
 )
-def tasks(session: SessionDep, actor: ApiActor, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[TaskOut]:
+def tasks(
+    session: SessionDep, actor: ApiActor, limit: Annotated[int, Query(ge=1, le=500), WholeNumber] = 50
+) -> list[TaskOut]:
     actor.require_scope(SCOPE_READ)
     return [_task(t) for t in service.list_tasks(session, actor, limit=limit)]
 

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import ApiActor, Offset, PathId, SessionDep, stripped_length_at_least
+from transport_credit.api.deps import ApiActor, Offset, PathId, SessionDep, WholeNumber, stripped_length_at_least
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_SUBMIT
 from transport_credit.portal import handling
@@ -76,7 +76,7 @@ def verifications(
     session: SessionDep,
     actor: ApiActor,
     view: Annotated[Literal["open", "done", "all"], Query(description="open 待核实 / done 已反馈 / all 全部")] = "open",
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=500), WholeNumber] = 100,
     offset: Offset = 0,
 ) -> VerificationPage:
     actor.require_scope(SCOPE_SUBMIT)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from transport_credit.api.deps import NON_BLANK, ApiActor, IsoDate, Offset, PathId, SessionDep
+from transport_credit.api.deps import NON_BLANK, ApiActor, IsoDate, Offset, PathId, SessionDep, WholeNumber
 from transport_credit.api.errors import error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.db.base import MAX_ID
@@ -72,9 +72,9 @@ def warnings(
     status: Annotated[service.WarningStatus | None, Query(description="处置状态")] = None,
     level: Annotated[service.WarningLevel | None, Query(description="预警级别")] = None,
     region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    subject_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    subject_id: Annotated[int | None, Query(ge=1, le=MAX_ID), WholeNumber] = None,
     since: IsoDate | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=500), WholeNumber] = 100,
     offset: Offset = 0,
 ) -> WarningPage:
     actor.require_scope(SCOPE_READ)
@@ -103,8 +103,8 @@ def warnings(
 def feed(
     session: SessionDep,
     actor: ApiActor,
-    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID), WholeNumber] = 0,
+    limit: Annotated[int, Query(ge=1, le=500), WholeNumber] = 100,
 ) -> FeedOut:
     items = service.feed(session, actor, after_id=after_id, limit=limit)
     return FeedOut(items=[_out(w) for w in items], next_after_id=items[-1].id if items else after_id)

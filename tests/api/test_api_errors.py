@@ -144,3 +144,14 @@ def test_integers_are_decimal_digits(client: TestClient, licensing_key: str, val
     _error(client.get("/api/v1/warnings", params={"limit": value}, headers=headers), 422, "invalid_request")
     _error(client.get(f"/api/v1/public/inspections/{quote(value)}"), 422, "invalid_request")
     assert client.get("/api/v1/batches", params={"offset": "0", "limit": "5"}, headers=headers).status_code == 200
+
+
+def test_region_codes_are_ascii_digits(client: TestClient, licensing_key: str) -> None:
+    """``\\d`` is any Unicode digit to the server's validator and ASCII to the document's readers: the patterns say
+    ``[0-9]``, so six Arabic-Indic digits are refused as the document says."""
+    headers = {"X-API-Key": licensing_key}
+    arabic = "٤١٠١٠٠"
+    _error(client.get("/api/v1/warnings", params={"region_code": arabic}, headers=headers), 422, "invalid_request")
+    assert client.get("/api/v1/warnings", params={"region_code": "410100"}, headers=headers).status_code == 200
+    doc = client.get("/api/openapi.json").text
+    assert "\\\\d" not in doc  # no pattern in the document leaves "digit" to the reader's dialect

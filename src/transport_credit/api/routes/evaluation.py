@@ -44,7 +44,7 @@ class RunIn(BaseModel):
         pattern="[0-9]{4}",
         description="评价周期：年度如 2025，或截止日期如 2025-12-31（哪一种由评价模型决定）",
     )
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    region_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
     version: str | None = Field(default=None, max_length=40, description="模型版本（重算历史周期时使用）")
     publish: bool = Field(default=False, description="同时写入信用评价结果（XYPJ）记录")
 
@@ -207,7 +207,7 @@ def distribution(
     session: SessionDep,
     actor: ApiActor,
     model: Annotated[str, Query(min_length=1, pattern=NON_BLANK, max_length=80)],
-    region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    region_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
 ) -> DistributionOut:
     actor.require_scope(SCOPE_READ)
     return DistributionOut.model_validate(service.grade_distribution(session, actor, model, region_code=region_code))

@@ -134,7 +134,7 @@ class ListQuery:
         domain: Annotated[str | None, Query(max_length=40, description="行业领域，如 道路运输")] = None,
         department: Annotated[str | None, Query(max_length=64, description="决定部门编码")] = None,
         region: Annotated[
-            str | None, Query(pattern=r"^\d{6}$", description="决定部门所在行政区划代码（市级代码包含其所辖县区）")
+            str | None, Query(pattern=r"^[0-9]{6}$", description="决定部门所在行政区划代码（市级代码包含其所辖县区）")
         ] = None,
         date_from: Annotated[IsoDate | None, Query(description="决定日期起（含）")] = None,
         date_to: Annotated[IsoDate | None, Query(description="决定日期止（含）")] = None,

@@ -22,7 +22,7 @@ class TaskIn(BaseModel):
 
     name: str = Field(min_length=1, pattern=NON_BLANK, max_length=200)
     domain: str = Field(min_length=1, pattern=NON_BLANK, max_length=40, description="检查领域，如 道路运输")
-    region_code: str = Field(pattern=r"^\d{6}$")
+    region_code: str = Field(pattern=r"^[0-9]{6}$")
     size: int = Field(ge=1, le=service.MAX_TASK_SIZE, description="抽取检查对象数量")
     task_date: IsoDate
     seed: str | None = Field(default=None, max_length=64, description="随机种子；不填则随机生成并留存")

@@ -71,7 +71,7 @@ def warnings(
     kind: Annotated[service.WarningKind | None, Query(description="预警类型")] = None,
     status: Annotated[service.WarningStatus | None, Query(description="处置状态")] = None,
     level: Annotated[service.WarningLevel | None, Query(description="预警级别")] = None,
-    region_code: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    region_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     subject_id: Annotated[int | None, Query(ge=1, le=MAX_ID), WholeNumber] = None,
     since: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500), WholeNumber] = 100,

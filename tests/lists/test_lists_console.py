@@ -93,3 +93,7 @@ def test_effects_export_and_bad_month(client: TestClient) -> None:
     assert r.status_code == 200
     assert r.content.decode("utf-8-sig").startswith("序号,被执行主体")
     assert client.get("/console/effects?month=nonsense").status_code == 422
+    # A department typed into the URL reaches the file name only as a code's characters (the page fuzz sent "Ā").
+    odd = client.get("/console/effects/export", params={"month": "2026-11", "department": 'Ā"410000-zfj\x80'})
+    assert odd.status_code == 200
+    assert odd.headers["content-disposition"] == 'attachment; filename="effects-202611-410000-zfj.xlsx"'

@@ -6,6 +6,7 @@ render a template or redirect.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -161,7 +162,10 @@ def effects_export(
         if fmt == "csv"
         else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     )
-    name = f"effects-{year}{mon:02d}{'-' + department if department else ''}.{fmt}"
+    # The department is what was typed in the URL: only its code's characters go into the header (anything else in
+    # a header is an encoding error or an injected quote).
+    unit = re.sub(r"[^0-9A-Za-z_-]", "", department or "")[:64]
+    name = f"effects-{year}{mon:02d}{'-' + unit if unit else ''}.{fmt}"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -38,10 +38,10 @@ class RunIn(BaseModel):
     model: str = Field(
         min_length=1, pattern=NON_BLANK, max_length=80, description="评价模型编码，如 road_transport_enterprise"
     )
+    # No pattern: the form (year or end date) is the model's, and the service's invalid_period says which it wants.
     period: str = Field(
         min_length=4,
         max_length=10,
-        pattern="[0-9]{4}",
         description="评价周期：年度如 2025，或截止日期如 2025-12-31（哪一种由评价模型决定）",
     )
     region_code: str | None = Field(default=None, pattern=r"^[0-9]{6}$")

@@ -5,10 +5,14 @@ trail. Records come through the real import pipeline, so their publicity windows
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from lists_kit import OFFICE, OFFICER, VIEWER, import_table, penalty_row, uscc
 from sqlalchemy import select
 
@@ -23,9 +27,11 @@ from transport_credit.disclosure import service as disclosure
 from transport_credit.lists import checks
 from transport_credit.lists import service as lists
 from transport_credit.lists.models import ListEntry
+from transport_credit.portal import handling
 from transport_credit.portal import service as portal
 from transport_credit.portal.models import PortalApplication
 from transport_credit.records.models import CreditRecord
+from transport_credit.records.service import write_revision
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
@@ -487,3 +493,94 @@ def test_the_providing_units_system_answers_over_the_api(
         done_view = client.get("/api/v1/verifications", params={"view": "done"}, headers={"X-API-Key": own})
         assert [i["id"] for i in done_view.json()["items"]] == [app_id]
     assert _application(db, app_id).verified_by is not None
+
+
+STEPS = st.lists(
+    st.sampled_from(
+        [
+            "accept",
+            "refuse",
+            "verify:accurate",
+            "verify:inaccurate",
+            "verify_other:accurate",
+            "decide:dismissed",
+            "decide:revoked",
+            "decide:corrected",
+        ]
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=STEPS)
+def test_any_sequence_of_steps_keeps_the_objection_workflow(
+    platform_with_penalties: Database, settings: Settings, steps: list[str]
+) -> None:
+    """Random sequences of acceptance, refusal, verification (by the unit and by another) and decisions on a fresh
+    objection: each step succeeds exactly when the workflow allows it, or fails with the expected code and leaves
+    the application as it was; nothing is decided before the unit's finding, and the decision follows it."""
+    db = platform_with_penalties
+    base = _record(db, NEW_PENALTY["decision_no"])
+    key = f"豫交执罚〔2026〕性质-{uuid.uuid4().hex[:10]}号"
+    with db.unit_of_work() as s:
+        written = write_revision(
+            s,
+            SYSTEM,
+            settings,
+            category="XZCF",
+            natural_key=key,
+            subject_id=base.subject_id,
+            department_code=base.department_code,
+            data={"decision_no": key, "subject_name": "郑州顺达12号物流有限公司"},
+            decision_date=TODAY - dt.timedelta(days=20),
+        )
+    app_id = _apply(db, settings, "objection", base.subject_id, written.record_id)
+    unit, other = _unit(base.department_code), _unit("410100-jtj")
+    status, finding = "received", None
+    for step in steps:
+        action, _, arg = step.partition(":")
+        if action == "accept" or action == "refuse":
+            expected = None if status == "received" else "application_not_received"
+        elif action == "verify_other" or (action == "verify" and status in ("received", "refused")):
+            expected = "verification_not_found"  # never sent to this unit / not sent yet
+        elif action == "verify":
+            expected = "application_not_accepted" if status != "accepted" else "already_verified" if finding else None
+        elif status != "accepted":
+            expected = "application_not_accepted"
+        elif finding is None:
+            expected = "verification_pending"
+        elif arg not in handling.OUTCOMES_AFTER_FINDING[finding]:
+            expected = "outcome_contradicts_verification"
+        else:
+            expected = "not_corrected_yet" if arg == "corrected" else None
+        code = None
+        try:
+            with db.unit_of_work() as s:
+                if action == "accept":
+                    portal.accept_application(s, OFFICE, settings, app_id)
+                elif action == "refuse":
+                    portal.refuse_application(s, OFFICE, app_id, reply="申请材料不全，请补充后重新提交。")
+                elif action in ("verify", "verify_other"):
+                    who = unit if action == "verify" else other
+                    portal.submit_verification(s, who, app_id, finding=arg, note="经核对原始执法文书，结论如下。")
+                else:
+                    portal.decide_application(s, OFFICE, settings, app_id, outcome=arg, reply="经核实，作出如下处理。")
+        except (InvalidInput, Conflict, NotFound) as exc:
+            code = exc.code
+        assert code == expected, (steps, step)
+        if code is None:
+            if action == "accept":
+                status = "accepted"
+            elif action == "refuse":
+                status = "refused"
+            elif action == "verify":
+                finding = arg
+            else:
+                status = arg
+        app = _application(db, app_id)
+        assert (app.status, app.verification) == (status, finding), (steps, step)
+        if app.status in ("dismissed", "revoked"):
+            assert app.verification is not None  # decided only after the unit's finding
+            assert app.status in handling.OUTCOMES_AFTER_FINDING[app.verification]

@@ -255,15 +255,14 @@ def quarter_indicators(session: Session, actor: Actor, year: int) -> list[Quarte
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise InvalidInput(f"年份应在 {MIN_YEAR} 到 {MAX_YEAR} 之间", code="invalid_year")
     required = list_rules().cases.min_per_quarter
-    out = []
-    for q in range(1, 5):
-        start, end = quarter_bounds(year, q)
-        n = session.scalar(
-            select(func.count()).where(
-                TypicalCase.published_at.is_not(None),
-                TypicalCase.published_at >= start,
-                TypicalCase.published_at < end,
-            )
-        )
-        out.append(QuarterIndicator(year, q, int(n or 0), required))
-    return out
+    return [QuarterIndicator(year, q, published_in_quarter(session, year, q), required) for q in range(1, 5)]
+
+
+def published_in_quarter(session: Session, year: int, quarter: int) -> int:
+    """Cases published in the quarter (still published or withdrawn later: they were published then)."""
+    start, end = quarter_bounds(year, quarter)
+    T = TypicalCase
+    n = session.scalar(
+        select(func.count()).where(T.published_at.is_not(None), T.published_at >= start, T.published_at < end)
+    )
+    return int(n or 0)

@@ -23,8 +23,8 @@ from transport_credit.exchange import rules as exchange_rules
 from transport_credit.exchange.models import ExchangePackage
 from transport_credit.identifiers.regions import region_name
 from transport_credit.ingest.models import QuarantineRow
-from transport_credit.lists.cases import quarter_bounds, quarter_of
-from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
+from transport_credit.lists.cases import published_in_quarter, quarter_of
+from transport_credit.lists.models import CreditCheck, Effect, ListEntry
 from transport_credit.lists.rules import list_rules
 from transport_credit.monitoring import report as rules
 from transport_credit.monitoring.report import Indicator, UnitFigures
@@ -171,10 +171,10 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         verified=verified,
         verified_on_time=on_time_verified,
         verification_overdue={names.get(str(d), str(d)): int(n) for d, n in awaiting},
-        received=_count(session, A, A.submitted_at >= t0, A.submitted_at < t1),
-        decided=_count(session, A, A.decided_at >= t0, A.decided_at < t1),
+        received=count_rows(session, A, A.submitted_at >= t0, A.submitted_at < t1),
+        decided=count_rows(session, A, A.decided_at >= t0, A.decided_at < t1),
         decided_on_time=on_time_decisions,
-        open_overdue=_count(
+        open_overdue=count_rows(
             session,
             A,
             A.submitted_at < t1,
@@ -203,9 +203,7 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
     generated = dict(session.execute(select(P.target, func.count()).where(P.period == month).group_by(P.target)).all())
     packages = {t.name: int(generated.get(t.code, 0)) for t in targets.values()}
     year, quarter = quarter_of(start)
-    q0, q1 = quarter_bounds(year, quarter)
-    T = TypicalCase
-    cases = _count(session, T, T.published_at.is_not(None), T.published_at >= q0, T.published_at < q1)
+    cases = published_in_quarter(session, year, quarter)
     facts = rules.MonthFacts(
         dual_reported=totals.dual_reported,
         on_time=totals.on_time,
@@ -241,7 +239,7 @@ def rules_today() -> dt.date:
     return dt.datetime.now(rules.CST).date()
 
 
-def _count(session: Session, model: Any, *conditions: Any) -> int:
+def count_rows(session: Session, model: Any, *conditions: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
 
 

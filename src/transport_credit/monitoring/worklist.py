@@ -20,9 +20,10 @@ from transport_credit.disclosure.rules import china_today
 from transport_credit.exchange import rules as exchange_rules
 from transport_credit.exchange.models import ExchangePackage
 from transport_credit.ingest.models import QuarantineRow
-from transport_credit.lists.cases import quarter_bounds, quarter_of
-from transport_credit.lists.models import ListEntry, TypicalCase
+from transport_credit.lists.cases import published_in_quarter, quarter_of
+from transport_credit.lists.models import ListEntry
 from transport_credit.lists.rules import list_rules
+from transport_credit.monitoring.service import count_rows
 from transport_credit.portal.models import PortalApplication
 from transport_credit.settings import Settings
 from transport_credit.warnings.models import CreditWarning
@@ -38,10 +39,6 @@ class Todo:
     urgent: int = 0  # of which overdue (or, for warnings, red-level)
     urgent_label: str = "已逾期"
     note: str = ""
-
-
-def _count(session: Session, model: Any, *conditions: ColumnElement[bool]) -> int:
-    return int(session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
 
 
 def _counts(
@@ -62,7 +59,7 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
         cond: list[ColumnElement[bool]] = [Q.status == "open"]
         if own is not None:
             cond.append(Q.department_code == own)
-        out.append(Todo("quarantine", "待更正的问题数据（行）", _count(session, Q, *cond)))
+        out.append(Todo("quarantine", "待更正的问题数据（行）", count_rows(session, Q, *cond)))
         A = PortalApplication
         cond = [A.verify_department.is_not(None), A.status == "accepted", A.verification.is_(None)]
         if own is not None:
@@ -79,21 +76,18 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
     n, late = _counts(session, A, [A.status == "accepted", ~waiting], A.decide_due < day)
     out.append(Todo("applications_decide", "可办结的申请（核实意见已到或无需核实）", n, late))
     L = ListEntry
-    out.append(Todo("lists_review", "待审核的名单认定建议", _count(session, L, L.state == "proposed")))
+    out.append(Todo("lists_review", "待审核的名单认定建议", count_rows(session, L, L.state == "proposed")))
     out.append(
         Todo(
             "lists_publish",
             "异议期已满、可公布的名单",
-            _count(session, L, L.state == "notified", L.objection_deadline < day),
+            count_rows(session, L, L.state == "notified", L.objection_deadline < day),
         )
     )
     W = CreditWarning
     n, red = _counts(session, W, [W.status == "open"], W.level == "red")
     out.append(Todo("warnings", "待处置的信用预警", n, red, "红色"))
-    year, quarter = quarter_of(day)
-    q0, q1 = quarter_bounds(year, quarter)
-    T = TypicalCase
-    published = _count(session, T, T.published_at.is_not(None), T.published_at >= q0, T.published_at < q1)
+    published = published_in_quarter(session, *quarter_of(day))
     required = list_rules(settings.province).cases.min_per_quarter
     missing = max(required - published, 0)
     out.append(

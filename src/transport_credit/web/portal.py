@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from transport_credit import audit
-from transport_credit.auth import service as auth_service
 from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_ADMIN
 from transport_credit.common.errors import Conflict, InvalidInput
@@ -22,7 +21,16 @@ from transport_credit.disclosure.rules import china_today
 from transport_credit.portal import handling, rules
 from transport_credit.portal import service as portal
 from transport_credit.web.params import RowId, form_int
-from transport_credit.web.routes import PREFIX, ConsoleRoute, User, _check_csrf, _form, _text, page
+from transport_credit.web.routes import (
+    PREFIX,
+    ConsoleRoute,
+    User,
+    _check_csrf,
+    _department_names,
+    _form,
+    _text,
+    page,
+)
 
 router = APIRouter(prefix=PREFIX + "/portal", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -180,7 +188,6 @@ def _application_page(
             if app.status in ("received", "accepted") and app.record_id is None
             else []
         )
-        departments = {d.code: d.name for d in auth_service.list_departments(session)}
         links = portal.application_record_keys(session, console.actor, application_id)
         category_names = {c.code: c.name for c in active_catalog(session).categories()}
         trail = audit.list_entries(session, console.actor, target_type="portal_application", target_id=app.tracking_no)
@@ -201,7 +208,7 @@ def _application_page(
             if app.verification is None or o in handling.OUTCOMES_AFTER_FINDING[app.verification]
         ],
         findings=handling.FINDING_LABELS,
-        departments=departments,
+        departments=_department_names(console),
         overdue=handling.is_overdue(app.status, app.accept_due, app.decide_due, today),
         verification_overdue=handling.verification_overdue(app.status, app.verify_due, app.verification, today),
         choices=choices,
@@ -301,7 +308,6 @@ def verifications(
         items, total = portal.verification_queue(
             session, console.actor, view=view, limit=size, offset=(page_no - 1) * size
         )
-        departments = {d.code: d.name for d in auth_service.list_departments(session)}
         category_names = {c.code: c.name for c in active_catalog(session).categories()}
     return page(
         request,
@@ -313,7 +319,7 @@ def verifications(
         views=portal.VERIFICATION_VIEWS,
         view=view,
         findings=handling.FINDING_LABELS,
-        departments=departments,
+        departments=_department_names(console),
         category_names=category_names,
         late=lambda t: handling.verification_overdue(t.status, t.verify_due, t.verification, today),
         page_no=page_no,
@@ -333,7 +339,6 @@ def _verification_page(
     today = china_today()
     with console.db.read() as session:
         task = portal.verification_task(session, console.actor, application_id)
-        departments = {d.code: d.name for d in auth_service.list_departments(session)}
         category_names = {c.code: c.name for c in active_catalog(session).categories()}
     return page(
         request,
@@ -344,7 +349,7 @@ def _verification_page(
         task=task,
         findings=handling.FINDING_LABELS,
         statuses=handling.STATUS_LABELS,
-        departments=departments,
+        departments=_department_names(console),
         category_names=category_names,
         late=handling.verification_overdue(task.status, task.verify_due, task.verification, today),
         can_answer=task.verification is None

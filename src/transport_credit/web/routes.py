@@ -381,9 +381,8 @@ def home(request: Request, console: User) -> Response:
     today = china_today()
     with console.db.read() as session:
         items = worklist(session, console.actor, console.settings, today=today)
-        code = console.actor.department_code
-        names = {d.code: d.name for d in auth_service.list_departments(session)} if code else {}
-        department_name = names.get(code or "")
+    code = console.actor.department_code
+    department_name = _department_names(console).get(code) if code else None
     return page(
         request,
         console,

@@ -194,3 +194,27 @@ def test_malformed_file_on_disk(tmp_path: Path) -> None:
     assert "categories → 0 → fields → 19 → type" in msg
     with pytest.raises(CatalogFileError, match="无法读取"):
         load_document(tmp_path / "missing.yaml")
+
+
+def test_shipped_tile_maps_place_every_city_once() -> None:
+    for prov in shipped_provinces():
+        assert set(prov.map_tiles) == set(prov.cities), prov.code
+        assert len(set(prov.map_tiles.values())) == len(prov.cities)
+
+
+@pytest.mark.parametrize(
+    ("tiles", "message"),
+    [
+        ({"410100": (0, 0), "419999": (0, 1)}, "not its cities"),
+        ({"410100": (0, 0), "410200": (0, 0)}, "its own tile"),
+        ({"410100": (0, 25)}, "its own tile"),
+    ],
+)
+def test_a_tile_map_that_names_another_place_or_stacks_cities_is_refused(
+    tiles: dict[str, tuple[int, int]], message: str
+) -> None:
+    from pydantic import ValidationError
+
+    henan = load_province("henan").model_dump()
+    with pytest.raises(ValidationError, match=message):
+        type(load_province("henan")).model_validate({**henan, "map_tiles": tiles})

@@ -24,6 +24,7 @@ from transport_credit.server import create_app
 from transport_credit.settings import Settings
 from transport_credit.site.routes import router as site_router
 from transport_credit.web import router as console_router
+from transport_credit.web.analysis import router as analysis_router
 from transport_credit.web.evaluation import router as evaluation_router
 from transport_credit.web.exchange import router as exchange_router
 from transport_credit.web.lists import router as lists_router
@@ -43,6 +44,7 @@ def _pages() -> dict[str, APIRoute]:
         portal_router,
         exchange_router,
         report_router,
+        analysis_router,
     )
     for router in routers:
         for route in router.routes:

@@ -77,6 +77,10 @@ class ProvinceConfig(_Strict):
     credit_office: str  # 厅法规处（信用办）
     cities: list[str] = Field(description="region codes of the cities (地市) and directly administered counties")
     departments: list[DepartmentConfig]
+    map_tiles: dict[str, tuple[int, int]] = Field(
+        default_factory=dict,
+        description="诚信地图: city code → (row, column) of its tile on a schematic map of the province (optional)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ProvinceConfig:
@@ -84,6 +88,12 @@ class ProvinceConfig(_Strict):
         bad_cities = [c for c in self.cities if len(c) != 6 or not c.isdigit() or c[:2] != prefix]
         if bad_cities:
             raise ValueError(f"province {self.code}: city codes outside the province: {bad_cities}")
+        stray = sorted(set(self.map_tiles) - set(self.cities))
+        if stray:
+            raise ValueError(f"province {self.code}: map_tiles for codes that are not its cities: {stray}")
+        places = list(self.map_tiles.values())
+        if len(set(places)) != len(places) or any(not (0 <= r < 20 and 0 <= c < 20) for r, c in places):
+            raise ValueError(f"province {self.code}: map_tiles must give each city its own tile within 20 × 20")
         codes = [d.code for d in self.departments]
         dupes = sorted({c for c in codes if codes.count(c) > 1})
         if dupes:

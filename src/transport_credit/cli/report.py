@@ -1,4 +1,5 @@
-"""``tcredit report``: the monthly report (信用交通月报) as text, JSON or an Excel workbook."""
+"""``tcredit report``: the monthly report (信用交通月报) as text, JSON or an Excel workbook; the credit monitoring
+analysis (信用监测分析) as text or JSON."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import typer
 
 from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
-from transport_credit.monitoring import service
+from transport_credit.monitoring import analysis, service, trends
 from transport_credit.monitoring.report import CST, UnitFigures, percent
 
 report_app = typer.Typer(help="信用交通月报：归集、质量、应用、办理和共享交换情况及指标。", no_args_is_help=True)
@@ -58,3 +59,69 @@ def monthly_cmd(
     )
     if xlsx is not None:
         typer.echo(f"已保存：{xlsx}")
+
+
+@report_app.command("analysis", help="信用监测分析：趋势、高发问题、各地市（诚信地图）。")
+@handled
+def analysis_cmd(
+    end_month: Annotated[str | None, typer.Option("--end-month", help="截止月份 YYYY-MM（默认本月）")] = None,
+    months: Annotated[int | None, typer.Option("--months", help="统计月数（默认取规则文件，12）")] = None,
+    domain: Annotated[str | None, typer.Option("--domain", help="只看一个领域（如 道路运输）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")] = False,
+) -> None:
+    chosen = end_month or f"{dt.datetime.now(CST):%Y-%m}"
+    with database(settings()) as db, db.read() as s:
+        a = analysis.credit_analysis(s, cli_actor(), settings(), end_month=chosen, months=months, domain=domain)
+    if as_json:
+        data = dataclasses.asdict(a)
+        for h, raw in zip(a.headlines, data["headlines"], strict=True):
+            for key in ("month_on_month", "year_on_year"):
+                change = getattr(h, key)
+                raw[key] = {**raw[key], "delta": change.delta, "ratio": change.ratio}
+        for spot, raw in zip(a.hotspots, data["hotspots"], strict=True):
+            raw["tendency_label"] = spot.tendency_label
+        out.emit_json(data)
+        return
+    scope = f"，领域：{a.domain}" if a.domain else ""
+    typer.echo(f"{a.province}信用监测分析 {a.months[0]} 至 {a.end_month}（{len(a.months)} 个月{scope}）")
+    out.table(
+        ["月份", "行政处罚", "其中严重", "行政许可", "新列入黑名单", "新列入红名单", "新列入重点关注"],
+        [[p.month, p.penalties, p.serious, p.licences, p.black, p.red, p.watch] for p in [*a.trend, a.totals]],
+    )
+    typer.echo("")
+    out.table(
+        ["指标", a.end_month, "环比", "同比"],
+        [
+            [h.name, h.current, trends.change_text(h.month_on_month), trends.change_text(h.year_on_year)]
+            for h in a.headlines
+        ],
+    )
+    if a.partial_month:
+        typer.echo(f"本月截至 {a.today}，环比、同比按同期（1 日至 {a.today.day} 日）比较。")
+    typer.echo("")
+    typer.echo("高发问题")
+    out.table(
+        ["排名", "领域", "违法行为类型", "处罚数", "占比", "涉及主体", "近期/前期", "趋势"],
+        [
+            [
+                h.rank,
+                h.domain or "—",
+                h.violation_type,
+                h.cases,
+                percent(h.share),
+                h.subjects,
+                f"{h.recent}/{h.earlier}",
+                h.tendency_label,
+            ]
+            for h in a.hotspots
+        ],
+    )
+    typer.echo("")
+    typer.echo("各地市（诚信地图）")
+    out.table(
+        ["地市", "主体数", "行政处罚", "每千户处罚", "黑名单主体", "红名单主体"],
+        [
+            [r.name, r.subjects, r.penalties, "—" if r.rate is None else f"{r.rate:.1f}", r.black, r.red]
+            for r in a.regions
+        ],
+    )

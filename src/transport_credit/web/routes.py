@@ -30,7 +30,7 @@ from transport_credit.audit import verify as verify_chain
 from transport_credit.auth import service as auth_service
 from transport_credit.catalog.rules import Catalog
 from transport_credit.catalog.service import active_catalog
-from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
+from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER, Actor
 from transport_credit.common.errors import CreditError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from transport_credit.db.base import MAX_ID
 from transport_credit.db.uow import Database
@@ -78,6 +78,7 @@ _NAV = (
     ("cases", "典型案例", "/cases"),
     ("exchange", "共享交换", "/exchange"),
     ("report", "信用月报", "/report"),
+    ("analysis", "监测分析", "/analysis"),
     ("audit", "审计", "/audit"),
 )
 
@@ -168,6 +169,8 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
             if key in ("audit", "portal", "applications", "exchange", "report") and not console.is_manager:
                 continue
             if key == "verifications" and not console.actor.has_role(ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE):
+                continue
+            if key == "analysis" and not console.actor.has_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER):
                 continue
             nav.append({"key": key, "label": label, "href": PREFIX + path})
     return {

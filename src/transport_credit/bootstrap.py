@@ -16,6 +16,7 @@ from transport_credit.catalog.service import active_catalog, load_shipped
 from transport_credit.common.actor import ROLE_ADMIN, SYSTEM, Actor
 from transport_credit.db import migrate
 from transport_credit.db.uow import Database
+from transport_credit.monitoring import facts as analysis_facts
 from transport_credit.settings import Settings
 
 
@@ -58,7 +59,7 @@ def initialize(
             province.code,
             {"documents_loaded": len(loaded), "catalog_version": catalog.version},
         )
-        return InitReport(
+        report = InitReport(
             province=province.code,
             province_name=province.name,
             documents_loaded=len(loaded),
@@ -68,6 +69,9 @@ def initialize(
             catalog_version=catalog.version,
             admin_created=admin_created,
         )
+    with db.unit_of_work() as session:  # the analysis facts of records already stored (derived data; built once)
+        analysis_facts.refresh(session, province.cities)
+    return report
 
 
 def province_config(settings: Settings) -> ProvinceConfig:

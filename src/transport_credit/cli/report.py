@@ -10,9 +10,11 @@ from typing import Annotated, Any
 
 import typer
 
+from transport_credit.catalog.loader import load_province
 from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
-from transport_credit.monitoring import analysis, service, trends
+from transport_credit.common.actor import ROLE_ADMIN
+from transport_credit.monitoring import analysis, facts, service, trends
 from transport_credit.monitoring.report import CST, UnitFigures, percent
 
 report_app = typer.Typer(help="信用交通月报：归集、质量、应用、办理和共享交换情况及指标。", no_args_is_help=True)
@@ -67,10 +69,17 @@ def analysis_cmd(
     end_month: Annotated[str | None, typer.Option("--end-month", help="截止月份 YYYY-MM（默认本月）")] = None,
     months: Annotated[int | None, typer.Option("--months", help="统计月数（默认取规则文件，12）")] = None,
     domain: Annotated[str | None, typer.Option("--domain", help="只看一个领域（如 道路运输）")] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="先重建全部分析数据（主体注册地变更或更换省份配置后使用）")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")] = False,
 ) -> None:
     chosen = end_month or f"{dt.datetime.now(CST):%Y-%m}"
-    with database(settings()) as db, db.read() as s:
+    cfg = settings()
+    with database(cfg) as db, db.unit_of_work() as s:  # the analysis refreshes its facts first
+        if rebuild:
+            cli_actor().require_role(ROLE_ADMIN)
+            facts.rebuild(s, load_province(cfg.province).cities)
         a = analysis.credit_analysis(s, cli_actor(), settings(), end_month=chosen, months=months, domain=domain)
     if as_json:
         data = dataclasses.asdict(a)
@@ -101,7 +110,7 @@ def analysis_cmd(
     typer.echo("")
     typer.echo("高发问题")
     out.table(
-        ["排名", "领域", "违法行为类型", "处罚数", "占比", "涉及主体", "近期/前期", "趋势"],
+        ["排名", "领域", "违法行为类型", "处罚数", "占比", "严重失信", "近期/前期", "趋势"],
         [
             [
                 h.rank,
@@ -109,7 +118,7 @@ def analysis_cmd(
                 h.violation_type,
                 h.cases,
                 percent(h.share),
-                h.subjects,
+                h.serious,
                 f"{h.recent}/{h.earlier}",
                 h.tendency_label,
             ]

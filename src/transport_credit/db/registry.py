@@ -17,6 +17,7 @@ from transport_credit.evaluation.models import (
 from transport_credit.exchange.models import ExchangePackage
 from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
+from transport_credit.monitoring.models import AnalysisDaily, AnalysisMonth, AnalysisMonthly
 from transport_credit.portal.models import CreditReport, PortalApplication, PortalContent
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject, SubjectAlias
@@ -25,6 +26,9 @@ from transport_credit.warnings.models import CreditWarning
 
 __all__ = [
     "Account",
+    "AnalysisDaily",
+    "AnalysisMonth",
+    "AnalysisMonthly",
     "ApiClient",
     "AuditEntry",
     "Base",

@@ -54,6 +54,7 @@ from transport_credit.demo.portal import build_portal_demo
 from transport_credit.identifiers.regions import region_name
 from transport_credit.ingest.pipeline import BatchSummary
 from transport_credit.ingest.service import import_file
+from transport_credit.monitoring import facts as analysis_facts
 from transport_credit.settings import Settings
 
 DEMO_ACTION = "demo.build"
@@ -260,6 +261,8 @@ def build_demo(
     build_lists_demo(db, settings)
     build_portal_demo(db, settings, seed=seed)
     build_evaluation_demo(db, settings, today=end, seed=seed)
+    with db.unit_of_work() as session:  # the 监测分析 page opens at once
+        analysis_facts.refresh(session, province.cities)
     report.seconds = round(time.perf_counter() - started, 2)
     with db.unit_of_work() as session:
         audit(

@@ -12,7 +12,8 @@ from the platform's own records and lists for the credit office and the departme
 
 A domain (领域) narrows penalties, licences and list entries to that domain. Revoked records (撤销) are not
 counted; corrected records count once (their current revision); repaired ones still count (the violation
-happened, the repair ended its publicity). Read-only: no audit entry.
+happened, the repair ended its publicity). The records are read through their facts (``monitoring/facts.py``),
+refreshed first in the caller's transaction: derived data only, no audit entry.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from transport_credit.catalog.loader import load_province
@@ -32,17 +33,16 @@ from transport_credit.common.errors import InvalidInput
 from transport_credit.db.base import utcnow
 from transport_credit.identifiers.regions import region_name
 from transport_credit.lists.models import ListEntry
+from transport_credit.monitoring import facts, trends
 from transport_credit.monitoring import report as rules
-from transport_credit.monitoring import trends
+from transport_credit.monitoring.models import AnalysisDaily, AnalysisMonthly
 from transport_credit.monitoring.trends import Change
-from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 
-PENALTY = "XZCF"
-LICENCE = "XZXK"
+PENALTY = facts.PENALTY
 LIST_TYPES = ("black", "red", "watch")
-OTHER_REGION = "other"
+OTHER_REGION = facts.OTHER_CITY
 OTHER_REGION_NAME = "省外及地区不明"
 
 
@@ -63,7 +63,6 @@ class Hotspot:
     domain: str | None
     violation_type: str
     cases: int
-    subjects: int
     serious: int
     share: float | None  # of the window's penalties
     recent: int  # cases in the last ``compare_months``
@@ -132,7 +131,9 @@ def credit_analysis(
     domain: str | None = None,
     today: dt.date | None = None,
 ) -> CreditAnalysis:
-    """The analysis of the ``months`` months ending with ``end_month`` (YYYY-MM), optionally for one domain."""
+    """The analysis of the ``months`` months ending with ``end_month`` (YYYY-MM), optionally for one domain. The
+    caller's transaction must be a writable unit of work: the facts of months whose records changed are rebuilt in
+    it first (after the permission and input checks)."""
     actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER)
     cfg = trends.analysis_rules()
     window = trends.window_months(end_month, months or cfg.default_months, cfg)
@@ -140,6 +141,8 @@ def credit_analysis(
     domain = (domain or "").strip() or None
     if domain is not None and domain not in domains:
         raise InvalidInput(f"未知的领域「{domain}」；可选：{'、'.join(domains)}", code="unknown_domain")
+    config = load_province(settings.province)
+    facts.refresh(session, config.cities)
     start = trends.month_start(window[0])
     end = rules.month_bounds(window[-1])[1]
     day = today or dt.datetime.now(rules.CST).date()
@@ -184,18 +187,8 @@ def credit_analysis(
     recent_from = trends.shift_month(end_month, -(cfg.compare_months - 1))
     earlier_from = trends.shift_month(end_month, -(2 * cfg.compare_months - 1))
     earlier_to = trends.shift_month(end_month, -cfg.compare_months)
-    hotspots, untyped = _hotspots(
-        session,
-        start,
-        end,
-        trends.month_start(recent_from),
-        trends.month_start(earlier_from),
-        domain,
-        totals.penalties,
-        cfg,
-    )
-    config = load_province(settings.province)
-    regions = _regions(session, config.cities, config.map_tiles, start, end, domain, day, cfg.heat_levels)
+    hotspots, untyped = _hotspots(session, window, recent_from, earlier_from, domain, totals.penalties, cfg)
+    regions = _regions(session, config.cities, config.map_tiles, window, domain, day, cfg.heat_levels)
     return CreditAnalysis(
         province=config.name,
         end_month=end_month,
@@ -228,37 +221,22 @@ def _domains(session: Session) -> list[str]:
     return [d.name for d in catalog.category(PENALTY).domains]
 
 
-def _counted(domain: str | None) -> list[Any]:
-    """The records an analysis counts: current revisions, not revoked, of the domain when one is chosen."""
-    R = CreditRecord
-    conditions: list[Any] = [R.is_current.is_(True), R.status != "revoked"]
-    if domain is not None:
-        conditions.append(R.data["domain"].as_string() == domain)
-    return conditions
-
-
 def _decisions_by_day(session: Session, start: dt.date, end: dt.date, domain: str | None) -> dict[dt.date, list[int]]:
-    """Decision date → [penalties, serious penalties, licences], from one grouped query (dialect-neutral: the
-    months are summed here)."""
-    R = CreditRecord
+    """Decision date → [penalties, serious penalties, licences], from the daily facts."""
+    D = AnalysisDaily
+    conditions: list[Any] = [D.day >= start, D.day < end]
+    if domain is not None:
+        conditions.append(D.domain == domain)
     out: defaultdict[dt.date, list[int]] = defaultdict(lambda: [0, 0, 0])
-    rows = session.execute(
-        select(R.category, R.decision_date, R.severity, func.count())
-        .where(
-            R.category.in_((PENALTY, LICENCE)),
-            R.decision_date >= start,
-            R.decision_date < end,
-            *_counted(domain),
-        )
-        .group_by(R.category, R.decision_date, R.severity)
-    )
-    for category, day, severity, n in rows:
-        if day is None:  # not reached: the query bounds the decision date
-            continue
+    for category, day, serious, n in session.execute(
+        select(D.category, D.day, D.serious, func.sum(D.records))
+        .where(*conditions)
+        .group_by(D.category, D.day, D.serious)
+    ):
         figures = out[day]
         if category == PENALTY:
             figures[0] += int(n)
-            if severity == "serious":
+            if serious:
                 figures[1] += int(n)
         else:
             figures[2] += int(n)
@@ -301,63 +279,63 @@ def _listed_by_month(
     return out
 
 
+def _penalty_facts(session: Session, first: str, last: str, domain: str | None, *columns: Any) -> Any:
+    """The monthly penalty facts of months ``first``..``last``, summed by ``columns``."""
+    F = AnalysisMonthly
+    conditions: list[Any] = [F.category == PENALTY, F.month >= first, F.month <= last]
+    if domain is not None:
+        conditions.append(F.domain == domain)
+    return session.execute(select(*columns, func.sum(F.records)).where(*conditions).group_by(*columns))
+
+
 def _hotspots(
     session: Session,
-    start: dt.date,
-    end: dt.date,
-    recent_from: dt.date,
-    earlier_from: dt.date,
+    window: list[str],
+    recent_from: str,
+    earlier_from: str,
     domain: str | None,
     total: int,
     cfg: trends.AnalysisRules,
 ) -> tuple[list[Hotspot], int]:
     """The most frequent violation types of the window, and the number of the window's penalties without one.
-    The tendency's earlier period may begin before the window: the query reaches back to it, and counts the
-    window's figures only from the window's start."""
-    R = CreditRecord
-    in_window = R.decision_date >= start
-    rows = session.execute(
-        select(  # grouped by the labels: PostgreSQL does not match two ``data ->> %(param)s`` as one expression
-            R.data["domain"].as_string().label("domain_name"),
-            R.data["violation_type"].as_string().label("violation_type"),
-            func.sum(case((in_window, 1), else_=0)),
-            func.count(func.distinct(case((in_window, R.subject_id), else_=None))),
-            func.sum(case((and_(in_window, R.severity == "serious"), 1), else_=0)),
-            func.sum(case((R.decision_date >= recent_from, 1), else_=0)),
-            func.sum(case((and_(R.decision_date >= earlier_from, R.decision_date < recent_from), 1), else_=0)),
-        )
-        .where(
-            R.category == PENALTY,
-            R.decision_date >= min(start, earlier_from),
-            R.decision_date < end,
-            *_counted(domain),
-        )
-        .group_by("domain_name", "violation_type")
-    ).all()
+    The tendency's earlier period may begin before the window: the facts are read from its start, and the
+    window's figures counted from the window's first month."""
+    F = AnalysisMonthly
+    first = min(window[0], earlier_from)
+    sums: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # cases, serious, recent, earlier
     untyped = 0
-    found: list[tuple[str | None, str, int, int, int, int, int]] = []
-    for dom, vt, cases, subjects, serious, recent, earlier in rows:
-        cases = int(cases or 0)
-        name = (vt or "").strip()
-        if not name:
-            untyped += cases
-        elif cases:
-            found.append((dom, name, cases, int(subjects or 0), int(serious or 0), int(recent or 0), int(earlier or 0)))
-    found.sort(key=lambda f: (-f[2], -f[4], f[1], f[0] or ""))
+    for dom, vt, month, serious, n in _penalty_facts(
+        session, first, window[-1], domain, F.domain, F.violation_type, F.month, F.serious
+    ):
+        n = int(n)
+        if month >= window[0] and not vt:
+            untyped += n
+        if not vt:
+            continue
+        figures = sums[(dom, vt)]
+        if month >= window[0]:
+            figures[0] += n
+            if serious:
+                figures[1] += n
+        if month >= recent_from:
+            figures[2] += n
+        elif month >= earlier_from:
+            figures[3] += n
+    found = [(str(dom), str(vt), c, sv, r, e) for (dom, vt), (c, sv, r, e) in sums.items() if c]
+    found.sort(key=lambda f: (-f[2], -f[3], f[1], f[0]))
     return [
         Hotspot(
             rank=i + 1,
-            domain=dom,
-            violation_type=name,
+            domain=dom or None,
+            violation_type=vt,
             cases=cases,
-            subjects=subjects,
             serious=serious,
             share=rules.rate(cases, total),
             recent=recent,
             earlier=earlier,
             tendency=trends.tendency(recent, earlier, cfg),
         )
-        for i, (dom, name, cases, subjects, serious, recent, earlier) in enumerate(found[: cfg.hotspot_top])
+        for i, (dom, vt, cases, serious, recent, earlier) in enumerate(found[: cfg.hotspot_top])
     ], untyped
 
 
@@ -365,8 +343,7 @@ def _regions(
     session: Session,
     cities: list[str],
     tiles: dict[str, tuple[int, int]],
-    start: dt.date,
-    end: dt.date,
+    window: list[str],
     domain: str | None,
     today: dt.date,
     levels: int,
@@ -384,18 +361,13 @@ def _regions(
     subjects: defaultdict[str, int] = defaultdict(int)
     for region, n in session.execute(select(Subject.region_code, func.count()).group_by(Subject.region_code)):
         subjects[city(region)] += int(n)
-    R = CreditRecord
+    F = AnalysisMonthly
     penalties: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for region, n, serious in session.execute(
-        select(Subject.region_code, func.count(), func.sum(case((R.severity == "serious", 1), else_=0)))
-        .select_from(R)
-        .join(Subject, Subject.id == R.subject_id)
-        .where(R.category == PENALTY, R.decision_date >= start, R.decision_date < end, *_counted(domain))
-        .group_by(Subject.region_code)
-    ):
-        figures = penalties[city(region)]
+    for code, serious, n in _penalty_facts(session, window[0], window[-1], domain, F.city, F.serious):
+        figures = penalties[code if code in known else OTHER_REGION]
         figures[0] += int(n)
-        figures[1] += int(serious or 0)
+        if serious:
+            figures[1] += int(n)
     L = ListEntry
     listed_conditions: list[Any] = [
         L.state == "listed",

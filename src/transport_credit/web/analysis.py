@@ -23,7 +23,7 @@ def analysis_page(
     request: Request, console: User, end_month: Month = None, months: Months = None, domain: Domain = None
 ) -> Response:
     chosen = end_month or f"{dt.datetime.now(CST):%Y-%m}"
-    with console.db.read() as session:
+    with console.db.unit_of_work() as session:  # the analysis refreshes its facts (derived data) first
         result = analysis.credit_analysis(
             session, console.actor, console.settings, end_month=chosen, months=months, domain=domain
         )

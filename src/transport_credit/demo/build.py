@@ -62,6 +62,7 @@ PILOT_USCC = "91350100M0001TGQXM"  # a real-world pilot code whose check charact
 RECORDS_PER_SUBJECT = 5
 LICENCE_SHARE = 0.55  # of all records; the rest are penalties
 CITY_SHARE = 0.65  # of each category's records exported by the city bureaus (the rest by provincial units)
+CAMPAIGN_DAYS = 100  # the 治超 campaign of the demo's last months (generator.penalty_rows)
 PERIOD_MONTHS = 12  # a busy department exports one file per year (or part of a year) and category …
 MIN_FILE_ROWS = 300  # … a department with fewer decisions than this sends a single file for the whole span
 
@@ -222,7 +223,7 @@ def build_demo(
     clean_penalties: list[tuple[DemoFile, list[dict[str, str]], _Unit, CategoryDef]] = []
     for index, (unit, cat, p_start, p_end, count) in enumerate(plans):
         key = (unit.config.code, cat.code)
-        rows = _rows(cat, unit, p_start, p_end, count, rng, serials[key] + 1)
+        rows = _rows(cat, unit, p_start, p_end, count, rng, serials[key] + 1, end - dt.timedelta(days=CAMPAIGN_DAYS))
         serials[key] += count
         fmt: FileFormat = ("csv", "legacy", "csv", "xlsx", "csv", "legacy")[index % 6]
         flawed = _flaw(rows, cat, index // flaw_every, rng) if index % flaw_every == flaw_every - 1 else 0
@@ -376,10 +377,23 @@ def _eligible(pool: Sequence[gen.DemoSubject], category: str) -> list[gen.DemoSu
 
 
 def _rows(
-    cat: CategoryDef, unit: _Unit, start: dt.date, end: dt.date, count: int, rng: random.Random, serial: int
+    cat: CategoryDef,
+    unit: _Unit,
+    start: dt.date,
+    end: dt.date,
+    count: int,
+    rng: random.Random,
+    serial: int,
+    campaign_from: dt.date | None = None,
 ) -> list[dict[str, str]]:
-    make = gen.licence_rows if cat.code == "XZXK" else gen.penalty_rows
-    rows = list(make(unit.pool, unit.authority, start, end, count, rng, serial_start=serial))
+    if cat.code == "XZXK":
+        rows = list(gen.licence_rows(unit.pool, unit.authority, start, end, count, rng, serial_start=serial))
+    else:
+        rows = list(
+            gen.penalty_rows(
+                unit.pool, unit.authority, start, end, count, rng, serial_start=serial, campaign_from=campaign_from
+            )
+        )
     # The decision is the department's own: where it decided, not where the subject is registered.
     for row in rows:
         row["region_code"] = unit.config.region_code

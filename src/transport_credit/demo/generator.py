@@ -225,6 +225,12 @@ class Authority:
     short: str  # e.g. 豫交执 — prefix of document numbers
 
 
+# Patterns the 监测分析 page can find in the demo: more decisions in the 春运 and summer peaks, and a campaign
+# against overloading (治超) in the demo's last months, when half of the freight penalties are for 超限运输.
+SEASON = {1: 1.15, 2: 1.3, 7: 1.1, 8: 1.15}  # month → relative number of decisions (others 1.0)
+CAMPAIGN_VIOLATION = VIOLATIONS["道路货物运输"][0]  # 超限运输
+
+
 def penalty_rows(
     subs: Sequence[DemoSubject],
     authority: Authority,
@@ -233,13 +239,22 @@ def penalty_rows(
     count: int,
     rng: random.Random,
     serial_start: int = 1,
+    campaign_from: dt.date | None = None,
 ) -> Iterator[dict[str, str]]:
-    """行政处罚 rows keyed by field key, dated between ``start`` and ``end``."""
+    """行政处罚 rows keyed by field key, dated between ``start`` and ``end`` (weighted by :data:`SEASON`); from
+    ``campaign_from`` on, half of the freight subjects' penalties are for overloading."""
     span = (end - start).days
+    peak = max(SEASON.values())
     for n in range(count):
         s = rng.choice(subs)
-        decided = start + dt.timedelta(days=rng.randrange(0, span + 1))
+        while True:
+            decided = start + dt.timedelta(days=rng.randrange(0, span + 1))
+            if rng.random() * peak <= SEASON.get(decided.month, 1.0):
+                break
         viol, facts, basis = rng.choice(VIOLATIONS.get(s.subdomain, VIOLATIONS[None]))
+        campaign = campaign_from is not None and decided >= campaign_from and s.subdomain == "道路货物运输"
+        if campaign and rng.random() < 0.5:
+            viol, facts, basis = CAMPAIGN_VIOLATION
         roll = rng.random()
         if roll < 0.12:
             ptype, content, fine = "警告", "警告", ""

@@ -245,6 +245,24 @@ def test_handling_steps_need_the_credit_office(client: TestClient, seeded: Seede
     assert client.post(f"/console/portal/applications/{app_id}/nonsense", data={"csrf_token": csrf}).status_code == 422
 
 
+def _open_data_disputed(client: TestClient) -> tuple[list[str], list[str]]:
+    """The document numbers marked 异议处理中 in the site's CSV download and in the public API's JSON export."""
+    import csv
+    import io
+
+    body = client.get("/disclosures.csv", params={"kind": "XZCF"})
+    assert body.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(body.content.decode("utf-8-sig"))))
+    assert rows
+    assert {r["异议处理中"] for r in rows} <= {"是", "否"}
+    exported = client.get("/api/v1/public/export", params={"category": "XZCF", "format": "json"}).json()["items"]
+    assert len(exported) == len(rows)
+    return (
+        [r["文书编号"] for r in rows if r["异议处理中"] == "是"],
+        [i["文书编号"] for i in exported if i["异议处理中"] == "是"],
+    )
+
+
 def _logout(client: TestClient) -> None:
     client.post("/console/logout", data={"csrf_token": csrf_of(client.get("/console/import").text)})
 
@@ -261,6 +279,7 @@ def test_the_providing_unit_verifies_an_objection_in_the_console(
     assert 'id="disputed"' not in client.get(record_page).text  # submitted is not yet 异议处理中
     api_record = f"/api/v1/public/records/{seeded.records['penalty']}"
     assert client.get(api_record).json()["under_objection"] is False
+    assert _open_data_disputed(client) == ([], [])
     login(client, MANAGER)
     app_id = _application_id(client, tracking)
     detail = client.get(f"/console/portal/applications/{app_id}")
@@ -278,6 +297,9 @@ def test_the_providing_unit_verifies_an_objection_in_the_console(
     assert re.search(
         rf'/records/{seeded.records["penalty"]}">[^<]+</a> <span class="pill pill-warn disputed"', subject_html
     )
+    # … and so do the open-data downloads (the site's CSV, the API's JSON): that record only
+    title = client.get(api_record).json()["title"]
+    assert _open_data_disputed(client) == ([title], [title])
     assert "洛阳市交通运输局" in detail.text  # sent to the record's unit, by name
     early = client.post(
         f"/console/portal/applications/{app_id}/decide",

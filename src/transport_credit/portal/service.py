@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -900,11 +900,13 @@ EXPORT_COLUMNS = (
     "公示截止",
     "决定部门",
     "行业领域",
+    "异议处理中",
 )
 
 
-def record_row(r: PublicRecord) -> dict[str, Any]:
-    """The open-data representation of a public record (common columns, then every public field)."""
+def record_row(r: PublicRecord, disputed: Collection[int] = ()) -> dict[str, Any]:
+    """The open-data representation of a public record (common columns, then every public field); 异议处理中 says
+    是 for the records in ``disputed`` (:func:`open_data_disputed`), as the pages mark them."""
     return {
         "信息类别": r.category_name,
         "文书编号": r.title,
@@ -915,11 +917,22 @@ def record_row(r: PublicRecord) -> dict[str, Any]:
         "公示截止": r.publicity_end.isoformat() if r.publicity_end else "",
         "决定部门": r.department_name or r.department_code,
         "行业领域": r.domain or "",
+        "异议处理中": "是" if r.id in disputed else "否",
         "fields": r.fields,
     }
 
 
-def to_csv(records: Sequence[PublicRecord]) -> bytes:
+def open_data_disputed(session: Session, records: Sequence[PublicRecord]) -> set[int]:
+    """The ids among ``records`` (an open-data download, up to 50,000) with an accepted objection still being
+    handled (:func:`records_under_objection`, asked in chunks)."""
+    ids = [r.id for r in records]
+    out: set[int] = set()
+    for i in range(0, len(ids), 1000):
+        out |= records_under_objection(session, ids[i : i + 1000])
+    return out
+
+
+def to_csv(records: Sequence[PublicRecord], disputed: Collection[int] = ()) -> bytes:
     """UTF-8 CSV with a BOM (opens correctly in Excel); the union of public fields as extra columns."""
     extra: list[str] = []
     seen: set[str] = set()
@@ -932,7 +945,7 @@ def to_csv(records: Sequence[PublicRecord]) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([*EXPORT_COLUMNS, *extra])
     for r in records:
-        row = record_row(r)
+        row = record_row(r, disputed)
         writer.writerow([row[c] for c in EXPORT_COLUMNS] + [_cell(r.fields.get(name)) for name in extra])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
@@ -945,8 +958,7 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def to_json(records: Sequence[PublicRecord]) -> bytes:
+def to_json(records: Sequence[PublicRecord], disputed: Collection[int] = ()) -> bytes:
     policy = load_policy()
-    return orjson.dumps(
-        {"disclosure_policy": policy.version, "count": len(records), "items": [record_row(r) for r in records]}
-    )
+    items = [record_row(r, disputed) for r in records]
+    return orjson.dumps({"disclosure_policy": policy.version, "count": len(records), "items": items})

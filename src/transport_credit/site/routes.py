@@ -416,13 +416,18 @@ def _download(request: Request, params: ListParams, section: str, fmt: str) -> R
     policy = load_policy()
     allowed = policy.dual_publicity if section == "disclosures" else policy.lists
     f = params.filter(allowed)
-    records = _read(request, lambda s: disclosure.export_records(s, f))
+
+    def read(s: Session) -> tuple[list[disclosure.PublicRecord], set[int]]:
+        found = disclosure.export_records(s, f)
+        return found, portal.open_data_disputed(s, found)
+
+    records, disputed = _read(request, read)
     stamp = china_today().strftime("%Y%m%d")
     name = f"{section}-{params.kind or 'all'}-{stamp}.{fmt}"
     if fmt == "csv":
-        body, media = portal.to_csv(records), "text/csv; charset=utf-8"
+        body, media = portal.to_csv(records, disputed), "text/csv; charset=utf-8"
     else:
-        body, media = portal.to_json(records), "application/json"
+        body, media = portal.to_json(records, disputed), "application/json"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

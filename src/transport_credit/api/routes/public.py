@@ -250,11 +250,12 @@ def export(
 ) -> Response:
     limits.enforce(request, "download")
     rows = disclosure.export_records(session, query.filter)
+    disputed = portal.open_data_disputed(session, rows)
     name = f"{query.filter.categories[0]}-{china_today():%Y%m%d}.{format}"
     if format == "csv":
-        body, media = portal.to_csv(rows), "text/csv; charset=utf-8"
+        body, media = portal.to_csv(rows, disputed), "text/csv; charset=utf-8"
     else:
-        body, media = portal.to_json(rows), "application/json"
+        body, media = portal.to_json(rows, disputed), "application/json"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -5,10 +5,12 @@ trend, changes, frequent problems with their tendency, the 诚信地图 by the s
 from __future__ import annotations
 
 import datetime as dt
+import io
 import sys
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "ingest"))
@@ -273,12 +275,24 @@ def test_console_page(db: Database, settings: Settings, month: str, cheap_hashin
         assert client.get("/console/analysis", params={"end_month": "2026-13"}).status_code == 422
         assert client.get("/console/analysis", params={"end_month": "x"}).status_code == 422
         assert client.get("/console/analysis", params={"months": "0"}).status_code == 422
+        xlsx = client.get("/console/analysis/xlsx", params={"end_month": month, "domain": "道路运输"})
+        assert xlsx.status_code == 200
+        assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+        book = load_workbook(io.BytesIO(xlsx.content))
+        assert book.sheetnames == ["概况", "趋势", "高发问题", "各地市"]
+        assert "领域：道路运输" in str(book["概况"]["A1"].value)
+        assert [c.value for c in book["趋势"][1]][:3] == ["月份", "行政处罚", "其中严重"]
+        assert book["趋势"].cell(book["趋势"].max_row, 1).value == "合计"
+        assert book["趋势"].cell(book["趋势"].max_row, 2).value == 4
+        assert book["高发问题"]["C2"].value == "超限运输"
+        assert 'id="xlsx"' in client.get("/console/analysis").text
         login(client, OFFICER)
+        assert client.get("/console/analysis/xlsx").status_code == 403
         assert 'href="/console/analysis"' not in client.get("/console").text
         assert client.get("/console/analysis").status_code == 403
 
 
-def test_cli(db: Database, settings: Settings, month: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli(db: Database, settings: Settings, month: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import json
 
     from typer.testing import CliRunner
@@ -304,6 +318,11 @@ def test_cli(db: Database, settings: Settings, month: str, monkeypatch: pytest.M
         assert "领域：公路建设" in text.output
         assert "违法分包" in text.output
         assert "洛阳市" in text.output
+        out_file = tmp_path / "analysis.xlsx"
+        saved = runner.invoke(cli, ["report", "analysis", "--end-month", month, "--xlsx", str(out_file)])
+        assert saved.exit_code == 0, saved.output
+        assert out_file.read_bytes()[:2] == b"PK"
+        assert "已保存" in saved.output
         rebuilt = runner.invoke(cli, ["report", "analysis", "--end-month", month, "--rebuild", "--json"])
         assert rebuilt.exit_code == 0, rebuilt.output
         assert json.loads(rebuilt.output)["totals"] == data["totals"]  # rebuilt from the records: the same figures
@@ -355,3 +374,33 @@ def test_analysis_in_a_browser(db: Database, settings: Settings, month: str, che
             expect(p.get_by_label("领域", exact=True)).to_have_value("公路建设")
         finally:
             context.close()
+
+
+def test_a_violation_type_that_looks_like_a_formula_stays_text_in_the_workbook(
+    db: Database, settings: Settings, month: str
+) -> None:
+    from transport_credit.common.actor import SYSTEM
+    from transport_credit.records.service import write_revision
+
+    with db.unit_of_work() as s:
+        subject = s.scalar(select(CreditRecord.subject_id).limit(1))
+        assert subject is not None
+        for n in range(3):
+            key = f"豫交执罚〔2026〕公式-{n}号"
+            write_revision(
+                s,
+                SYSTEM,
+                settings,
+                category="XZCF",
+                natural_key=key,
+                subject_id=subject,
+                department_code="410000-zfj",
+                data={"decision_no": key, "violation_type": '=HYPERLINK("http://x")', "domain": "道路运输"},
+                decision_date=trends.month_start(month),
+            )
+    a = _run(db, settings, month)
+    book = load_workbook(io.BytesIO(analysis.to_xlsx(a)))
+    cells = [row[2] for row in book["高发问题"].iter_rows(min_row=2)]
+    formula = next(c for c in cells if "HYPERLINK" in str(c.value))
+    assert formula.data_type == "s"
+    assert str(formula.value).startswith("'=")

@@ -72,6 +72,7 @@ def analysis_cmd(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="先重建全部分析数据（主体注册地变更或更换省份配置后使用）")
     ] = False,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="另存为 Excel 文件")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")] = False,
 ) -> None:
     chosen = end_month or f"{dt.datetime.now(CST):%Y-%m}"
@@ -81,6 +82,8 @@ def analysis_cmd(
             cli_actor().require_role(ROLE_ADMIN)
             facts.rebuild(s, load_province(cfg.province).cities)
         a = analysis.credit_analysis(s, cli_actor(), settings(), end_month=chosen, months=months, domain=domain)
+    if xlsx is not None:
+        xlsx.write_bytes(analysis.to_xlsx(a))
     if as_json:
         data = dataclasses.asdict(a)
         for h, raw in zip(a.headlines, data["headlines"], strict=True):
@@ -134,3 +137,5 @@ def analysis_cmd(
             for r in a.regions
         ],
     )
+    if xlsx is not None:
+        typer.echo(f"已保存：{xlsx}")

@@ -19,10 +19,13 @@ refreshed first in the caller's transaction: derived data only, no audit entry.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -406,3 +409,61 @@ def _regions(
         )
         for c, rate, shade in zip(codes, rates, shades, strict=True)
     ]
+
+
+# --- XLSX ---------------------------------------------------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    """A cell from imported data: a leading = + - @ would make the spreadsheet read a formula (openpyxl writes a
+    string starting with = as one), so it is quoted."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def to_xlsx(a: CreditAnalysis) -> bytes:
+    """The analysis as a workbook: 概况, 趋势, 高发问题, 各地市 (the page's figures, for the leadership's reports)."""
+    wb = Workbook()
+    bold = Font(bold=True)
+    scope = f"，领域：{a.domain}" if a.domain else ""
+    ws = wb.active
+    assert ws is not None
+    ws.title = "概况"
+    ws.append([f"{a.province}信用监测分析 {a.months[0]} 至 {a.end_month}（{len(a.months)} 个月{scope}）"])
+    ws.append(["指标", a.end_month, "环比", "同比"])
+    for h in a.headlines:
+        ws.append([h.name, h.current, trends.change_text(h.month_on_month), trends.change_text(h.year_on_year)])
+    if a.partial_month:
+        ws.append([f"本月截至 {a.today.isoformat()}，环比、同比按同期（1 日至 {a.today.day} 日）比较"])
+    ws.append([f"规则版本 {a.rules_version}"])
+    trend = wb.create_sheet("趋势")
+    trend.append(["月份", "行政处罚", "其中严重", "行政许可", "新列入黑名单", "新列入红名单", "新列入重点关注"])
+    for p in [*a.trend, a.totals]:
+        trend.append([p.month, p.penalties, p.serious, p.licences, p.black, p.red, p.watch])
+    spots = wb.create_sheet("高发问题")
+    spots.append(["排名", "领域", "违法行为类型", "处罚数", "占比", "严重失信", "近期", "前期", "趋势"])
+    for spot in a.hotspots:
+        share = None if spot.share is None else round(spot.share, 4)
+        spots.append(
+            [
+                spot.rank,
+                _text(spot.domain or ""),
+                _text(spot.violation_type),
+                spot.cases,
+                share,
+                spot.serious,
+                spot.recent,
+                spot.earlier,
+                spot.tendency_label,
+            ]
+        )
+    cities = wb.create_sheet("各地市")
+    cities.append(["地市", "主体数", "行政处罚", "其中严重", "每千户处罚", "黑名单主体", "红名单主体"])
+    for r in a.regions:
+        rate = None if r.rate is None else round(r.rate, 1)
+        cities.append([r.name, r.subjects, r.penalties, r.serious, rate, r.black, r.red])
+    for sheet in wb.worksheets:
+        for cell in sheet[1 if sheet.title != "概况" else 2]:
+            cell.font = bold
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

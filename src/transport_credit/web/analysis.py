@@ -44,6 +44,23 @@ def analysis_page(
     )
 
 
+@router.get("/xlsx")
+def analysis_xlsx(console: User, end_month: Month = None, months: Months = None, domain: Domain = None) -> Response:
+    chosen = end_month or f"{dt.datetime.now(CST):%Y-%m}"
+    with console.db.unit_of_work() as session:
+        result = analysis.credit_analysis(
+            session, console.actor, console.settings, end_month=chosen, months=months, domain=domain
+        )
+    return Response(
+        analysis.to_xlsx(result),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={
+            "Content-Disposition": f'attachment; filename="credit-analysis-{result.end_month}.xlsx"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def _grid(regions: list[analysis.RegionFigures]) -> list[list[analysis.RegionFigures | None]]:
     """The tile map as rows of cells (``None``: sea of blank tiles), from the province's ``map_tiles``."""
     placed = [r for r in regions if r.tile is not None]

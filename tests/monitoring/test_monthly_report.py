@@ -197,6 +197,7 @@ def test_console_page_and_command_line(
         assert f"信用交通月报 · {month}" in page.text
         assert "75.0%" in page.text
         assert "郑州市交通运输局" in page.text
+        assert f'href="/console/analysis?end_month={month}"' in page.text  # the month's trend and problems
         xlsx = client.get("/console/report/xlsx", params={"month": month})
         assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
         assert xlsx.content[:2] == b"PK"

@@ -265,6 +265,8 @@ def test_console_page(db: Database, settings: Settings, month: str, cheap_hashin
         assert "违法分包" in page.text
         assert 'id="tile-map"' in page.text
         assert "郑州" in page.text
+        odd = client.get("/console/analysis", params={"end_month": month, "months": 7})
+        assert '<option value="7" selected>近 7 个月</option>' in odd.text  # the window asked for stays chosen
         road = client.get("/console/analysis", params={"end_month": month, "domain": "公路建设", "months": 6})
         assert road.status_code == 200
         assert "违法分包" in road.text

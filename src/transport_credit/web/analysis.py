@@ -40,7 +40,7 @@ def analysis_page(
         grid=_grid(result.regions),
         percent=percent,
         change_text=trends.change_text,
-        window_choices=(3, 6, 12, 24, trends.analysis_rules().max_months),
+        window_choices=(3, 6, 12, 24, trends.analysis_rules().max_months, len(result.months)),
     )
 
 

@@ -69,7 +69,7 @@ def _direct(db: Database) -> tuple[Counter[tuple[object, ...]], Counter[tuple[ob
         ):
             serious, domain = severity == "serious", data.get("domain") or ""
             daily[(category, day, serious, domain)] += 1
-            city = facts._city(region, set(CITIES), memo)
+            city = facts.city_key(region, set(CITIES), memo)
             monthly[(category, f"{day:%Y-%m}", serious, domain, (data.get("violation_type") or "").strip(), city)] += 1
     return daily, monthly
 

@@ -5,7 +5,7 @@ from the platform's own records and lists for the credit office and the departme
   the 行政许可 decisions, and the red / black / watch list entries published; the last month against the month
   before (环比) and the same month a year earlier (同比). A month still under way is compared with the same days
   of those months (1st to today's day of the month), not with whole months.
-- **高发问题**: the violation types (违法行为类型) with the most penalties in the window, the subjects they concern,
+- **高发问题**: the violation types (违法行为类型) with the most penalties in the window, how many were serious,
   and their tendency: the last ``compare_months`` against the months before (rules in ``trends.py``).
 - **诚信地图**: per city (地市, by the subject's registered region), the subjects, the window's penalties per 1,000
   subjects, and the red- and black-listed subjects in publicity today, shaded by rate.
@@ -353,13 +353,10 @@ def _regions(
 ) -> list[RegionFigures]:
     """Per city (and one line for subjects outside the province's cities): subjects, penalties, listed subjects."""
     known = set(cities)
-    city_memo: dict[str | None, str] = {}
+    memo: dict[str | None, str] = {}
 
     def city(region: str | None) -> str:
-        if region not in city_memo:
-            c = rules.city_of(region) if region else None
-            city_memo[region] = c if c in known else OTHER_REGION
-        return city_memo[region]
+        return facts.city_key(region, known, memo)
 
     subjects: defaultdict[str, int] = defaultdict(int)
     for region, n in session.execute(select(Subject.region_code, func.count()).group_by(Subject.region_code)):

@@ -134,7 +134,9 @@ def _moved_from(session: Session, months: Iterable[tuple[MonthKey, int]]) -> set
     return moved
 
 
-def _city(region: str | None, cities: set[str], memo: dict[str | None, str]) -> str:
+def city_key(region: str | None, cities: Collection[str], memo: dict[str | None, str]) -> str:
+    """The city (地市) a subject registered in ``region`` counts for, or :data:`OTHER_CITY` (outside ``cities`` or
+    no region); ``memo`` caches the answers of one query."""
     if region not in memo:
         city = rules.city_of(region) if region else None
         memo[region] = city if city is not None and city in cities else OTHER_CITY
@@ -177,7 +179,7 @@ def _rebuild_month(session: Session, key: MonthKey, source: tuple[int, int] | No
         .where(*counted)
         .group_by(R.severity, "domain_name", "violation_type", Subject.region_code)
     ):
-        fact = (severity == "serious", (dom or "")[:40], (vt or "").strip()[:200], _city(region, cities, memo))
+        fact = (severity == "serious", (dom or "")[:40], (vt or "").strip()[:200], city_key(region, cities, memo))
         monthly[fact] += int(n)
     session.add_all(
         AnalysisDaily(category=category, day=day, serious=serious, domain=dom, records=n)

@@ -189,3 +189,12 @@ def test_the_shipped_rules_load_and_a_window_longer_than_allowed_is_refused() ->
         AnalysisRules.model_validate({**RULES.model_dump(), "default_months": 40, "max_months": 36})
     with pytest.raises(ValidationError):
         AnalysisRules.model_validate({**RULES.model_dump(), "falling_ratio": 1.0})
+
+
+@pytest.mark.parametrize(("bars", "labelled"), [(0, 0), (1, 1), (12, 12), (18, 18), (19, 10), (24, 12), (36, 18)])
+def test_bar_labels_never_crowd(bars: int, labelled: int) -> None:
+    c = trends.bar_chart([(f"m{i}", i, 0) for i in range(bars)])
+    shown = [b for b in c.bars if b.show_label]
+    assert len(shown) == labelled
+    if bars:
+        assert c.bars[-1].show_label  # the latest month is always named

@@ -155,6 +155,7 @@ class ChartBar:
     height: float
     part_y: float
     part_height: float
+    show_label: bool  # with many bars only every k-th label is drawn (and the last), so they never overlap
 
 
 @dataclass(frozen=True)
@@ -176,14 +177,21 @@ class BarChart:
 
 
 def bar_chart(
-    points: Sequence[tuple[str, int, int]], *, width: int = 720, height: int = 240, gap: float = 0.25
+    points: Sequence[tuple[str, int, int]],
+    *,
+    width: int = 720,
+    height: int = 240,
+    gap: float = 0.25,
+    max_labels: int = 18,
 ) -> BarChart:
     """The geometry of a bar chart of ``(label, value, part)`` points in SVG coordinates (y grows downwards): one
-    bar per point, ``part`` (≤ value) as a darker foot, a 0-based axis with :func:`nice_ticks`."""
+    bar per point, ``part`` (≤ value) as a darker foot, a 0-based axis with :func:`nice_ticks`, and at most
+    ``max_labels`` labels under the bars (every k-th, counted back from the last bar, which is always labelled)."""
     left, right, top, bottom = 48, 8, 12, height - 28
     ticks = nice_ticks(max((v for _, v, _ in points), default=0))
     scale = (bottom - top) / ticks[-1]
     slot = (width - left - right) / max(len(points), 1)
+    every = max(1, math.ceil(len(points) / max_labels))
     bars = []
     for i, (label, value, part) in enumerate(points):
         value = max(value, 0)
@@ -200,6 +208,7 @@ def bar_chart(
                 height=round(h, 2),
                 part_y=round(bottom - ph, 2),
                 part_height=round(ph, 2),
+                show_label=(len(points) - 1 - i) % every == 0,
             )
         )
     return BarChart(

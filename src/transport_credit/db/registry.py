@@ -18,7 +18,7 @@ from transport_credit.exchange.models import ExchangePackage
 from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
 from transport_credit.monitoring.models import AnalysisDaily, AnalysisMonth, AnalysisMonthly
-from transport_credit.portal.models import CreditReport, PortalApplication, PortalContent
+from transport_credit.portal.models import CreditDeclaration, CreditReport, PortalApplication, PortalContent
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject, SubjectAlias
 from transport_credit.supervision.models import InspectionItem, InspectionTask, Inspector
@@ -36,6 +36,7 @@ __all__ = [
     "CalendarYear",
     "CatalogDocument",
     "CreditCheck",
+    "CreditDeclaration",
     "CreditRecord",
     "CreditReport",
     "CreditWarning",

@@ -90,3 +90,30 @@ class PortalApplication(Base):
     verification_note: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     verified_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class CreditDeclaration(Base):
+    """信用信息自主申报: information a subject declares about itself on the website (表彰奖励 …), kept here until the
+    credit office verifies it; adopted, it becomes a record of the catalog category (``record_id``)."""
+
+    __tablename__ = "credit_declarations"
+    __table_args__ = (Index("ix_credit_declarations_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracking_no: Mapped[str] = mapped_column(String(24), unique=True)  # 受理编号 ZB20261124-7K3M9Q
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONType)  # field key → the value as declared
+    applicant_name: Mapped[str] = mapped_column(String(100))
+    contact_masked: Mapped[str] = mapped_column(String(32))
+    contact_cipher: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM of the phone number (personal data)
+    statement: Mapped[str] = mapped_column(Text)  # 申报说明 (where the information can be checked)
+    status: Mapped[str] = mapped_column(String(16))  # received → adopted | rejected
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rules_version: Mapped[str] = mapped_column(String(40))
+    decide_due: Mapped[dt.date] = mapped_column(Date)
+    deadline_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    reply: Mapped[str | None] = mapped_column(Text)  # 核实意见, shown to the applicant
+    record_id: Mapped[int | None] = mapped_column(Integer)  # the record the adoption wrote

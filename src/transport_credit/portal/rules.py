@@ -34,9 +34,12 @@ def normalize_report_code(raw: str) -> str | None:
     return f"XY-{body[:4]}-{body[4:8]}-{body[8:]}"
 
 
+TRACKING_PREFIXES = {"objection": "YY", "repair": "XF", "declaration": "ZB"}
+
+
 def new_tracking_no(kind: str, day: dt.date) -> str:
-    """``YY20261123-7K3M9Q`` (异议) / ``XF…`` (修复): readable date plus a random part."""
-    prefix = "YY" if kind == "objection" else "XF"
+    """``YY20261123-7K3M9Q`` (异议) / ``XF…`` (修复) / ``ZB…`` (自主申报): readable date plus a random part."""
+    prefix = TRACKING_PREFIXES.get(kind, "XF")
     return f"{prefix}{day:%Y%m%d}-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
 
 
@@ -50,6 +53,16 @@ def signature_ok(secret: str, code: str, sha256: str, subject_id: int, as_of: dt
     return hmac.compare_digest(report_signature(secret, code, sha256, subject_id, as_of), signature)
 
 
+def check_applicant(applicant_name: str, contact: str) -> dict[str, str]:
+    """Field errors of the applicant's name and telephone (every form of the website that asks for them)."""
+    errors: dict[str, str] = {}
+    if not (2 <= len(applicant_name.strip()) <= 100):
+        errors["applicant_name"] = "请填写申请人（2–100 个字符）"
+    if not _PHONE_RE.match(contact.strip().replace(" ", "")):
+        errors["contact"] = "请填写有效的手机号码或固定电话（如 0371-12345678）"
+    return errors
+
+
 def check_application(kind: str, applicant_name: str, contact: str, reason: str) -> dict[str, str]:
     """Field errors of an application form (field → Chinese message); empty when valid."""
     errors: dict[str, str] = {}
@@ -58,11 +71,7 @@ def check_application(kind: str, applicant_name: str, contact: str, reason: str)
         return errors
     if kind not in APPLICATION_KINDS:
         errors["kind"] = "请选择申请类型（异议或信用修复）"
-    name = applicant_name.strip()
-    if not (2 <= len(name) <= 100):
-        errors["applicant_name"] = "请填写申请人（2–100 个字符）"
-    if not _PHONE_RE.match(contact.strip().replace(" ", "")):
-        errors["contact"] = "请填写有效的手机号码或固定电话（如 0371-12345678）"
+    errors.update(check_applicant(applicant_name, contact))
     if not (REASON_MIN <= len(reason.strip()) <= REASON_MAX):
         errors["reason"] = f"请说明申请理由（{REASON_MIN}–{REASON_MAX} 个字）"
     return errors

@@ -221,3 +221,170 @@ def test_the_deadline_is_in_working_days(platform: Database, settings: Settings)
             today=dt.date(2026, 9, 30),  # the day before the National Day holiday
         )
         assert d.decide_due > dt.date(2026, 10, 14)  # 10 working days, the holiday not counted
+
+
+# --- the website ------------------------------------------------------------------------------------------------
+
+
+def _post(client: object, subject: int, **changes: str) -> object:
+    data = {
+        "subject_id": str(subject),
+        "category": "BZJL",
+        "applicant_name": "王经理",
+        "contact": "13812345678",
+        "statement": "表彰文件见河南省交通运输厅官网通知公告栏目。",
+        **{f"f_{k}": v for k, v in AWARD.items()},
+        **changes,
+    }
+    return client.post("/declare", data=data)  # type: ignore[attr-defined]
+
+
+def test_the_website_form_status_and_credit_file(platform: Database, settings: Settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from transport_credit.server import create_app
+
+    company = _company(platform)
+    with TestClient(create_app(settings, platform)) as client:
+        subject_page = client.get(f"/subjects/{company}").text
+        assert f'href="/declare?subject={company}"' in subject_page
+        form = client.get("/declare", params={"subject": company})
+        assert form.status_code == 200
+        assert 'name="f_award_name"' in form.text  # the catalog's fields, by their Chinese names
+        assert "表彰奖励名称" in form.text
+        assert 'type="date"' in form.text
+        bad = _post(client, company, f_decision_date="2026-13-40", contact="123")
+        assert bad.status_code == 422  # type: ignore[attr-defined]
+        assert "日期无法识别" in bad.text  # type: ignore[attr-defined]
+        assert "有效的手机号码" in bad.text  # type: ignore[attr-defined]
+        assert 'value="2025年度诚信道路运输企业"' in bad.text  # type: ignore[attr-defined]  # what was typed stays
+        good = _post(client, company)
+        assert good.status_code == 200  # type: ignore[attr-defined]
+        with platform.read() as s:
+            d = s.scalars(select(CreditDeclaration)).one()
+            s.expunge(d)
+        assert d.tracking_no in good.text  # type: ignore[attr-defined]
+        assert "13812345678" not in good.text  # type: ignore[attr-defined]
+        status = client.get("/declare/status", params={"no": d.tracking_no})
+        assert "已提交，待核实" in status.text
+        with platform.unit_of_work() as s:
+            declarations.adopt_declaration(s, OFFICE, settings, d.id, reply="经核实，表彰信息属实，予以采纳。")
+        status = client.get("/declare/status", params={"no": d.tracking_no})
+        assert "已核实采纳" in status.text
+        assert 'id="record-link"' in status.text
+        assert AWARD["decision_no"] in client.get(f"/subjects/{company}").text  # on the public credit file
+        assert client.get("/declare/status", params={"no": "ZB20260101-XXXXXX"}).status_code == 404
+        assert client.post("/declare", data={"subject_id": "x"}).status_code == 422
+        with platform.read() as s:
+            person = s.scalar(select(Subject.id).where(Subject.kind == "person"))
+        assert 'id="declare-link"' not in client.get(f"/subjects/{person}").text  # companies only
+
+
+def test_the_console_adopts_and_rejects(platform: Database, settings: Settings, cheap_hashing: None) -> None:
+    sys.path.insert(0, str(Path(__file__).parent / "web"))
+    from console_kit import CITY_DEPT, CREDIT_OFFICE, MANAGER, OFFICER, PASSWORD, csrf_of, login
+    from fastapi.testclient import TestClient
+
+    from transport_credit.auth import service as auth
+    from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM
+    from transport_credit.server import create_app
+
+    with platform.unit_of_work() as s:
+        auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
+        auth.create_account(s, SYSTEM, OFFICER, "郑州报送员", PASSWORD, CITY_DEPT, [ROLE_DATA_OFFICER])
+    company = _company(platform)
+    first = _submit(platform, settings, company)
+    second = _submit(platform, settings, company, f_decision_no="豫交表〔2026〕19号")
+    with TestClient(create_app(settings, platform), base_url="http://testserver") as client:
+        login(client, MANAGER)
+        home = client.get("/console").text
+        assert 'href="/console/portal/declarations"' in home  # in the navigation
+        card = home.split("待核实的信用信息自主申报")[0].rsplit('class="worklist-count"', 1)[1]
+        assert ">2<" in card.replace(" ", "")  # the 工作台 counts the two waiting declarations
+        queue = client.get("/console/portal/declarations")
+        assert first.tracking_no in queue.text
+        assert second.tracking_no in queue.text
+        page = client.get(f"/console/portal/declarations/{first.id}")
+        assert "2025年度诚信道路运输企业" in page.text
+        assert "表彰奖励名称" in page.text  # the catalog's labels
+        assert "13812345678" not in page.text  # the phone is masked
+        empty = client.post(
+            f"/console/portal/declarations/{first.id}/reject", data={"csrf_token": csrf_of(page.text), "reply": ""}
+        )
+        assert empty.status_code == 422
+        assert 'id="error"' in empty.text
+        adopted = client.post(
+            f"/console/portal/declarations/{first.id}/adopt",
+            data={"csrf_token": csrf_of(page.text), "reply": "经核实，表彰信息属实，予以采纳。"},
+            follow_redirects=True,
+        )
+        assert adopted.status_code == 200
+        assert 'id="done"' in adopted.text
+        assert "已核实采纳" in adopted.text
+        assert 'id="adopt-form"' not in adopted.text  # decided: no more forms
+        rejected = client.post(
+            f"/console/portal/declarations/{second.id}/reject",
+            data={"csrf_token": csrf_of(page.text), "reply": "未能在表彰单位官网查到该文件。"},
+            follow_redirects=True,
+        )
+        assert "不予采纳" in rejected.text
+        again = client.post(
+            f"/console/portal/declarations/{second.id}/adopt",
+            data={"csrf_token": csrf_of(page.text), "reply": "经核实，予以采纳。"},
+        )
+        assert again.status_code == 409
+        closed = client.get("/console/portal/declarations", params={"view": "closed"}).text
+        assert first.tracking_no in closed
+        assert second.tracking_no in closed
+        no_csrf = client.post(f"/console/portal/declarations/{first.id}/reject", data={"reply": "没有令牌的请求。"})
+        assert no_csrf.status_code == 403
+        login(client, OFFICER)
+        assert 'href="/console/portal/declarations"' not in client.get("/console").text
+        assert client.get("/console/portal/declarations").status_code == 403
+    with platform.read() as s:
+        assert s.scalar(select(func.count()).where(CreditRecord.category == "BZJL")) == 1
+
+
+@pytest.mark.browser
+def test_a_company_declares_an_award_in_a_browser(platform: Database, settings: Settings) -> None:
+    from playwright.sync_api import expect
+
+    from browser_kit import launch, serve, shot
+    from transport_credit.server import create_app
+
+    company = _company(platform)
+    with serve(create_app(settings, platform)) as base, launch() as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        try:
+            p = context.new_page()
+            p.goto(f"{base}/subjects/{company}")
+            p.locator("#declare-link").click()
+            expect(p.locator("h1")).to_have_text("信用信息自主申报")
+            p.get_by_label("表彰决定文号 *").fill(AWARD["decision_no"])
+            p.get_by_label("表彰奖励名称 *").fill(AWARD["award_name"])
+            p.get_by_label("表彰日期 *").fill("2026-03-15")
+            p.get_by_label("表彰单位 *").fill(AWARD["authority"])
+            p.get_by_label("行业领域").select_option("道路运输")
+            p.get_by_label("申报说明（信息来源、可供核实的途径）").fill("表彰文件见河南省交通运输厅官网通知公告栏目。")
+            p.get_by_label("申报人（单位联系人）").fill("王经理")
+            p.get_by_label("联系电话").fill("12345")  # wrong: the page says so and keeps what was typed
+            p.locator("#declare-submit").click()
+            expect(p.locator("#d-contact-err")).to_contain_text("有效的手机号码")
+            expect(p.get_by_label("表彰奖励名称 *")).to_have_value(AWARD["award_name"])
+            p.get_by_label("联系电话").fill("13812345678")
+            p.locator("#declare-submit").click()
+            expect(p.locator("h1")).to_have_text("申报已提交")
+            tracking = p.locator("#tracking-no").inner_text()
+            assert tracking.startswith("ZB")
+            shot(p, "site-declared")
+            with platform.read() as s:
+                d = s.scalars(select(CreditDeclaration)).one()
+                declaration_id = d.id
+            with platform.unit_of_work() as s:
+                declarations.adopt_declaration(s, OFFICE, settings, declaration_id, reply="经核实，予以采纳。")
+            p.goto(f"{base}/declare/status?no={tracking}")
+            expect(p.locator("#status-label")).to_have_text("已核实采纳，已记入信用档案")
+            p.locator("#record-link").click()
+            expect(p.locator("body")).to_contain_text("主体自主申报")
+        finally:
+            context.close()

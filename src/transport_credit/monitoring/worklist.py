@@ -24,7 +24,7 @@ from transport_credit.lists.cases import published_in_quarter, quarter_of
 from transport_credit.lists.models import ListEntry
 from transport_credit.lists.rules import list_rules
 from transport_credit.monitoring.service import count_rows
-from transport_credit.portal.models import PortalApplication
+from transport_credit.portal.models import CreditDeclaration, PortalApplication
 from transport_credit.settings import Settings
 from transport_credit.warnings.models import CreditWarning
 
@@ -75,6 +75,9 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
     waiting = and_(A.verify_department.is_not(None), A.verification.is_(None))
     n, late = _counts(session, A, [A.status == "accepted", ~waiting], A.decide_due < day)
     out.append(Todo("applications_decide", "可办结的申请（核实意见已到或无需核实）", n, late))
+    D = CreditDeclaration
+    n, late = _counts(session, D, [D.status == "received"], D.decide_due < day)
+    out.append(Todo("declarations", "待核实的信用信息自主申报", n, late))
     L = ListEntry
     out.append(Todo("lists_review", "待审核的名单认定建议", count_rows(session, L, L.state == "proposed")))
     out.append(

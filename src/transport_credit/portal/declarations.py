@@ -9,7 +9,7 @@ The declared fields are checked at submission with the catalog's own rules (the 
 a savepoint that is rolled back), so the applicant sees the same Chinese messages a department's file would get.
 Adoption writes the record as the credit office (source unit: the office), with 【主体自主申报，经…核实采纳】 in its
 remarks, so readers of the credit file know where it came from. Which categories may be declared, their fields and
-the deadline are data (``data/applications/declarations.yaml``).
+the deadline are data (``data/declarations/declarations.yaml``).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class DeclarationRules(BaseModel):
 
 @functools.cache
 def declaration_rules() -> DeclarationRules:
-    ref = resources.files("transport_credit") / "data" / "applications" / "declarations.yaml"
+    ref = resources.files("transport_credit") / "data" / "declarations" / "declarations.yaml"
     return DeclarationRules.model_validate(yaml.safe_load(ref.read_text(encoding="utf-8")))
 
 

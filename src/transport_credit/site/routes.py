@@ -35,7 +35,7 @@ from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.service import ListFilter, shown_filter
 from transport_credit.identifiers.regions import region_name
-from transport_credit.portal import handling
+from transport_credit.portal import declarations, handling
 from transport_credit.portal import service as portal
 from transport_credit.records.models import CreditRecord
 from transport_credit.search import service as search
@@ -61,6 +61,7 @@ NAV = (
     ("notices", "通知公告", "/notices"),
     ("verify", "报告核验", "/verify"),
     ("apply", "异议与修复", "/apply"),
+    ("declare", "自主申报", "/declare"),
 )
 STATS_TTL = 300.0
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -634,6 +635,66 @@ async def apply_submit(request: Request) -> Response:
 def apply_status(request: Request, no: Annotated[str, Query(max_length=30)] = "") -> Response:
     app = _read(request, lambda s: portal.application_status(s, no)) if no.strip() else None
     return page(request, "apply_status.html", "apply", application=app, no=no)
+
+
+# --- 信用信息自主申报 (self-declared credit information) ------------------------------------------------------------
+
+_DECLARANT_FIELDS = ("subject_id", "category", "applicant_name", "contact", "statement")
+
+
+@router.get("/declare", response_class=HTMLResponse)
+def declare_form(request: Request, subject: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
+    def load(session: Session) -> dict[str, Any]:
+        subj = disclosure.public_subject(session, subject, per_section=0) if subject else None
+        return {"subject": subj, "forms": declarations.declaration_forms(session)}
+
+    ctx = _read(request, load)
+    return page(request, "declare.html", "declare", errors={}, values={}, **ctx)
+
+
+@router.post("/declare", response_class=HTMLResponse)
+async def declare_submit(request: Request) -> Response:
+    limits.enforce(request, "apply")
+    form = await _form(request)
+    subject_id = _form_id(_text(form, "subject_id"))
+    if subject_id is None:
+        raise InvalidInput("请先查询并选择信用主体，再提交申报", code="subject_required")
+    category = _text(form, "category")
+    values = {k: _text(form, k) for k in form if isinstance(k, str)}
+    fields = {k[2:]: v for k, v in values.items() if k.startswith("f_")}  # declared fields: f_<key>
+    settings = _settings(request)
+
+    def write(session: Session) -> Any:
+        return declarations.submit_declaration(
+            session,
+            settings,
+            subject_id=subject_id,
+            category=category,
+            fields=fields,
+            applicant_name=values.get("applicant_name", ""),
+            contact=values.get("contact", ""),
+            statement=values.get("statement", ""),
+        )
+
+    try:
+        declared = await run_in_threadpool(_write, request, write)
+    except InvalidInput as exc:
+        if exc.code != "invalid_declaration":
+            raise
+
+        def load(session: Session) -> dict[str, Any]:
+            subj = disclosure.public_subject(session, subject_id, per_section=0)
+            return {"subject": subj, "forms": declarations.declaration_forms(session)}
+
+        ctx = await run_in_threadpool(_read, request, load)
+        return page(request, "declare.html", "declare", 422, errors=exc.details, values=values, **ctx)
+    return page(request, "declared.html", "declare", declaration=declared)
+
+
+@router.get("/declare/status", response_class=HTMLResponse)
+def declare_status(request: Request, no: Annotated[str, Query(max_length=30)] = "") -> Response:
+    found = _read(request, lambda s: declarations.declaration_status(s, no)) if no.strip() else None
+    return page(request, "declare_status.html", "declare", declaration=found, no=no, labels=declarations.STATUS_LABELS)
 
 
 # --- anything else ------------------------------------------------------------------------------------------------

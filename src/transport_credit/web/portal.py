@@ -18,7 +18,7 @@ from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_ADMIN
 from transport_credit.common.errors import Conflict, InvalidInput
 from transport_credit.disclosure.rules import china_today
-from transport_credit.portal import handling, rules
+from transport_credit.portal import declarations, handling, rules
 from transport_credit.portal import service as portal
 from transport_credit.web.params import RowId, form_int
 from transport_credit.web.routes import (
@@ -388,3 +388,98 @@ async def verification_submit(request: Request, console: User, application_id: R
             lambda: _verification_page(request, console, application_id, status_code=status, error=error, values=values)
         )
     return RedirectResponse(f"{PREFIX}/portal/verifications/{application_id}?done=1", status_code=303)
+
+
+# --- 信用信息自主申报 (self-declared information) ----------------------------------------------------------------
+
+
+@router.get("/declarations")
+def declaration_list(
+    request: Request, console: User, view: Annotated[Literal["open", "closed", "all"], Query()] = "open"
+) -> Response:
+    with console.db.read() as session:
+        items = declarations.list_declarations(session, console.actor, view)
+        names = _subject_names(session, {d.subject_id for d in items})
+        session.expunge_all()  # rendered after the read-only session ends
+    return page(
+        request,
+        console,
+        "portal_declarations.html",
+        "declarations",
+        items=items,
+        names=names,
+        view=view,
+        views=declarations.VIEWS,
+        labels=declarations.STATUS_LABELS,
+        today=china_today(),
+    )
+
+
+def _subject_names(session: Any, ids: set[int]) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from transport_credit.subjects.models import Subject
+
+    if not ids:
+        return {}
+    return {int(i): str(n) for i, n in session.execute(select(Subject.id, Subject.name).where(Subject.id.in_(ids)))}
+
+
+def _declaration_page(
+    request: Request, console: Any, declaration_id: int, status_code: int = 200, **ctx: Any
+) -> Response:
+    with console.db.read() as session:
+        d = declarations.get_declaration(session, console.actor, declaration_id)
+        forms = {f.category: f for f in declarations.declaration_forms(session)}
+        names = _subject_names(session, {d.subject_id})
+        session.expunge(d)
+    form = forms.get(d.category)
+    labels = {f.key: f.name for f in form.fields} if form else {}
+    return page(
+        request,
+        console,
+        "portal_declaration.html",
+        "declarations",
+        status_code,
+        d=d,
+        category_name=form.category_name if form else d.category,
+        field_labels=labels,
+        subject_name=names.get(d.subject_id, str(d.subject_id)),
+        labels=declarations.STATUS_LABELS,
+        can_decide=console.is_manager and d.status == "received",
+        done=request.query_params.get("done") in ("adopt", "reject"),
+        **{"error": None, "values": {}, **ctx},
+    )
+
+
+@router.get("/declarations/{declaration_id}")
+def declaration_detail(request: Request, console: User, declaration_id: RowId) -> Response:
+    return _declaration_page(request, console, declaration_id)
+
+
+@router.post("/declarations/{declaration_id}/{action}")
+async def declaration_action(
+    request: Request, console: User, declaration_id: RowId, action: Literal["adopt", "reject"]
+) -> Response:
+    """核实采纳 / 不予采纳. A refused step shows the page again with the message and what was typed."""
+    form = await _form(request)
+    _check_csrf(console, None, form)
+    actor, cfg, reply = console.actor, console.settings, _text(form, "reply")
+
+    def run() -> None:
+        with console.db.unit_of_work() as session:
+            if action == "adopt":
+                declarations.adopt_declaration(session, actor, cfg, declaration_id, reply=reply)
+            else:
+                declarations.reject_declaration(session, actor, declaration_id, reply=reply)
+
+    try:
+        await run_in_threadpool(run)
+    except (InvalidInput, Conflict) as exc:
+        error, status = exc.message, exc.status
+        return await run_in_threadpool(
+            lambda: _declaration_page(
+                request, console, declaration_id, status_code=status, error=error, values={"reply": reply}
+            )
+        )
+    return RedirectResponse(f"{PREFIX}/portal/declarations/{declaration_id}?done={action}", status_code=303)

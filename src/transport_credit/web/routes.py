@@ -69,6 +69,7 @@ _NAV = (
     ("portal", "门户内容", "/portal/content"),
     ("applications", "异议修复申请", "/portal/applications"),
     ("verifications", "异议核实", "/portal/verifications"),
+    ("declarations", "自主申报", "/portal/declarations"),
     ("evaluation", "信用评价", "/evaluation"),
     ("supervision", "双随机抽查", "/supervision"),
     ("warnings", "信用预警", "/warnings"),
@@ -166,7 +167,10 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
     nav = []
     if console is not None:
         for key, label, path in _NAV:
-            if key in ("audit", "portal", "applications", "exchange", "report") and not console.is_manager:
+            if (
+                key in ("audit", "portal", "applications", "declarations", "exchange", "report")
+                and not console.is_manager
+            ):
                 continue
             if key == "verifications" and not console.actor.has_role(ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE):
                 continue
@@ -369,6 +373,7 @@ _WORK_PAGES = {
     "verifications": "/portal/verifications",
     "applications_accept": "/portal/applications?view=open",
     "applications_decide": "/portal/applications?view=open",
+    "declarations": "/portal/declarations",
     "lists_review": "/lists?state=proposed",
     "lists_publish": "/lists?state=notified",
     "warnings": "/warnings?status=open",

@@ -104,6 +104,9 @@ def test_a_declaration_is_checked_by_the_catalog_and_adopted_as_a_record(
         assert record is not None
         assert (record.category, record.natural_key, record.subject_id) == ("BZJL", AWARD["decision_no"], company)
         assert record.department_code == OFFICE.department_code
+        batch = s.get(Batch, record.batch_id)
+        assert batch is not None
+        assert batch.channel == "declaration"  # provenance: adopted from a 自主申报
         assert "主体自主申报" in record.data["remarks"]
         assert record.data["source_unit"] == "河南省交通运输厅法规处（信用办）"
         public = disclosure.public_subject(s, company, per_section=10)

@@ -15,7 +15,7 @@ from transport_credit.cli.main import app
 from transport_credit.db.engine import make_engine
 from transport_credit.db.uow import Database
 from transport_credit.ingest.models import Batch, QuarantineRow
-from transport_credit.portal.models import PortalApplication
+from transport_credit.portal.models import CreditDeclaration, PortalApplication
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject
 
@@ -50,8 +50,9 @@ def test_demo_builds_a_province_through_the_import_path(
     engine = make_engine(database_url)
     try:
         with Database(engine).read() as s:
-            # every imported file is one batch (records written by services, e.g. list decisions, have their own)
-            files = select(func.count()).select_from(Batch).where(Batch.channel != "service")
+            # every imported file is one batch (records written by services, e.g. list decisions, and adopted
+            # declarations have their own)
+            files = select(func.count()).select_from(Batch).where(Batch.channel.not_in(("service", "declaration")))
             assert s.scalar(files) == len(report["files"])
             subjects = s.scalar(select(func.count()).select_from(Subject)) or 0
             assert 250 <= subjects <= 310  # the 300 generated (a few only in rejected rows) + the pilot code
@@ -88,6 +89,12 @@ def test_demo_builds_a_province_through_the_import_path(
             )
             assert list(waiting) == [officer_unit]
             assert set(s.scalars(select(A.verification).where(A.status == "dismissed"))) == {"accurate"}
+            # 自主申报: one award adopted into the credit file, one waiting for the credit office.
+            D = CreditDeclaration
+            assert sorted(s.scalars(select(D.status))) == ["adopted", "received"]
+            adopted = s.scalar(select(D.record_id).where(D.status == "adopted"))
+            assert adopted is not None
+            assert s.get(CreditRecord, adopted).category == "BZJL"  # type: ignore[union-attr]
             assert set(s.scalars(select(Account.username))) == {"admin", "officer"}
             assert s.scalar(select(func.count()).select_from(ApiClient)) == 1
     finally:

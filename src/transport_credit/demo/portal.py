@@ -19,6 +19,7 @@ from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER,
 from transport_credit.db.uow import Database
 from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.service import shown_filter
+from transport_credit.portal import declarations
 from transport_credit.portal import service as portal
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import write_revision
@@ -33,6 +34,7 @@ class PortalDemoReport:
     contents: int = 0
     commitments: int = 0
     applications: int = 0
+    declarations: int = 0
 
 
 # (kind, the step the demo leaves it at)
@@ -212,4 +214,43 @@ def build_portal_demo(db: Database, settings: Settings, *, seed: int = 7) -> Por
                     today=today,
                 )
         report.applications += 1
+    report.declarations = _declarations(db, settings, office, today)
     return report
+
+
+def _declarations(db: Database, settings: Settings, office: Actor, today: dt.date) -> int:
+    """Two awards declared by companies (信用信息自主申报): one adopted into the credit file, one waiting for the
+    credit office on the console's 自主申报 page."""
+    with db.read() as s:
+        orgs = list(
+            s.scalars(
+                select(Subject.id).where(Subject.kind == "org", Subject.uscc.is_not(None)).order_by(Subject.id).limit(2)
+            )
+        )
+    if len(orgs) < 2:
+        return 0
+    awards = (("2025年度诚信道路运输企业", "adopt"), ("2025年度安全生产先进单位", "wait"))
+    for n, (subject_id, (name, step)) in enumerate(zip(orgs, awards, strict=True), start=1):
+        with db.unit_of_work() as s:
+            declared = declarations.submit_declaration(
+                s,
+                settings,
+                subject_id=subject_id,
+                category="BZJL",
+                fields={
+                    "decision_no": f"豫交表〔{today.year}〕{n}号",
+                    "award_name": name,
+                    "decision_date": (today - dt.timedelta(days=40 * n)).isoformat(),
+                    "authority": load_province(settings.province).authority_name,
+                    "domain": "道路运输",
+                },
+                applicant_name=["周经理", "吴主任"][n - 1],
+                contact=f"1390000{2000 + n:04d}",
+                statement="表彰文件已在表彰单位官网通知公告栏目公布，可查阅核实。",
+                today=today,
+            )
+            if step == "adopt":
+                declarations.adopt_declaration(
+                    s, office, settings, declared.id, reply="经核实，表彰文件属实，予以采纳，已记入信用档案。"
+                )
+    return len(awards)

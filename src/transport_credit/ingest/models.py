@@ -21,7 +21,7 @@ class Batch(Base):
     category: Mapped[str] = mapped_column(String(40))
     department_code: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(120))
-    channel: Mapped[str] = mapped_column(String(16))  # file / api / resubmit
+    channel: Mapped[str] = mapped_column(String(16))  # file / api / resubmit / declaration
     file_name: Mapped[str | None] = mapped_column(String(255))
     file_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     file_format: Mapped[str | None] = mapped_column(String(16))

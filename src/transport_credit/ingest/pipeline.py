@@ -109,7 +109,7 @@ class PipelineContext:
 
 @dataclass
 class SourceMeta:
-    channel: str  # file / api / resubmit
+    channel: str  # file / api / resubmit / declaration
     file_name: str | None = None
     file_sha256: str | None = None
     file_format: str | None = None

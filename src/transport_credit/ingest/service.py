@@ -114,8 +114,10 @@ def push_records(
     category: str,
     records: Sequence[Mapping[str, Any]],
     department: str | None = None,
+    channel: str = "api",
 ) -> BatchSummary:
-    """A business system pushes records (JSON objects keyed by field key or standard Chinese name)."""
+    """A business system pushes records (JSON objects keyed by field key or standard Chinese name); ``channel``
+    names where they came from in the batch's provenance (``declaration``: adopted from a subject's 自主申报)."""
     actor.require_role(ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE)
     if not records:
         raise InvalidInput("没有提交任何记录", code="empty_batch")
@@ -133,7 +135,7 @@ def push_records(
         category_code=category,
         department_code=department,
         source=ListSource(iter_json_rows(records)),
-        meta=SourceMeta(channel="api", file_format="json"),
+        meta=SourceMeta(channel=channel, file_format="json"),
     )
 
 

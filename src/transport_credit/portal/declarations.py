@@ -304,6 +304,7 @@ def adopt_declaration(
         category=declaration.category,
         records=[_row(subject, office, declaration.fields)],
         department=office.code,
+        channel="declaration",
     )
     problems = [str(issue["message"]) for r in summary.results or [] for issue in r.errors]
     if summary.rejected or problems:  # the catalog changed since submission: nothing is written

@@ -40,7 +40,7 @@ RECORD_STATUS_LABELS = {"active": "有效", "revoked": "已撤销", "repaired": 
 QUARANTINE_STATUS_LABELS = {"open": "待更正", "resubmitted": "已重新报送", "dismissed": "已关闭"}
 CATEGORY_KIND_LABELS = {"dishonest": "失信信息", "honest": "守信信息", "neutral": "一般信息"}
 SUBJECT_KIND_LABELS = {"org": "法人及非法人组织", "individual_business": "个体工商户", "person": "自然人"}
-CHANNEL_LABELS = {"file": "文件导入", "api": "接口推送", "resubmit": "更正重报"}
+CHANNEL_LABELS = {"file": "文件导入", "api": "接口推送", "resubmit": "更正重报", "declaration": "自主申报采纳"}
 ROLE_LABELS = {"admin": "系统管理员", "credit_office": "信用办", "data_officer": "数据报送员", "viewer": "查询用户"}
 ALIAS_LABELS = {
     "reg_no": "工商注册号",

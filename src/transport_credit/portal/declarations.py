@@ -163,6 +163,7 @@ def _check_fields(
             errors[f.key] = f"「{f.name}」不超过 {MAX_VALUE} 个字"
     if errors:
         return errors
+    keys: list[str] = []
     try:
         with session.begin_nested():
             summary = push_records(
@@ -172,18 +173,20 @@ def _check_fields(
                 category=form.category,
                 records=[_row(subject, office, fields)],
             )
+            keys += [r.natural_key for r in summary.results or [] if r.natural_key]
             for result in summary.results or []:
                 for issue in result.errors:
                     errors.setdefault(str(issue["field"]), str(issue["message"]))
             raise _DryRun
     except _DryRun:
         pass
-    key = fields.get("decision_no", "")
     R = CreditRecord
-    if key and session.scalar(
-        select(func.count()).where(R.category == form.category, R.natural_key == key, R.is_current.is_(True))
-    ):
-        errors["decision_no"] = "平台已有该文号的信息，无需申报；如信息有误请提出异议"
+    for key in keys:  # the natural key as the pipeline builds it from the category's key fields
+        if not errors and session.scalar(
+            select(func.count()).where(R.category == form.category, R.natural_key == key, R.is_current.is_(True))
+        ):
+            field = active_catalog(session).category(form.category).natural_key[0]
+            errors[field] = "平台已有该文号的信息，无需申报；如信息有误请提出异议"
     return errors
 
 
@@ -312,7 +315,7 @@ def adopt_declaration(
             "申报信息不符合当前目录要求，无法采纳：" + "；".join(problems), code="declaration_invalid_now"
         )
     R = CreditRecord
-    key = str(declaration.fields.get("decision_no", ""))
+    key = next((r.natural_key for r in summary.results or [] if r.natural_key), "")
     declaration.record_id = session.scalar(
         select(R.id).where(R.category == declaration.category, R.natural_key == key, R.is_current.is_(True))
     )

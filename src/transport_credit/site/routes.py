@@ -639,8 +639,6 @@ def apply_status(request: Request, no: Annotated[str, Query(max_length=30)] = ""
 
 # --- 信用信息自主申报 (self-declared credit information) ------------------------------------------------------------
 
-_DECLARANT_FIELDS = ("subject_id", "category", "applicant_name", "contact", "statement")
-
 
 @router.get("/declare", response_class=HTMLResponse)
 def declare_form(request: Request, subject: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:

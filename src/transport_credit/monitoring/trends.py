@@ -10,11 +10,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from transport_credit.common.datafiles import load_yaml_model
 from transport_credit.common.errors import InvalidInput
 from transport_credit.monitoring.report import month_bounds
 
@@ -42,8 +43,8 @@ class AnalysisRules(BaseModel):
 
 @functools.cache
 def analysis_rules() -> AnalysisRules:
-    ref = resources.files("transport_credit") / "data" / "monitoring" / "analysis.yaml"
-    return AnalysisRules.model_validate(yaml.safe_load(ref.read_text(encoding="utf-8")))
+    path = Path(str(resources.files("transport_credit") / "data" / "monitoring" / "analysis.yaml"))
+    return load_yaml_model(path, AnalysisRules, "监测分析规则文件", "analysis_file_invalid")
 
 
 def shift_month(month: str, by: int) -> str:

@@ -19,9 +19,9 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from transport_credit.catalog.loader import load_province
 from transport_credit.catalog.schema import FieldDef
 from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_VIEWER, Actor
+from transport_credit.common.datafiles import load_yaml_model
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound
 from transport_credit.db.base import utcnow
 from transport_credit.disclosure.rules import china_today
@@ -71,8 +72,8 @@ class DeclarationRules(BaseModel):
 
 @functools.cache
 def declaration_rules() -> DeclarationRules:
-    ref = resources.files("transport_credit") / "data" / "declarations" / "declarations.yaml"
-    return DeclarationRules.model_validate(yaml.safe_load(ref.read_text(encoding="utf-8")))
+    path = Path(str(resources.files("transport_credit") / "data" / "declarations" / "declarations.yaml"))
+    return load_yaml_model(path, DeclarationRules, "自主申报规则文件", "declaration_file_invalid")
 
 
 @dataclass(frozen=True)

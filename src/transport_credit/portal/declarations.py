@@ -30,7 +30,7 @@ from transport_credit.audit.events import record as audit
 from transport_credit.auth.models import Department
 from transport_credit.calendar.service import build_calendar
 from transport_credit.catalog.loader import load_province
-from transport_credit.catalog.schema import FieldDef
+from transport_credit.catalog.schema import FieldDef, SubjectBinding
 from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_VIEWER, Actor
 from transport_credit.common.datafiles import load_yaml_model
@@ -52,14 +52,18 @@ STATUS_LABELS: dict[str, str] = {
     "adopted": "已核实采纳，已记入信用档案",
     "rejected": "不予采纳",
 }
-KIND_VALUES = {"org": "法人及非法人组织", "individual_business": "个体工商户"}
+DECLARING_KINDS = ("org", "individual_business")  # subjects with a USCC (persons go to the counter)
 STATEMENT_MIN, STATEMENT_MAX = 10, 2000
 MAX_VALUE = 2000
 
 
 class DeclarableCategory(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    fields: list[str] = Field(min_length=1)
+    fields: list[str] = Field(min_length=1)  # what the subject fills in
+    # Filled by the platform on adoption: the credit office as the source unit, and the origin in the remarks.
+    source_unit_field: str
+    source_uscc_field: str
+    remarks_field: str
 
 
 class DeclarationRules(BaseModel):
@@ -82,6 +86,8 @@ class DeclarationForm:
     category_name: str
     fields: list[FieldDef]  # in the order of the rules file
     decide_workdays: int
+    subject: SubjectBinding  # the catalog's subject fields of the category
+    declarable: DeclarableCategory
 
 
 def declaration_forms(session: Session) -> list[DeclarationForm]:
@@ -94,9 +100,8 @@ def declaration_forms(session: Session) -> list[DeclarationForm]:
             continue
         cat = catalog.category(code)
         by_key = {f.key: f for f in cat.fields}
-        forms.append(
-            DeclarationForm(code, cat.name, [by_key[k] for k in declarable.fields if k in by_key], cfg.decide_workdays)
-        )
+        fields = [by_key[k] for k in declarable.fields if k in by_key]
+        forms.append(DeclarationForm(code, cat.name, fields, cfg.decide_workdays, cat.subject, declarable))
     return forms
 
 
@@ -111,7 +116,7 @@ def _declarable_subject(session: Session, subject_id: int) -> Subject:
     subject = session.get(Subject, subject_id)
     if subject is None:
         raise NotFound("未找到该信用主体", code="subject_not_found")
-    if subject.kind not in KIND_VALUES or not subject.uscc:
+    if subject.kind not in DECLARING_KINDS or not subject.uscc:
         raise InvalidInput(
             "自主申报面向有统一社会信用代码的企业和个体工商户；自然人请到信用办窗口办理", code="subject_not_declarable"
         )
@@ -128,18 +133,20 @@ def _office(session: Session, settings: Settings, code: str | None = None) -> De
     return dept
 
 
-def _row(subject: Subject, office: Department, fields: Mapping[str, str]) -> dict[str, str]:
-    """The record as the pipeline reads it: the declared fields, the subject's identity, the office as source."""
-    remark = f"【主体自主申报，经{office.name}核实采纳】"
+def _row(form: DeclarationForm, subject: Subject, office: Department, fields: Mapping[str, str]) -> dict[str, str]:
+    """The record as the pipeline reads it: the declared fields, the subject's identity in the category's subject
+    fields (its kind as the catalog's value for it), the office as source unit, the origin in the remarks."""
+    binding, declarable = form.subject, form.declarable
     row = {k: v for k, v in fields.items() if v}
-    row.update(
-        subject_name=subject.name,
-        subject_kind=KIND_VALUES[subject.kind],
-        uscc=subject.uscc or "",
-        source_unit=office.name,
-        source_unit_uscc=office.uscc or "",
-        remarks=(row.get("remarks", "") + remark).strip(),
-    )
+    row[binding.name] = subject.name
+    if binding.kind is not None:
+        row[binding.kind] = next((label for label, kind in binding.kind_values.items() if kind == subject.kind), "")
+    if binding.uscc is not None:
+        row[binding.uscc] = subject.uscc or ""
+    row[declarable.source_unit_field] = office.name
+    row[declarable.source_uscc_field] = office.uscc or ""
+    remark = f"【主体自主申报，经{office.name}核实采纳】"
+    row[declarable.remarks_field] = (row.get(declarable.remarks_field, "") + remark).strip()
     return row
 
 
@@ -172,7 +179,7 @@ def _check_fields(
                 _office_actor(office),
                 settings,
                 category=form.category,
-                records=[_row(subject, office, fields)],
+                records=[_row(form, subject, office, fields)],
             )
             keys += [r.natural_key for r in summary.results or [] if r.natural_key]
             for result in summary.results or []:
@@ -306,7 +313,7 @@ def adopt_declaration(
         actor,
         settings,
         category=declaration.category,
-        records=[_row(subject, office, declaration.fields)],
+        records=[_row(_form(session, declaration.category), subject, office, declaration.fields)],
         department=office.code,
         channel="declaration",
     )

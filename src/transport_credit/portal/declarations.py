@@ -37,14 +37,13 @@ from transport_credit.common.datafiles import load_yaml_model
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound
 from transport_credit.db.base import utcnow
 from transport_credit.disclosure.rules import china_today
-from transport_credit.identifiers.citizen_id import mask_phone
 from transport_credit.ingest.service import push_records
 from transport_credit.portal import handling, rules
 from transport_credit.portal.models import CreditDeclaration
+from transport_credit.portal.service import protect_contact, unused_tracking_no
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
-from transport_credit.subjects.pii import pii_keys
 
 DeclarationStatus = Literal["received", "adopted", "rejected"]
 STATUS_LABELS: dict[str, str] = {
@@ -228,18 +227,16 @@ def submit_declaration(
     day = today or china_today()
     cfg = declaration_rules()
     due = build_calendar(session).add_workdays(day, cfg.decide_workdays)
-    tracking = rules.new_tracking_no("declaration", day)
-    while session.scalar(select(CreditDeclaration.id).where(CreditDeclaration.tracking_no == tracking)) is not None:
-        tracking = rules.new_tracking_no("declaration", day)
-    phone = contact.strip().replace(" ", "")
+    tracking = unused_tracking_no(session, CreditDeclaration, "declaration", day)
+    contact_masked, contact_cipher = protect_contact(settings, contact)
     declaration = CreditDeclaration(
         tracking_no=tracking,
         subject_id=subject.id,
         category=form.category,
         fields={k: v for k, v in values.items() if v},
         applicant_name=applicant_name.strip(),
-        contact_masked=mask_phone(phone),
-        contact_cipher=pii_keys(settings.pii_key.get_secret_value()).encrypt(phone.encode("utf-8")),
+        contact_masked=contact_masked,
+        contact_cipher=contact_cipher,
         statement=statement.strip(),
         status="received",
         submitted_at=utcnow(),
@@ -327,19 +324,7 @@ def adopt_declaration(
     declaration.record_id = session.scalar(
         select(R.id).where(R.category == declaration.category, R.natural_key == key, R.is_current.is_(True))
     )
-    declaration.status = "adopted"
-    declaration.decided_at = utcnow()
-    declaration.decided_by = actor.label[:120]
-    declaration.reply = text
-    session.flush()
-    audit(
-        session,
-        actor,
-        "portal.declaration.adopt",
-        "credit_declaration",
-        declaration.tracking_no,
-        {"category": declaration.category, "record": declaration.record_id, "subject": declaration.subject_id},
-    )
+    _decided(session, actor, declaration, "adopted", text)
     return declaration
 
 
@@ -348,17 +333,22 @@ def reject_declaration(session: Session, actor: Actor, declaration_id: int, *, r
     actor.require_role(ROLE_CREDIT_OFFICE)
     text = handling.check_reply(reply)
     declaration = _locked(session, declaration_id)
-    declaration.status = "rejected"
+    _decided(session, actor, declaration, "rejected", text)
+    return declaration
+
+
+def _decided(session: Session, actor: Actor, declaration: CreditDeclaration, status: str, reply: str) -> None:
+    """The decision on the row and in the audit log (portal.declaration.adopt / .reject)."""
+    declaration.status = status
     declaration.decided_at = utcnow()
     declaration.decided_by = actor.label[:120]
-    declaration.reply = text
+    declaration.reply = reply
     session.flush()
     audit(
         session,
         actor,
-        "portal.declaration.reject",
+        "portal.declaration." + ("adopt" if status == "adopted" else "reject"),
         "credit_declaration",
         declaration.tracking_no,
-        {"category": declaration.category, "subject": declaration.subject_id},
+        {"category": declaration.category, "record": declaration.record_id, "subject": declaration.subject_id},
     )
-    return declaration

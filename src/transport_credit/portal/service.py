@@ -35,7 +35,7 @@ from transport_credit.lists import service as lists_service
 from transport_credit.lists.models import ListEntry
 from transport_credit.lists.rules import RECORD_CATEGORY
 from transport_credit.portal import handling, pdf, rules
-from transport_credit.portal.models import CreditReport, PortalApplication, PortalContent
+from transport_credit.portal.models import CreditDeclaration, CreditReport, PortalApplication, PortalContent
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import change_status
 from transport_credit.settings import Settings
@@ -314,12 +314,10 @@ def submit_application(
         raise InvalidInput(
             "只有失信信息（行政处罚、黑名单、重点关注名单）可以申请信用修复", code="repair_not_applicable"
         )
-    contact = data.contact.strip().replace(" ", "")
     rule_set = handling.rule_set_on(handling.handling_rules(settings.province), today)
     accept_due = build_calendar(session).add_workdays(today, rule_set.limits(data.kind).accept_workdays)
-    tracking = rules.new_tracking_no(data.kind, today)
-    while session.scalar(select(PortalApplication.id).where(PortalApplication.tracking_no == tracking)) is not None:
-        tracking = rules.new_tracking_no(data.kind, today)
+    tracking = unused_tracking_no(session, PortalApplication, data.kind, today)
+    contact_masked, contact_cipher = protect_contact(settings, data.contact)
     app = PortalApplication(
         tracking_no=tracking,
         kind=data.kind,
@@ -328,8 +326,8 @@ def submit_application(
         record_category=record.category if record else None,
         record_title=record.title[:200] if record else None,
         applicant_name=data.applicant_name.strip(),
-        contact_masked=mask_phone(contact),
-        contact_cipher=pii_keys(settings.pii_key.get_secret_value()).encrypt(contact.encode("utf-8")),
+        contact_masked=contact_masked,
+        contact_cipher=contact_cipher,
         reason=data.reason.strip(),
         status="received",
         submitted_at=utcnow(),
@@ -340,6 +338,22 @@ def submit_application(
     session.add(app)
     session.flush()
     return app
+
+
+def unused_tracking_no(
+    session: Session, model: type[PortalApplication] | type[CreditDeclaration], kind: str, day: dt.date
+) -> str:
+    """A new tracking number (受理编号) of ``kind`` that no row of ``model`` has yet."""
+    tracking = rules.new_tracking_no(kind, day)
+    while session.scalar(select(model.id).where(model.tracking_no == tracking)) is not None:
+        tracking = rules.new_tracking_no(kind, day)
+    return tracking
+
+
+def protect_contact(settings: Settings, contact: str) -> tuple[str, bytes]:
+    """An applicant's telephone as stored: masked for officials, and encrypted (personal data, never public)."""
+    phone = contact.strip().replace(" ", "")
+    return mask_phone(phone), pii_keys(settings.pii_key.get_secret_value()).encrypt(phone.encode("utf-8"))
 
 
 def application_status(session: Session, tracking_no: str) -> PortalApplication:

@@ -5,6 +5,7 @@ rejects it; the public credit file shows the adopted record with its origin; rig
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -306,6 +307,7 @@ def test_the_console_adopts_and_rejects(platform: Database, settings: Settings, 
         assert ">2<" in card.replace(" ", "")  # the 工作台 counts the two waiting declarations
         queue = client.get("/console/portal/declarations")
         assert first.tracking_no in queue.text
+        assert "表彰奖励：2025年度诚信道路运输企业" in queue.text  # what was declared, in a few words
         assert second.tracking_no in queue.text
         page = client.get(f"/console/portal/declarations/{first.id}")
         assert "2025年度诚信道路运输企业" in page.text
@@ -325,6 +327,9 @@ def test_the_console_adopts_and_rejects(platform: Database, settings: Settings, 
         assert 'id="done"' in adopted.text
         assert "已核实采纳" in adopted.text
         assert 'id="adopt-form"' not in adopted.text  # decided: no more forms
+        history = re.search(r'href="(/console/records\?category=BZJL&amp;key=[^"]+)" id="record"', adopted.text)
+        assert history is not None  # the adopted record's history, by its natural key
+        assert AWARD["decision_no"] in client.get(history.group(1).replace("&amp;", "&")).text
         rejected = client.post(
             f"/console/portal/declarations/{second.id}/reject",
             data={"csrf_token": csrf_of(page.text), "reply": "未能在表彰单位官网查到该文件。"},

@@ -262,7 +262,78 @@ def declaration_status(session: Session, tracking_no: str) -> CreditDeclaration:
 VIEWS: dict[str, str] = {"open": "待核实", "closed": "已办结", "all": "全部"}
 
 
-def list_declarations(session: Session, actor: Actor, view: str = "open") -> list[CreditDeclaration]:
+@dataclass(frozen=True)
+class DeclarationView:
+    """A declaration as the console shows it: the subject by name, the fields by their catalog names."""
+
+    id: int
+    tracking_no: str
+    subject_id: int
+    subject_name: str
+    category: str
+    category_name: str
+    fields: list[tuple[str, str]]  # (catalog name, value) in the order of the form
+    summary: str  # what was declared, in a few words (the first declared field of the form that is filled)
+    applicant_name: str
+    contact_masked: str
+    statement: str
+    status: str
+    submitted_at: dt.datetime
+    decide_due: dt.date
+    deadline_estimated: bool
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    reply: str | None
+    record_id: int | None
+    record_key: str | None  # the adopted record's natural key (its history in the console)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+def _views(session: Session, rows: list[CreditDeclaration]) -> list[DeclarationView]:
+    """Views of ``rows``, the subjects' names and the records' keys read in one query each."""
+    forms = {f.category: f for f in declaration_forms(session)}
+    subjects = select(Subject.id, Subject.name).where(Subject.id.in_({d.subject_id for d in rows}))
+    names = {int(i): str(n) for i, n in session.execute(subjects)}
+    R = CreditRecord
+    records = select(R.id, R.natural_key).where(R.id.in_({d.record_id for d in rows if d.record_id is not None}))
+    keys = {int(i): str(k) for i, k in session.execute(records)}
+    out = []
+    for d in rows:
+        form = forms.get(d.category)
+        labels = {f.key: f.name for f in form.fields} if form else {}
+        order = [f.key for f in form.fields] if form else []
+        keyed = sorted(d.fields.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        out.append(
+            DeclarationView(
+                id=d.id,
+                tracking_no=d.tracking_no,
+                subject_id=d.subject_id,
+                subject_name=names.get(d.subject_id, str(d.subject_id)),
+                category=d.category,
+                category_name=form.category_name if form else d.category,
+                fields=[(labels.get(k, k), str(v)) for k, v in keyed],
+                summary=next((str(v) for k, v in keyed if k != "decision_no"), d.tracking_no),
+                applicant_name=d.applicant_name,
+                contact_masked=d.contact_masked,
+                statement=d.statement,
+                status=d.status,
+                submitted_at=d.submitted_at,
+                decide_due=d.decide_due,
+                deadline_estimated=d.deadline_estimated,
+                decided_at=d.decided_at,
+                decided_by=d.decided_by,
+                reply=d.reply,
+                record_id=d.record_id,
+                record_key=keys.get(d.record_id) if d.record_id is not None else None,
+            )
+        )
+    return out
+
+
+def list_declarations(session: Session, actor: Actor, view: str = "open") -> list[DeclarationView]:
     """The credit office's queue: waiting ones by deadline, or the decided ones newest first."""
     actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER)
     D = CreditDeclaration
@@ -275,15 +346,15 @@ def list_declarations(session: Session, actor: Actor, view: str = "open") -> lis
         stmt = stmt.order_by(D.id.desc())
     else:
         raise InvalidInput("未知的视图", code="invalid_view")
-    return list(session.scalars(stmt.limit(500)))
+    return _views(session, list(session.scalars(stmt.limit(500))))
 
 
-def get_declaration(session: Session, actor: Actor, declaration_id: int) -> CreditDeclaration:
+def get_declaration(session: Session, actor: Actor, declaration_id: int) -> DeclarationView:
     actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER)
     found = session.get(CreditDeclaration, declaration_id)
     if found is None:
         raise NotFound("未找到该自主申报", code="declaration_not_found")
-    return found
+    return _views(session, [found])[0]
 
 
 def _locked(session: Session, declaration_id: int) -> CreditDeclaration:

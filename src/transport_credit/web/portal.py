@@ -399,30 +399,16 @@ def declaration_list(
 ) -> Response:
     with console.db.read() as session:
         items = declarations.list_declarations(session, console.actor, view)
-        names = _subject_names(session, {d.subject_id for d in items})
-        session.expunge_all()  # rendered after the read-only session ends
     return page(
         request,
         console,
         "portal_declarations.html",
         "declarations",
         items=items,
-        names=names,
         view=view,
         views=declarations.VIEWS,
-        labels=declarations.STATUS_LABELS,
         today=china_today(),
     )
-
-
-def _subject_names(session: Any, ids: set[int]) -> dict[int, str]:
-    from sqlalchemy import select
-
-    from transport_credit.subjects.models import Subject
-
-    if not ids:
-        return {}
-    return {int(i): str(n) for i, n in session.execute(select(Subject.id, Subject.name).where(Subject.id.in_(ids)))}
 
 
 def _declaration_page(
@@ -430,11 +416,6 @@ def _declaration_page(
 ) -> Response:
     with console.db.read() as session:
         d = declarations.get_declaration(session, console.actor, declaration_id)
-        forms = {f.category: f for f in declarations.declaration_forms(session)}
-        names = _subject_names(session, {d.subject_id})
-        session.expunge(d)
-    form = forms.get(d.category)
-    labels = {f.key: f.name for f in form.fields} if form else {}
     return page(
         request,
         console,
@@ -442,10 +423,6 @@ def _declaration_page(
         "declarations",
         status_code,
         d=d,
-        category_name=form.category_name if form else d.category,
-        field_labels=labels,
-        subject_name=names.get(d.subject_id, str(d.subject_id)),
-        labels=declarations.STATUS_LABELS,
         can_decide=console.is_manager and d.status == "received",
         done=request.query_params.get("done") in ("adopt", "reject"),
         **{"error": None, "values": {}, **ctx},

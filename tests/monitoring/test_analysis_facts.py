@@ -25,7 +25,6 @@ from transport_credit.catalog.loader import load_province
 from transport_credit.common.actor import SYSTEM
 from transport_credit.db.uow import Database
 from transport_credit.monitoring import facts
-from transport_credit.monitoring import report as rules
 from transport_credit.monitoring.models import AnalysisDaily, AnalysisMonth, AnalysisMonthly
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import change_status, write_revision
@@ -200,4 +199,3 @@ def test_a_refresh_rebuilds_only_the_changed_months_and_rebuild_starts_over(
         assert rebuilt == [("XZCF", "2026-03"), ("XZCF", "2026-04"), ("XZCF", "2026-05")]
         assert s.scalar(select(func.count()).select_from(AnalysisMonth)) == 3
     assert _facts(db) == _direct(db)
-    assert rules.month_bounds("2026-03")  # the months are calendar months

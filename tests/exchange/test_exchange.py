@@ -24,7 +24,7 @@ from lists_kit import OFFICE, OFFICER, VIEWER
 
 from transport_credit import audit
 from transport_credit.bootstrap import initialize
-from transport_credit.common.errors import NotFound, PermissionDenied
+from transport_credit.common.errors import Conflict, NotFound, PermissionDenied
 from transport_credit.db.uow import Database
 from transport_credit.exchange import rules, service
 from transport_credit.identifiers.citizen_id import mask_id_number
@@ -240,3 +240,78 @@ def test_concurrent_exports_come_out_as_consecutive_packages(
     assert sorted((p.sequence, p.kind) for p in results) == [(1, "full"), (2, "increment")]
     for package in results:
         assert service.verify_directory(Path(package.directory)).problems == []
+
+
+def _record_id(db: Database, n: int) -> int:
+    with db.read() as s:
+        found = s.scalar(
+            select(CreditRecord.id).where(
+                CreditRecord.natural_key == penalty_row(n)["decision_no"], CreditRecord.is_current
+            )
+        )
+    assert found is not None
+    return found
+
+
+def test_an_increment_waits_for_records_still_being_written(
+    platform: Database, settings: Settings, tmp_path: Path
+) -> None:
+    """A repair still being written holds a record id below that of a penalty imported and committed meanwhile.
+    An increment that ended at the largest visible id covered the repair's id without seeing it, and the next one
+    started above it: the repair never reached the national platform. The export now waits for the repair's
+    transaction, and the increment carries both. (SQLite has one writer at a time: the import would wait for the
+    repair instead, and an export too.)"""
+    db = platform
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite writes one transaction at a time: no record can commit below a visible id")
+    full = _export(db, settings, "ministry", tmp_path)
+    repaired_id = _record_id(db, 3)
+    results: list[service.PackageView] = []
+    failures: list[BaseException] = []
+
+    def export() -> None:
+        try:
+            with db.unit_of_work() as s:
+                results.append(
+                    service.export_package(s, OFFICE, settings, "ministry", out_dir=tmp_path / "out", wait_seconds=60)
+                )
+        except BaseException as exc:  # reported by the assertions below
+            failures.append(exc)
+
+    exporter = threading.Thread(target=export)
+    with db.unit_of_work() as slow:
+        repair = change_status(
+            slow, OFFICE, record_id=repaired_id, status="repaired", note="信用修复", publicity_end=dt.date.today()
+        )
+        import_table(db, settings, tmp_path / "meanwhile.csv", [penalty_row(5)])  # commits, with a larger id
+        assert _record_id(db, 5) > repair.record_id
+        exporter.start()
+        exporter.join(timeout=1.0)
+        assert exporter.is_alive(), "the export did not wait for the records still being written"
+    exporter.join(timeout=60)
+    assert failures == []
+    (increment,) = results
+    assert (increment.kind, increment.from_record_id) == ("increment", full.to_record_id)
+    by_key = {line["natural_key"]: line["op"] for line in _lines(increment)}
+    assert by_key == {penalty_row(3)["decision_no"]: "withdraw", penalty_row(5)["decision_no"]: "upsert"}
+    assert increment.to_record_id >= _record_id(db, 5)
+    assert _export(db, settings, "ministry", tmp_path).rows == 0  # nothing sent twice, nothing left behind
+
+
+def test_an_export_gives_up_clearly_while_records_are_being_written(
+    platform: Database, settings: Settings, tmp_path: Path
+) -> None:
+    db = platform
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite writes one transaction at a time: the export waits for the write lock instead")
+    with db.unit_of_work() as slow:
+        change_status(slow, OFFICE, record_id=_record_id(db, 2), status="revoked", note="异议成立")
+        with db.unit_of_work() as s, pytest.raises(Conflict) as exc:
+            service.export_package(s, OFFICE, settings, "ministry", out_dir=tmp_path / "out", wait_seconds=0.3)
+    assert exc.value.code == "records_being_written"
+    assert "正在写入" in exc.value.message
+    with db.read() as s:
+        assert service.list_packages(s, VIEWER, settings) == []
+    assert not list((tmp_path / "out").glob("**/*.jsonl"))
+    package = _export(db, settings, "ministry", tmp_path)  # the writer is done: the export goes through
+    assert (package.sequence, package.rows) == (1, 3)  # the revoked record is not in force

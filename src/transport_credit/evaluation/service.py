@@ -65,6 +65,7 @@ from transport_credit.evaluation.rules import (
 )
 from transport_credit.evaluation.schema import EvaluationModelDef
 from transport_credit.identifiers.uscc import check_uscc
+from transport_credit.records.ids import hold_record_ids
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import service_batch
 from transport_credit.settings import Settings
@@ -637,8 +638,10 @@ def _publish(
 def _allocate_record_ids(session: Session, n: int) -> list[int]:
     """Ids for ``n`` new credit records, taken before the insert so results can point at their records without a
     join over ``credit_records`` (PostgreSQL: from the table's sequence; SQLite: the transaction holds the write
-    lock, so max(id) + 1 … is ours)."""
+    lock, so max(id) + 1 … is ours). On PostgreSQL the record-id lock is held first (``records/ids.py``): the ids
+    are drawn before the insert whose trigger would take it."""
     if session.get_bind().dialect.name == "postgresql":
+        hold_record_ids(session)
         return [
             int(i)
             for i in session.scalars(

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from transport_credit.db.base import utcnow
 from transport_credit.disclosure.rules import china_today
 from transport_credit.exchange import rules
 from transport_credit.exchange.models import ExchangePackage
+from transport_credit.records.ids import settled_max_record_id
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
@@ -292,9 +293,14 @@ def export_package(
     full: bool = False,
     today: dt.date | None = None,
     out_dir: Path | None = None,
+    wait_seconds: float = 600.0,
 ) -> PackageView:
     """Generate the target's next package: the full set when asked or when the target has none yet, else the
-    increment since its last package (possibly empty: the month is then reported as having no changes)."""
+    increment since its last package (possibly empty: the month is then reported as having no changes).
+
+    The package ends at the settled record id (``records/ids.py``): on PostgreSQL the export waits, up to
+    ``wait_seconds``, for transactions still writing records, so none of their records falls between two
+    packages."""
     actor.require_role(ROLE_CREDIT_OFFICE)
     t = rules.target(settings.province, target_code)
     catalog = active_catalog(session)
@@ -306,7 +312,7 @@ def export_package(
     last = session.scalar(select(P).where(P.target == t.code).order_by(P.sequence.desc()).limit(1).with_for_update())
     kind = "full" if full or last is None else "increment"
     from_id = 0 if kind == "full" else last.to_record_id  # type: ignore[union-attr]  # increment ⇒ last exists
-    to_id = max(from_id, session.scalar(select(func.max(CreditRecord.id))) or 0)
+    to_id = max(from_id, settled_max_record_id(session, wait_seconds=wait_seconds))
     sequence = (last.sequence + 1) if last is not None else 1
     period = rules.period_of(today or china_today())
     root = (out_dir or settings.data_dir / "exchange") / t.code

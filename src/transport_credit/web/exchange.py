@@ -21,6 +21,10 @@ from transport_credit.web.routes import PREFIX, ConsoleRoute, User, _check_csrf,
 
 router = APIRouter(prefix=PREFIX + "/exchange", route_class=ConsoleRoute, include_in_schema=False)
 
+# How long the 生成 button waits for imports still writing records (records/ids.py) before it says to try later;
+# the CLI (cron) waits longer.
+CONSOLE_WAIT_SECONDS = 20.0
+
 
 @router.get("")
 def exchange_page(
@@ -52,7 +56,9 @@ async def exchange_export(request: Request, console: User) -> Response:
 
     def run() -> int:
         with console.db.unit_of_work() as session:
-            return service.export_package(session, console.actor, console.settings, target, full=full).id
+            return service.export_package(
+                session, console.actor, console.settings, target, full=full, wait_seconds=CONSOLE_WAIT_SECONDS
+            ).id
 
     package_id = await run_in_threadpool(run)
     return RedirectResponse(f"{PREFIX}/exchange?done={package_id}", status_code=303)

@@ -371,3 +371,46 @@ def test_a_failing_check_gets_the_platforms_json_error_and_the_lane_recovers(
         assert "credit check failed" in caplog.text
         assert uscc(3) not in caplog.text
         assert _check(c, key, uscc(3))["subject"]["uscc"] == uscc(3)
+
+
+def test_check_rows_are_written_at_once_and_their_warnings_within_the_warning_interval(listed: Database) -> None:
+    """The writer stores rows every ``interval``; the warnings they raise wait for ``warning_interval`` (one
+    ``raise_warnings`` a second instead of one per flush), and shutdown writes what is left."""
+    from transport_credit.warnings.service import WarningRequest
+
+    with listed.read() as s:
+        subject_id = s.scalars(select(Subject.id).where(Subject.uscc == uscc(1))).one()
+    row = ("chk-cadence-1", subject_id, "XK-DLYS-JY", DEPT, "test", dt.datetime(2026, 11, 25, 8), "black", None, True)
+    warning = WarningRequest(
+        kind="blacklisted_subject_checked",
+        subject_id=subject_id,
+        rule_code="credit_check",
+        message="黑名单主体正在办理「道路运输经营许可」",
+        details={"check_id": "chk-cadence-1"},
+        actor=OFFICE,
+        level="red",
+        fingerprint=f"{DEPT}:XK-DLYS-JY",
+    )
+    log = CheckLog(listed.engine, interval=0.02, warning_interval=3600)
+    try:
+        log.append(row, warning)
+        deadline = time.monotonic() + 10
+        while True:
+            with listed.read() as s:
+                if s.scalar(select(func.count()).where(CreditCheck.check_no == "chk-cadence-1")):
+                    break
+            assert time.monotonic() < deadline, "the row was not written by the writer thread"
+            time.sleep(0.02)
+        with listed.read() as s:
+            assert s.scalar(select(func.count()).select_from(CreditWarning)) == 0  # not due yet
+        assert log.pending() == 1
+    finally:
+        log.close()
+    with listed.read() as s:
+        w = s.scalars(select(CreditWarning)).one()
+        assert (w.kind, w.subject_id, w.details["check_id"]) == (
+            "blacklisted_subject_checked",
+            subject_id,
+            "chk-cadence-1",
+        )
+    assert log.pending() == 0

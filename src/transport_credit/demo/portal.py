@@ -134,14 +134,15 @@ def build_portal_demo(db: Database, settings: Settings, *, seed: int = 7) -> Por
                     "subject_kind": "法人及非法人组织",
                     "uscc": subject.uscc,
                     "commitment_no": no,
-                    "commitment_type": rng.choice(["审批替代型", "证明事项告知承诺型", "主动型"]),
+                    "commitment_type": rng.choice(["审批替代型", "证明事项告知承诺型", "容缺受理型", "主动型"]),
                     "commitment_matter": rng.choice(["道路运输经营许可", "道路运输车辆年度审验", "守法诚信经营"]),
                     "commitment_content": "本单位承诺所提交的材料真实、合法、有效，如有虚假，愿意承担相应法律责任。",
                     "decision_date": day.isoformat(),
                     "accepting_unit": bureau.name,
                     "source_unit": bureau.name,
                     "source_unit_uscc": bureau.uscc,
-                    "fulfilment": "履约中",
+                    # Most are being kept, older ones fulfilled, a few broken (违诺): the public list shows all three.
+                    "fulfilment": "未履约" if n % 17 == 0 else "已履约" if (today - day).days > 150 else "履约中",
                 },
             )
             report.commitments += 1

@@ -34,7 +34,16 @@ class DisclosurePolicy(_Strict):
     sections: list[Section] = Field(min_length=1)
     dual_publicity: list[str]
     lists: list[str]
+    commitments: list[str] = Field(default_factory=list, description="信用承诺 categories offered as a public list")
+    field_filters: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="category → enumerated public field keys the public lists and exports can be filtered by",
+    )
     title_fields: list[str]
+
+    def public_list_categories(self) -> list[str]:
+        """Every category offered as a browsable public list or an open-data download."""
+        return [*self.dual_publicity, *self.lists, *self.commitments]
 
     @model_validator(mode="after")
     def _complete(self) -> DisclosurePolicy:

@@ -225,6 +225,21 @@ class ListFilter:
     region: str | None = None  # GB/T 2260 code: the deciding department's region (a city covers its counties)
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    fields: tuple[tuple[str, str], ...] = ()  # (field key, value) of enumerated public fields (``field_filters``)
+
+
+def filter_options(policy: DisclosurePolicy, catalog: Catalog, category: str) -> dict[str, tuple[str, list[str]]]:
+    """The fields a public list of ``category`` can be filtered by: key → (Chinese name, values). Only enumerated
+    fields disclosed to the public (社会公开) qualify, whatever the policy file names."""
+    if not catalog.has_category(category):
+        return {}
+    fields = {fd.key: fd for fd in catalog.category(category).fields}
+    out: dict[str, tuple[str, list[str]]] = {}
+    for key in policy.field_filters.get(category, []):
+        fd = fields.get(key)
+        if fd is not None and fd.enum and fd.disclosure == "public":
+            out[key] = (fd.name, list(fd.enum))
+    return out
 
 
 @dataclass
@@ -236,14 +251,21 @@ class RecordPage:
 
 
 def _check_filter(policy: DisclosurePolicy, catalog: Catalog, f: ListFilter) -> None:
-    allowed = {*policy.dual_publicity, *policy.lists}
+    allowed = set(policy.public_list_categories())
     for code in f.categories:
         if code not in allowed or not catalog.has_category(code):
             raise InvalidInput(f"不支持公开查询的信息类别：{code}", code="category_not_public")
     if not f.categories:
         raise InvalidInput("请选择信息类别", code="category_required")
-    if any("\x00" in (v or "") for v in (f.domain, f.department, f.region)):
+    if any("\x00" in (v or "") for v in (f.domain, f.department, f.region, *(v for _, v in f.fields))):
         raise InvalidInput("查询条件含有无效字符", code="invalid_characters")
+    for key, value in f.fields:
+        for code in f.categories:
+            options = filter_options(policy, catalog, code).get(key)
+            if options is None:
+                raise InvalidInput(f"不支持按数据项「{key}」筛选", code="field_not_filterable")
+            if value not in options[1]:
+                raise InvalidInput(f"「{options[0]}」的取值应为：{'、'.join(options[1])}", code="invalid_field_value")
     if f.date_from and f.date_to and f.date_from > f.date_to:
         raise InvalidInput("开始日期不能晚于结束日期", code="invalid_date_range")
     if f.region is not None and not (f.region.isdigit() and len(f.region) == 6):
@@ -270,6 +292,8 @@ def _list_query(session: Session, policy: DisclosurePolicy, f: ListFilter, today
         cond.append(R.decision_date >= f.date_from)
     if f.date_to:
         cond.append(R.decision_date <= f.date_to)
+    for key, value in f.fields:
+        cond.append(R.data[key].as_string() == value)
     return select(R).where(*cond).order_by(R.decision_date.desc(), R.id.desc())
 
 

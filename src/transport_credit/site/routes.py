@@ -33,6 +33,7 @@ from transport_credit.db.base import MAX_ID  # ids beyond it do not exist (and m
 from transport_credit.db.uow import Database
 from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
+from transport_credit.disclosure.schema import DisclosurePolicy
 from transport_credit.disclosure.service import ListFilter, shown_filter
 from transport_credit.identifiers.regions import region_name
 from transport_credit.portal import declarations, handling
@@ -56,6 +57,7 @@ NAV = (
     ("home", "首页", "/"),
     ("disclosures", "双公示", "/disclosures"),
     ("lists", "红黑名单", "/lists"),
+    ("commitments", "信用承诺", "/commitments"),
     ("cases", "典型案例", "/cases"),
     ("policies", "政策文件", "/policies"),
     ("notices", "通知公告", "/notices"),
@@ -319,6 +321,7 @@ class ListParams:
 
     def __init__(
         self,
+        request: Request,
         kind: Annotated[str | None, Query(max_length=20)] = None,
         domain: Annotated[str | None, Query(max_length=40)] = None,
         department: Annotated[str | None, Query(max_length=64)] = None,
@@ -334,6 +337,10 @@ class ListParams:
         self.date_from = date_from or None
         self.date_to = date_to or None
         self.page_no = page_no
+        # Enumerated public fields the policy lets a list be filtered by (信用承诺: 承诺类型, 履约状态), named by their
+        # keys in the query string; whether the key and value suit the list is the disclosure service's check.
+        keys = {k for keys in load_policy().field_filters.values() for k in keys}
+        self.fields = {k: v[:100] for k, v in request.query_params.items() if k in keys and v}
 
     def filter(self, allowed: list[str]) -> ListFilter:
         if self.kind and self.kind not in allowed:
@@ -345,6 +352,7 @@ class ListParams:
             region=self.region,
             date_from=_date_param(self.date_from, "开始日期"),
             date_to=_date_param(self.date_to, "结束日期"),
+            fields=tuple(sorted(self.fields.items())),
         )
 
     def query(self, **override: Any) -> str:
@@ -355,6 +363,7 @@ class ListParams:
             "region": self.region,
             "from": self.date_from,
             "to": self.date_to,
+            **self.fields,
         }
         params.update(override)
         return urllib.parse.urlencode({k: v for k, v in params.items() if v})
@@ -363,9 +372,19 @@ class ListParams:
 ListDep = Annotated[ListParams, Depends()]
 
 
+# Public list sections: path → title (the policy names the categories of each: ``_section_categories``).
+SECTIONS = {"disclosures": "双公示", "lists": "红黑名单", "commitments": "信用承诺"}
+
+
+def _section_categories(policy: DisclosurePolicy, section: str) -> list[str]:
+    if section == "disclosures":
+        return policy.dual_publicity
+    return policy.lists if section == "lists" else policy.commitments
+
+
 def _list_page(request: Request, params: ListParams, section: str) -> Response:
     policy = load_policy()
-    allowed = policy.dual_publicity if section == "disclosures" else policy.lists
+    allowed = _section_categories(policy, section)
     f = params.filter(allowed)
     config = _province(request)
 
@@ -384,11 +403,27 @@ def _list_page(request: Request, params: ListParams, section: str) -> Response:
                     if d.name not in domains:
                         domains.append(d.name)
         disputed = portal.records_under_objection(session, [r.id for r in result.items])
-        return {"result": result, "departments": departments, "kinds": kinds, "domains": domains, "disputed": disputed}
+        # The field filters every category of the section offers (信用承诺: 承诺类型, 履约状态).
+        offered = [disclosure.filter_options(policy, catalog, c) for c in allowed if catalog.has_category(c)]
+        field_filters = [
+            (key, name, values)
+            for key, (name, values) in (offered[0] if offered else {}).items()
+            if all(key in o for o in offered)
+        ]
+        return {
+            "result": result,
+            "departments": departments,
+            "kinds": kinds,
+            "domains": domains,
+            "disputed": disputed,
+            "field_filters": field_filters,
+            # field key → the catalog's Chinese name (public record views are keyed by the name)
+            "field_names": {fd.key: fd.name for c, _ in kinds for fd in catalog.category(c).fields},
+        }
 
     data = _read(request, load)
     regions = [(code, region_name(code) or code) for code in config.cities]
-    title = "双公示" if section == "disclosures" else "红黑名单"
+    title = SECTIONS[section]
     return page(
         request,
         "list.html",
@@ -414,8 +449,7 @@ def lists_page(request: Request, params: ListDep) -> Response:
 
 def _download(request: Request, params: ListParams, section: str, fmt: str) -> Response:
     limits.enforce(request, "download")
-    policy = load_policy()
-    allowed = policy.dual_publicity if section == "disclosures" else policy.lists
+    allowed = _section_categories(load_policy(), section)
     f = params.filter(allowed)
 
     def read(s: Session) -> tuple[list[disclosure.PublicRecord], set[int]]:
@@ -430,6 +464,11 @@ def _download(request: Request, params: ListParams, section: str, fmt: str) -> R
     else:
         body, media = portal.to_json(records, disputed), "application/json"
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/commitments", response_class=HTMLResponse)
+def commitments_page(request: Request, params: ListDep) -> Response:
+    return _list_page(request, params, "commitments")
 
 
 @router.get("/disclosures.csv")
@@ -450,6 +489,16 @@ def lists_csv(request: Request, params: ListDep) -> Response:
 @router.get("/lists.json")
 def lists_json(request: Request, params: ListDep) -> Response:
     return _download(request, params, "lists", "json")
+
+
+@router.get("/commitments.csv")
+def commitments_csv(request: Request, params: ListDep) -> Response:
+    return _download(request, params, "commitments", "csv")
+
+
+@router.get("/commitments.json")
+def commitments_json(request: Request, params: ListDep) -> Response:
+    return _download(request, params, "commitments", "json")
 
 
 # --- typical cases, policies and notices ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from transport_credit.api.deps import IsoDate, PathId, SessionDep, SettingsDep, WholeNumber
 from transport_credit.api.errors import ErrorResponse
+from transport_credit.common.errors import InvalidInput
 from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.service import ListFilter
@@ -118,7 +119,7 @@ class ReportCheck(BaseModel):
     sha256: str | None = Field(default=None, description="报告 PDF 文件的 SHA-256，可自行比对")
 
 
-CATEGORY_HELP = "信息类别：XZXK 行政许可、XZCF 行政处罚、HMD 红名单、HEIMD 黑名单、ZDGZ 重点关注名单"
+CATEGORY_HELP = "信息类别：XZXK 行政许可、XZCF 行政处罚、HMD 红名单、HEIMD 黑名单、ZDGZ 重点关注名单、XYCN 信用承诺"
 
 
 class ListQuery:
@@ -138,7 +139,25 @@ class ListQuery:
         ] = None,
         date_from: Annotated[IsoDate | None, Query(description="决定日期起（含）")] = None,
         date_to: Annotated[IsoDate | None, Query(description="决定日期止（含）")] = None,
+        field: Annotated[
+            list[str] | None,
+            Query(
+                max_length=10,
+                description=(
+                    "按枚举型公开数据项筛选，形如 commitment_type:证明事项告知承诺型，可重复。"
+                    "可筛选的数据项由社会公开规则规定（信用承诺：commitment_type 承诺类型、fulfilment 履约状态）"
+                ),
+            ),
+        ] = None,
     ) -> None:
+        pairs: list[tuple[str, str]] = []
+        for item in field or []:
+            key, sep, value = item.partition(":")
+            if not sep or not key.strip() or not value.strip():
+                raise InvalidInput(
+                    "筛选条件应为「数据项:取值」，如 commitment_type:证明事项告知承诺型", code="invalid_field_filter"
+                )
+            pairs.append((key.strip(), value.strip()))
         self.filter = ListFilter(
             categories=(category.upper(),),
             domain=domain or None,
@@ -146,6 +165,7 @@ class ListQuery:
             region=region,
             date_from=date_from,
             date_to=date_to,
+            fields=tuple(sorted(dict(pairs).items())),
         )
 
 
@@ -202,8 +222,11 @@ def subject(session: SessionDep, subject_id: PathId) -> PublicSubjectOut:
 @router.get(
     "/records",
     response_model=RecordPageOut,
-    summary="双公示与红黑名单列表",
-    description="公示中的记录，按决定日期从新到旧；可按行业领域、决定部门、地区、决定日期筛选。",
+    summary="双公示、红黑名单与信用承诺列表",
+    description=(
+        "公示中的记录，按决定日期从新到旧；可按行业领域、决定部门、地区、决定日期筛选，"
+        "信用承诺还可按承诺类型、履约状态筛选（field 参数）。"
+    ),
     responses=_ERRORS,
 )
 def records(

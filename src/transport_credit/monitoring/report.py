@@ -170,6 +170,9 @@ class MonthFacts:
     cases_published: int = 0
     cases_required: int = 0
     quarter_label: str = ""
+    commitment_matters: tuple[int, int] = (0, 0)  # licensing matters with a commitment route, licensing matters
+    approval_commitments: int = 0  # commitments of the approval types decided in the month
+    licences: int = 0  # licences decided in the month
 
 
 def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
@@ -204,6 +207,24 @@ def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
         out.append(
             Indicator(f"exchange:{name}", f"向{name}报送月度数据", "已报送" if count else "未报送", "已报送", count > 0)
         )
+    covered, licensing = facts.commitment_matters
+    handled = rate(facts.approval_commitments, facts.licences)
+    out += [  # seed 002 ranks provinces by these two; no threshold is set, so no target
+        Indicator(
+            "commitment_matter_share",
+            "行政许可事项中适用告知承诺、容缺受理的事项占比",
+            f"{percent(rate(covered, licensing))}（{covered}/{licensing}）",
+            None,
+            None,
+        ),
+        Indicator(
+            "commitment_handling_share",
+            "办理行政许可时运用告知承诺、容缺受理的数量占比",
+            f"{percent(handled)}（{facts.approval_commitments}/{facts.licences}）",
+            None,
+            None,
+        ),
+    ]
     out.append(
         Indicator(
             "cases_per_quarter",

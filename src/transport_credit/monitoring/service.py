@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from transport_credit.auth.models import Department
 from transport_credit.catalog.loader import load_province
 from transport_credit.catalog.service import active_catalog
+from transport_credit.commitments import rules as commitment_rules
+from transport_credit.commitments import service as commitment_service
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_VIEWER, Actor
 from transport_credit.db.base import utcnow
 from transport_credit.exchange import rules as exchange_rules
@@ -204,6 +206,8 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
     packages = {t.name: int(generated.get(t.code, 0)) for t in targets.values()}
     year, quarter = quarter_of(start)
     cases = published_in_quarter(session, year, quarter)
+    commitment_list = commitment_rules.commitment_matters(settings.province)
+    approval_commitments, licences = commitment_service.handling_counts(session, commitment_list, start, end)
     facts = rules.MonthFacts(
         dual_reported=totals.dual_reported,
         on_time=totals.on_time,
@@ -215,6 +219,9 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         cases_published=cases,
         cases_required=list_rules(settings.province).cases.min_per_quarter,
         quarter_label=f"{year}年第{quarter}季度",
+        commitment_matters=commitment_rules.licensing_matter_share(commitment_list, list_rules(settings.province)),
+        approval_commitments=approval_commitments,
+        licences=licences,
     )
     catalog = active_catalog(session)
     return MonthlyReport(

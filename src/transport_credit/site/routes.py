@@ -28,6 +28,7 @@ from transport_credit.auth.models import Department
 from transport_credit.catalog.loader import load_province
 from transport_credit.catalog.province import ProvinceConfig
 from transport_credit.catalog.service import active_catalog
+from transport_credit.commitments import rules as commitment_rules
 from transport_credit.common.errors import CreditError, InvalidInput, NotFound
 from transport_credit.db.base import MAX_ID  # ids beyond it do not exist (and must not reach the database)
 from transport_credit.db.uow import Database
@@ -36,6 +37,7 @@ from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.schema import DisclosurePolicy
 from transport_credit.disclosure.service import ListFilter, shown_filter
 from transport_credit.identifiers.regions import region_name
+from transport_credit.lists.rules import list_rules
 from transport_credit.portal import declarations, handling
 from transport_credit.portal import service as portal
 from transport_credit.records.models import CreditRecord
@@ -469,6 +471,46 @@ def _download(request: Request, params: ListParams, section: str, fmt: str) -> R
 @router.get("/commitments", response_class=HTMLResponse)
 def commitments_page(request: Request, params: ListDep) -> Response:
     return _list_page(request, params, "commitments")
+
+
+@router.get("/commitments/matters", response_class=HTMLResponse)
+def commitment_matters_page(request: Request) -> Response:
+    province = _settings(request).province
+    doc, rules = commitment_rules.commitment_matters(province), list_rules(province)
+    rows = [(m, commitment_rules.matter_name(rules, m)) for m in doc.matters]
+    return page(request, "commitment_matters.html", "commitments", doc=doc, rows=rows)
+
+
+MatterCode = Annotated[str, Path(min_length=1, max_length=40)]
+
+
+def _commitment_matter(
+    request: Request, code: str
+) -> tuple[commitment_rules.CommitmentMatters, commitment_rules.CommitmentMatter, str, str]:
+    province = _settings(request).province
+    doc, rules = commitment_rules.commitment_matters(province), list_rules(province)
+    m = doc.matter(code.strip().upper())
+    return doc, m, commitment_rules.matter_name(rules, m), commitment_rules.filled_template(doc, rules, m)
+
+
+@router.get("/commitments/matters/{code}", response_class=HTMLResponse)
+def commitment_matter_page(request: Request, code: MatterCode) -> Response:
+    doc, m, name, letter = _commitment_matter(request, code)
+    return page(request, "commitment_matter.html", "commitments", doc=doc, m=m, name=name, letter=letter)
+
+
+@router.get("/commitments/matters/{code}/letter.txt")
+def commitment_letter(request: Request, code: MatterCode) -> Response:
+    """The commitment letter as a text file (UTF-8 with BOM and CRLF, so Windows' Notepad and Word open it)."""
+    _, m, _, letter = _commitment_matter(request, code)
+    body = ("\ufeff" + letter.replace("\r\n", "\n").replace("\n", "\r\n")).encode("utf-8")
+    title = "容缺受理承诺书" if m.mode == "容缺受理" else "告知承诺书"
+    name = urllib.parse.quote(f"{title}-{m.code}.txt")
+    return Response(
+        body,
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename=\"letter-{m.code}.txt\"; filename*=UTF-8''{name}"},
+    )
 
 
 @router.get("/disclosures.csv")

@@ -243,3 +243,42 @@ def test_an_applicant_finds_a_matter_and_downloads_its_letter(db: Database, sett
         saved = tmp_path / "letter.txt"
         download.value.save_as(saved)
         assert first.certificate in saved.read_bytes().decode("utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("check_matter", "lists", "broken", "available", "reason"),
+    [
+        ("XK-DLYS-JY", (), False, None, None),  # no route for this matter
+        ("XK-DLKY", (), False, True, None),
+        ("XK-DLKY", ("red",), False, True, None),  # a red-listed applicant keeps the route
+        ("XK-DLKY", ("black",), False, False, "列入黑名单"),
+        ("XK-GKJY", ("watch",), False, False, "列入重点关注名单"),
+        ("XK-DLKY", (), True, False, "有未履约的信用承诺"),
+        ("XK-DLKY", ("black", "watch"), True, False, "列入黑名单、列入重点关注名单、有未履约的信用承诺"),
+    ],
+)
+def test_the_commitment_route_for_an_applicant(
+    check_matter: str, lists: tuple[str, ...], broken: bool, available: bool | None, reason: str | None
+) -> None:
+    doc = rules.commitment_matters("henan")
+    route = rules.commitment_route(doc, check_matter, frozenset(lists), broken)
+    if available is None:
+        assert route is None
+        return
+    assert route is not None
+    assert route.available is available
+    assert [m.code for m in route.matters] == [m.code for m in doc.matters if m.check_matter == check_matter]
+    if reason is None:
+        assert route.reason is None
+    else:
+        assert route.reason is not None
+        assert route.reason.startswith(reason + "，信用修复前不适用")
+
+
+def test_a_province_may_keep_the_route_for_broken_commitments() -> None:
+    doc = rules.commitment_matters("henan").model_copy(
+        update={"excluded_when_commitment_broken": False, "excluded_list_types": ("black",)}
+    )
+    route = rules.commitment_route(doc, "XK-DLKY", frozenset({"watch"}), True)
+    assert route is not None
+    assert route.available is True

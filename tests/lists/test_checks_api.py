@@ -24,6 +24,7 @@ from transport_credit.lists import cases, service
 from transport_credit.lists.checklog import CheckLog, existing_log
 from transport_credit.lists.models import CreditCheck
 from transport_credit.records.models import CreditRecord
+from transport_credit.records.service import write_revision
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
@@ -414,3 +415,55 @@ def test_check_rows_are_written_at_once_and_their_warnings_within_the_warning_in
             "chk-cadence-1",
         )
     assert log.pending() == 0
+
+
+def test_the_check_says_whether_the_applicant_may_use_the_commitment_route(
+    client: TestClient, listed: Database, settings: Settings
+) -> None:
+    """逢批必查 on a matter of the 告知承诺制事项清单: a clean applicant may use it, a black-listed one may not, nor one
+    with a broken commitment; a matter without a route says nothing. The batch form (the ordinary service path)
+    answers as the single check (the fast lane)."""
+    key = _key(listed, [SCOPE_CHECK])
+    clean = _check(client, key, uscc(3), "XK-DLKY")["commitment_route"]
+    assert clean["available"] is True
+    assert clean["reason"] is None
+    assert [m["code"] for m in clean["matters"]] == ["GZCN-01"]
+    black = _check(client, key, uscc(1), "XK-DLKY")["commitment_route"]
+    assert black["available"] is False
+    assert black["reason"].startswith("列入黑名单")
+    assert _check(client, key, uscc(3))["commitment_route"] is None  # XK-DLYS-JY: no route
+    with listed.unit_of_work() as s:
+        subject = s.scalars(select(Subject).where(Subject.uscc == uscc(3))).one()
+        write_revision(
+            s,
+            SYSTEM,
+            settings,
+            category="XYCN",
+            natural_key="CN-BROKEN-1",
+            subject_id=subject.id,
+            department_code=DEPT,
+            data={
+                "subject_name": subject.name,
+                "subject_kind": "法人及非法人组织",
+                "uscc": uscc(3),
+                "commitment_no": "CN-BROKEN-1",
+                "commitment_type": "证明事项告知承诺型",
+                "commitment_matter": "道路旅客运输经营许可",
+                "commitment_content": "承诺驾驶人员无重大以上交通责任事故。",
+                "decision_date": "2026-03-01",
+                "accepting_unit": "河南省交通运输厅",
+                "fulfilment": "未履约",
+            },
+            decision_date=dt.date(2026, 3, 1),
+        )
+    broken = _check(client, key, uscc(3), "XK-DLKY")
+    assert broken["commitment_route"]["available"] is False
+    assert broken["commitment_route"]["reason"].startswith("有未履约的信用承诺")
+    assert broken["commitments"] == []  # a broken commitment is not an active one
+    r = client.post(
+        "/api/v1/checks/batch",
+        json={"items": [{"subject_code": uscc(3), "matter_code": "XK-DLKY"}]},
+        headers={"X-API-Key": key},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["items"][0]["result"]["commitment_route"] == broken["commitment_route"]

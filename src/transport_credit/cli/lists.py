@@ -11,6 +11,7 @@ import typer
 
 from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
+from transport_credit.commitments.rules import CommitmentRoute
 from transport_credit.common.actor import SYSTEM
 from transport_credit.lists import cases, checks, effects
 from transport_credit.lists import service as lists
@@ -278,10 +279,18 @@ def check_cmd(
             ("主体", result.subject.name),
             ("事项", result.matter_name),
             ("结论", result.conclusion),
+            ("告知承诺、容缺受理", _route_text(result.commitment_route)),
         ]
     )
     out.table(["名单", "文号", "有效期至"], [[e.list_name, e.decision_no, e.valid_until] for e in result.list_entries])
     out.table(["措施", "类型", "依据"], [[m.name, m.kind, m.basis] for m in result.measures])
+
+
+def _route_text(route: CommitmentRoute | None) -> str:
+    if route is None:
+        return "本事项未实行"
+    ways = "；".join(f"{m.code} {m.mode}" for m in route.matters)
+    return f"可适用（{ways}）" if route.available else f"不适用：{route.reason}"
 
 
 @effects_app.command("export", help="导出某月的成效清单（XLSX 或 CSV）。")

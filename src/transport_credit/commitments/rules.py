@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Collection
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -53,6 +55,8 @@ class CommitmentMatters(_Strict):
     approval_commitment_types: tuple[str, ...] = Field(min_length=1)
     workflow: tuple[WorkflowStep, ...] = Field(min_length=1)
     not_applicable: str = Field(min_length=1)
+    excluded_list_types: tuple[Literal["red", "black", "watch"], ...] = ("black", "watch")
+    excluded_when_commitment_broken: bool = True
     templates: dict[Mode, str] = Field(description="the commitment letter (格式文本) of each mode")
     matters: tuple[CommitmentMatter, ...]
 
@@ -131,3 +135,55 @@ def licensing_matter_share(doc: CommitmentMatters, rules: ListRules) -> tuple[in
     licensing = {code for code, m in rules.matters.items() if m.kind == "licensing"}
     covered = {m.check_matter for m in doc.matters} & licensing
     return len(covered), len(licensing)
+
+
+LIST_REASONS = {"black": "列入黑名单", "watch": "列入重点关注名单", "red": "列入红名单"}
+
+
+@dataclass(frozen=True)
+class RouteMatter:
+    code: str
+    mode: str
+    certificate: str
+
+
+@dataclass(frozen=True)
+class CommitmentRoute:
+    """Whether an applicant may use the commitment route of a matter (what the credit check answers)."""
+
+    available: bool
+    matters: list[RouteMatter]
+    reason: str | None  # why not, in Chinese
+
+
+_INDEX: dict[int, tuple[CommitmentMatters, dict[str, list[RouteMatter]]]] = {}
+
+
+def _by_check_matter(doc: CommitmentMatters) -> dict[str, list[RouteMatter]]:
+    """The matters of each check matter, built once per list (the credit check asks on every call)."""
+    found = _INDEX.get(id(doc))
+    if found is None or found[0] is not doc:
+        index: dict[str, list[RouteMatter]] = {}
+        for m in doc.matters:
+            index.setdefault(m.check_matter, []).append(RouteMatter(m.code, m.mode, m.certificate))
+        if len(_INDEX) > 64:  # lists are loaded once per province; copies (tests) must not pile up
+            _INDEX.clear()
+        found = _INDEX[id(doc)] = (doc, index)
+    return found[1]
+
+
+def commitment_route(
+    doc: CommitmentMatters, check_matter: str, list_types: Collection[str], commitment_broken: bool
+) -> CommitmentRoute | None:
+    """The commitment route of ``check_matter`` for an applicant on ``list_types`` (published entries) who has or
+    has not broken a commitment; ``None`` when the list offers no route for the matter."""
+    matters = _by_check_matter(doc).get(check_matter)
+    if not matters:
+        return None
+    reasons = [LIST_REASONS[t] for t in doc.excluded_list_types if t in list_types]
+    if commitment_broken and doc.excluded_when_commitment_broken:
+        reasons.append("有未履约的信用承诺")
+    if reasons:
+        why = "、".join(reasons) + "，信用修复前不适用告知承诺制和容缺受理，应当提交全部证明材料"
+        return CommitmentRoute(False, matters, why)
+    return CommitmentRoute(True, matters, None)

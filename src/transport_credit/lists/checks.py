@@ -29,6 +29,7 @@ from transport_credit import audit
 from transport_credit.auth import keys
 from transport_credit.auth.schema import SCOPE_CHECK, SCOPE_READ
 from transport_credit.auth.service import LAST_USED_RESOLUTION, authenticate_api_key
+from transport_credit.commitments.rules import CommitmentRoute, commitment_matters, commitment_route
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.base import utcnow
@@ -134,6 +135,8 @@ class CheckResult:
     rules_version: str
     conclusion: str = ""  # one-line Chinese summary for the caller's screen
     notes: list[str] = field(default_factory=list)
+    # 告知承诺制, 容缺受理: the matter's commitment route and whether this applicant may use it (None: no route)
+    commitment_route: CommitmentRoute | None = None
 
 
 # --- the check --------------------------------------------------------------------------------------------------------
@@ -428,6 +431,7 @@ def _answer(
     grades: list[CheckGrade] = []
     entries: list[CheckListEntry] = []
     commitments: list[CheckCommitment] = []
+    broken = False
     for cat, key, data, start, end in records:
         d: dict[str, Any] = _json(data) or {}
         if cat in _LIST_CATEGORIES:
@@ -462,7 +466,9 @@ def _answer(
                         d.get("evaluation_authority"),
                     )
                 )
-        elif d.get("fulfilment") != "未履约" and _valid_on(d.get("valid_until"), today):
+        elif d.get("fulfilment") == "未履约":
+            broken = True  # a broken commitment, until repaired (its record then leaves the active ones)
+        elif _valid_on(d.get("valid_until"), today):
             commitments.append(
                 CheckCommitment(
                     key,
@@ -548,6 +554,9 @@ def _answer(
         personal_data_visible=visible,
         rules_version=rules.version,
         conclusion=_conclusion(entries, measures),
+        commitment_route=commitment_route(
+            commitment_matters(settings.province), matter.code, status.list_types, broken
+        ),
     )
 
 

@@ -110,6 +110,18 @@ class CommitmentOut(BaseModel):
     fulfilment: str | None
 
 
+class RouteMatterOut(BaseModel):
+    code: str = Field(description="告知承诺制事项清单中的编号")
+    mode: str = Field(description="证明事项告知承诺 或 容缺受理")
+    certificate: str = Field(description="可以承诺代替的证明事项，或可以容缺的材料")
+
+
+class CommitmentRouteOut(BaseModel):
+    available: bool = Field(description="该申请人是否可以采用告知承诺、容缺受理方式办理")
+    matters: list[RouteMatterOut]
+    reason: str | None = Field(description="不适用的原因（列入黑名单、重点关注名单，或有未履约的信用承诺）")
+
+
 class CheckOut(BaseModel):
     check_id: str = Field(description="核查编号：反馈实施情况时使用")
     checked_at: dt.datetime
@@ -127,6 +139,10 @@ class CheckOut(BaseModel):
     rules_version: str
     conclusion: str
     notes: list[str]
+    commitment_route: CommitmentRouteOut | None = Field(
+        default=None,
+        description="本事项的告知承诺、容缺受理办理方式及该申请人是否适用；事项不在告知承诺制事项清单中时为空",
+    )
 
 
 class BatchItemOut(BaseModel):

@@ -309,3 +309,28 @@ def test_hostile_form_input(client: TestClient, seeded: Seeded) -> None:
         },
     )
     assert r.status_code == 422
+
+
+def test_integrity_column_publishes_the_departments_own_integrity(client: TestClient, db: Database) -> None:
+    """政务诚信公示: items of the column appear on /integrity only, their page leads back to it."""
+    with db.unit_of_work() as s:
+        item = portal.create_content(
+            s,
+            OFFICE,
+            portal.ContentInput(kind="integrity", title="2026年交通运输民生实事项目进展情况", body="进展情况如下：……"),
+            publish=True,
+        )
+        portal.create_content(
+            s, OFFICE, portal.ContentInput(kind="integrity", title="未发布的政务诚信草稿", body="草稿")
+        )
+    home = client.get("/").text
+    assert 'href="/integrity"' in home
+    column = client.get("/integrity")
+    assert column.status_code == 200
+    assert "<h1>政务诚信</h1>" in column.text
+    assert "2026年交通运输民生实事项目进展情况" in column.text
+    assert "未发布的政务诚信草稿" not in column.text
+    assert "2026年交通运输民生实事项目进展情况" not in client.get("/notices").text
+    page = client.get(f"/content/{item.id}").text
+    assert '<a href="/integrity">政务诚信</a>' in page
+    assert 'aria-current="page">政务诚信' in page

@@ -261,3 +261,73 @@ def test_verification_by_the_providing_units(db: Database, settings: Settings, m
     cells = {row[0]: row[1] for row in other.iter_rows(values_only=True)}
     assert cells[f"异议核实逾期未反馈：{zfj_name}"] == 1
     assert cells["异议核实：按期反馈"] == 1
+
+
+D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "today", "mondays"),
+    [
+        (
+            D(2026, 9, 1),
+            D(2026, 10, 1),
+            D(2026, 11, 25),
+            [D(2026, 9, 7), D(2026, 9, 14), D(2026, 9, 21), D(2026, 9, 28)],
+        ),
+        (D(2026, 6, 1), D(2026, 7, 1), D(2026, 11, 25), [D(2026, 6, d) for d in (1, 8, 15, 22, 29)]),  # a Monday 1st
+        (D(2026, 11, 1), D(2026, 12, 1), D(2026, 11, 25), [D(2026, 11, d) for d in (2, 9, 16, 23)]),  # under way
+        (D(2026, 11, 1), D(2026, 12, 1), D(2026, 11, 8), [D(2026, 11, 2)]),  # only weeks begun
+        (D(2026, 12, 1), D(2027, 1, 1), D(2026, 12, 1), []),  # the week of Nov 30 is November's
+    ],
+)
+def test_the_weeks_a_month_answers_for(start: D, end: D, today: D, mondays: list[D]) -> None:
+    assert rules.week_starts(start, end, today) == mondays
+
+
+@pytest.mark.parametrize(
+    ("days", "covered"),
+    [
+        ([], 0),
+        ([D(2026, 9, 7)], 1),  # a Monday counts for its week
+        ([D(2026, 9, 13)], 1),  # a Sunday too
+        ([D(2026, 9, 6), D(2026, 10, 5)], 0),  # before the first week, after the last
+        ([D(2026, 9, 8), D(2026, 9, 9), D(2026, 9, 22), D(2026, 10, 4)], 3),
+    ],
+)
+def test_weeks_with_a_publication(days: list[D], covered: int) -> None:
+    mondays = rules.week_starts(D(2026, 9, 1), D(2026, 10, 1), D(2026, 11, 25))
+    assert rules.weeks_with(mondays, days) == covered
+
+
+def test_weekly_publication_from_records_and_content(db: Database, settings: Settings, tmp_path: Path) -> None:
+    """September 2026: penalties decided in the week of the 7th, a notice published in the week of the 21st, a
+    draft (not published) in the week of the 14th: 2 of 4 weeks. The month under way counts a typical case
+    published today in this week."""
+    from transport_credit.lists import cases
+
+    initialize(db, settings)
+    rows = [penalty_row(n, decision_date="2026/09/08") for n in (1, 2)]
+    import_table(db, settings, tmp_path / "sept.csv", rows)
+    with db.unit_of_work() as s:
+        notice = portal.ContentInput(kind="notice", title="九月公告", body="公告正文", published_on=D(2026, 9, 22))
+        portal.create_content(s, OFFICE, notice, publish=True)
+        draft = portal.ContentInput(kind="integrity", title="草稿", body="草稿正文", published_on=D(2026, 9, 15))
+        portal.create_content(s, OFFICE, draft)
+    with db.read() as s:
+        sept = {i.code: i for i in service.monthly_report(s, VIEWER, settings, "2026-09").indicators}
+    assert (sept["weekly_publication"].value, sept["weekly_publication"].met) == ("2/4 周", False)
+    with db.unit_of_work() as s:
+        case = cases.draft_case(
+            s, OFFICE, title="典型案例", summary="案例摘要内容", body="案例正文内容" * 5, kind="punishment"
+        )
+        cases.publish_case(s, OFFICE, case.id)
+    today = service.rules_today()
+    month = f"{today:%Y-%m}"
+    start = today.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    mondays = rules.week_starts(start, end, today)
+    this_week = today - dt.timedelta(days=today.weekday())
+    with db.read() as s:
+        now = {i.code: i for i in service.monthly_report(s, VIEWER, settings, month).indicators}
+    assert now["weekly_publication"].value == f"{int(this_week in mondays)}/{len(mondays)} 周"

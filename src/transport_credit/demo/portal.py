@@ -79,6 +79,27 @@ def _contents(province_name: str, authority: str, office: str, today: dt.date) -
             published_on=today - dt.timedelta(days=90),
         ),
         portal.ContentInput(
+            kind="integrity",
+            title=f"{today.year}年交通运输民生实事项目进展情况",
+            issuer=authority,
+            summary="农村公路、城乡客运一体化、出租汽车电召服务等民生实事项目的进展。",
+            body=f"按照{short}政务公开工作要求，现将本年度交通运输民生实事项目进展情况公布如下：\n"
+            "一、新改建农村公路：年度任务已完成约七成，其余项目正在加紧施工。\n"
+            "二、城乡客运一体化：新增通客车建制村已全部完成线路审批，正在组织车辆投放。\n"
+            "三、出租汽车电召服务：全部设区市已开通统一电召平台。\n"
+            "欢迎社会各界监督，意见建议请通过本网站“异议与修复”页面所列联系方式反映。",
+            published_on=today - dt.timedelta(days=20),
+        ),
+        portal.ContentInput(
+            kind="integrity",
+            title=f"{authority}行政权力清单和责任清单（{today.year}年版）",
+            issuer=authority,
+            body="依法公开本部门行政许可、行政处罚、行政检查等行政权力事项的名称、依据、实施主体和责任事项，"
+            "接受社会监督。清单调整的，及时向社会公布。\n"
+            "本部门坚持依法行政，严格执法程序；对作出的政务承诺和签订的合同依法履约，不拖欠企业账款。",
+            published_on=today - dt.timedelta(days=45),
+        ),
+        portal.ContentInput(
             kind="notice",
             title="关于开展交通运输领域信用修复专项服务的通知",
             issuer=office,

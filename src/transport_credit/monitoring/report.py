@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal
@@ -152,6 +152,22 @@ class Indicator:
     met: bool | None  # None: nothing to measure this month, or no target
 
 
+def week_starts(start: dt.date, end: dt.date, today: dt.date) -> list[dt.date]:
+    """The Mondays of the weeks (Monday–Sunday) that begin in ``[start, end)`` and have begun by ``today``: the weeks
+    a month answers for (a week that began in the month before belongs to that month)."""
+    first = start + dt.timedelta(days=(7 - start.weekday()) % 7)
+    return [
+        first + dt.timedelta(weeks=i)
+        for i in range(6)
+        if first + dt.timedelta(weeks=i) < end and first + dt.timedelta(weeks=i) <= today
+    ]
+
+
+def weeks_with(mondays: Sequence[dt.date], days: Collection[dt.date]) -> int:
+    """How many of the weeks starting on ``mondays`` hold at least one of ``days``."""
+    return sum(1 for m in mondays if any(m <= d < m + dt.timedelta(days=7) for d in days))
+
+
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
@@ -170,6 +186,7 @@ class MonthFacts:
     cases_published: int = 0
     cases_required: int = 0
     quarter_label: str = ""
+    weeks_published: tuple[int, int] = (0, 0)  # weeks of the month with a publication, weeks begun
     commitment_matters: tuple[int, int] = (0, 0)  # licensing matters with a commitment route, licensing matters
     approval_commitments: int = 0  # commitments of the approval types decided in the month
     licences: int = 0  # licences decided in the month
@@ -207,6 +224,16 @@ def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
         out.append(
             Indicator(f"exchange:{name}", f"向{name}报送月度数据", "已报送" if count else "未报送", "已报送", count > 0)
         )
+    weekly, weeks = facts.weeks_published
+    out.append(
+        Indicator(
+            "weekly_publication",
+            "每周至少 1 次主动公开信用信息",
+            f"{weekly}/{weeks} 周",
+            "每周",
+            None if weeks == 0 else weekly == weeks,
+        )
+    )
     covered, licensing = facts.commitment_matters
     handled = rate(facts.approval_commitments, facts.licences)
     out += [  # seed 002 ranks provinces by these two; no threshold is set, so no target

@@ -21,16 +21,17 @@ from transport_credit.commitments import rules as commitment_rules
 from transport_credit.commitments import service as commitment_service
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_VIEWER, Actor
 from transport_credit.db.base import utcnow
+from transport_credit.disclosure.rules import load_policy
 from transport_credit.exchange import rules as exchange_rules
 from transport_credit.exchange.models import ExchangePackage
 from transport_credit.identifiers.regions import region_name
 from transport_credit.ingest.models import QuarantineRow
 from transport_credit.lists.cases import published_in_quarter, quarter_of
-from transport_credit.lists.models import CreditCheck, Effect, ListEntry
+from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
 from transport_credit.lists.rules import list_rules
 from transport_credit.monitoring import report as rules
 from transport_credit.monitoring.report import Indicator, UnitFigures
-from transport_credit.portal.models import PortalApplication
+from transport_credit.portal.models import PortalApplication, PortalContent
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 
@@ -206,6 +207,8 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
     packages = {t.name: int(generated.get(t.code, 0)) for t in targets.values()}
     year, quarter = quarter_of(start)
     cases = published_in_quarter(session, year, quarter)
+    mondays = rules.week_starts(start, end, rules_today())
+    weekly = rules.weeks_with(mondays, _publication_days(session, mondays)) if mondays else 0
     commitment_list = commitment_rules.commitment_matters(settings.province)
     approval_commitments, licences = commitment_service.handling_counts(session, commitment_list, start, end)
     facts = rules.MonthFacts(
@@ -219,6 +222,7 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         cases_published=cases,
         cases_required=list_rules(settings.province).cases.min_per_quarter,
         quarter_label=f"{year}年第{quarter}季度",
+        weeks_published=(weekly, len(mondays)),
         commitment_matters=commitment_rules.licensing_matter_share(commitment_list, list_rules(settings.province)),
         approval_commitments=approval_commitments,
         licences=licences,
@@ -240,6 +244,40 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         indicators=rules.indicators(facts, rules.indicator_targets()),
         category_names={c.code: c.name for c in catalog.categories()},
     )
+
+
+def _publication_days(session: Session, mondays: list[dt.date]) -> set[dt.date]:
+    """Days in the weeks of ``mondays`` on which the website published something: credit records of its public lists
+    decided then (双公示, lists, commitments: reported for publication; read from the (category, decision date)
+    index, without touching the rows), a policy, notice or 政务诚信 item, or a typical case."""
+    first, last = mondays[0], mondays[-1] + dt.timedelta(days=7)
+    R = CreditRecord
+    days: set[dt.date] = set()
+    for code in load_policy().public_list_categories():
+        days.update(
+            d
+            for d in session.scalars(
+                select(R.decision_date)
+                .where(R.category == code, R.decision_date >= first, R.decision_date < last)
+                .distinct()
+            )
+            if d is not None
+        )
+    C = PortalContent
+    days.update(
+        d
+        for d in session.scalars(
+            select(C.published_on).where(C.status == "published", C.published_on >= first, C.published_on < last)
+        )
+        if d is not None
+    )
+    T = TypicalCase
+    t0 = dt.datetime.combine(first, dt.time(), tzinfo=rules.CST)
+    t1 = dt.datetime.combine(last, dt.time(), tzinfo=rules.CST)
+    for at in session.scalars(select(T.published_at).where(T.published_at >= t0, T.published_at < t1)):
+        if at is not None:
+            days.add(at.astimezone(rules.CST).date())
+    return days
 
 
 def rules_today() -> dt.date:

@@ -12,7 +12,11 @@ import secrets
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CODE_RE = re.compile(r"^XY([2-9A-HJKMNP-TV-Z]{12})$")
 APPLICATION_KINDS = {"objection": "异议申请", "repair": "信用修复申请"}
-CONTENT_KINDS = {"policy": "政策文件", "notice": "通知公告"}
+# Website columns the credit office publishes to. 政务诚信 (seeds: 政务诚信公示; 主动公开民生实事项目和进展, 依法行政,
+# 权力和责任清单): the department's own integrity, published like the others.
+CONTENT_KINDS = {"policy": "政策文件", "notice": "通知公告", "integrity": "政务诚信"}
+# The website path of each column's list.
+CONTENT_PATHS = {"policy": "/policies", "notice": "/notices", "integrity": "/integrity"}
 CONTENT_STATUSES = {"draft": "草稿", "published": "已发布", "withdrawn": "已撤回"}
 _PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 REASON_MIN, REASON_MAX = 10, 2000

@@ -39,6 +39,7 @@ from transport_credit.disclosure.service import ListFilter, shown_filter
 from transport_credit.identifiers.regions import region_name
 from transport_credit.lists.rules import list_rules
 from transport_credit.portal import declarations, handling
+from transport_credit.portal import rules as portal_rules
 from transport_credit.portal import service as portal
 from transport_credit.records.models import CreditRecord
 from transport_credit.search import service as search
@@ -63,6 +64,7 @@ NAV = (
     ("cases", "典型案例", "/cases"),
     ("policies", "政策文件", "/policies"),
     ("notices", "通知公告", "/notices"),
+    ("integrity", "政务诚信", "/integrity"),
     ("verify", "报告核验", "/verify"),
     ("apply", "异议与修复", "/apply"),
     ("declare", "自主申报", "/declare"),
@@ -568,7 +570,7 @@ def _content_list(request: Request, kind: str, active: str, page_no: int) -> Res
     items = _read(
         request, lambda s: portal.published_content(s, kind, limit=PAGE_SIZE + 1, offset=(page_no - 1) * PAGE_SIZE)
     )
-    title = "政策文件" if kind == "policy" else "通知公告"
+    title = portal_rules.CONTENT_KINDS[kind]
     return page(
         request,
         "content_list.html",
@@ -590,10 +592,23 @@ def notices(request: Request, page_no: Annotated[int, Query(alias="page", ge=1, 
     return _content_list(request, "notice", "notices", page_no)
 
 
+@router.get("/integrity", response_class=HTMLResponse)
+def integrity(request: Request, page_no: Annotated[int, Query(alias="page", ge=1, le=1000)] = 1) -> Response:
+    """政务诚信公示: the department's own integrity (民生实事进展, 依法行政, 权责清单, 政务承诺)."""
+    return _content_list(request, "integrity", "integrity", page_no)
+
+
 @router.get("/content/{content_id}", response_class=HTMLResponse)
 def content_page(request: Request, content_id: IdPath) -> Response:
     item = _read(request, lambda s: portal.published_item(s, content_id))
-    return page(request, "content.html", "policies" if item.kind == "policy" else "notices", item=item)
+    path = portal_rules.CONTENT_PATHS[item.kind]
+    return page(
+        request,
+        "content.html",
+        path.lstrip("/"),
+        item=item,
+        column=(portal_rules.CONTENT_KINDS[item.kind], path),
+    )
 
 
 # --- report verification ------------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_record_list_filters_and_pages(client: TestClient, seeded: Seeded) -> No
     assert seeded.records["expired"] not in ids
     assert seeded.records["superseded"] not in ids
     assert seeded.records["corrected"] in ids
-    assert client.get("/api/v1/public/records", params={"category": "XYPJ"}).json()["code"] == "category_not_public"
+    assert client.get("/api/v1/public/records", params={"category": "BZJL"}).json()["code"] == "category_not_public"
     assert client.get("/api/v1/public/records", params={"category": "XZCF", "region": "41"}).status_code == 422
     assert client.get(f"/api/v1/public/records/{seeded.records['repaired']}").status_code == 404
 

@@ -1,5 +1,6 @@
-"""信用承诺 on the public website, the public API and the open data: the commitments on public display, filtered by
-the enumerated public fields the disclosure policy names (承诺类型, 履约状态), on the real app and database."""
+"""信用承诺 and 信用评价结果 on the public website, the public API and the open data: the records on public display,
+filtered by the public fields the disclosure policy names (承诺类型, 履约状态; 信用等级), on the real app and
+database."""
 
 from __future__ import annotations
 
@@ -244,3 +245,84 @@ def test_commitments_filtered_in_a_browser(seeded: Seeded, db: Database, setting
         download.value.save_as(saved)
         rows = list(csv.DictReader(io.StringIO(saved.read_bytes().decode("utf-8-sig"))))
         assert [r["承诺书编号"] for r in rows] == ["CN-ZZ-0002"]
+        page.get_by_role("link", name="信用评价").first.click()
+        expect(page.locator("h1")).to_have_text("信用评价")
+        page.select_option("#f-grade", "AA")
+        page.click("#apply-filter")
+        expect(page.locator("table.evaluations tbody tr")).to_have_count(1)
+        expect(page.locator("table.evaluations")).to_contain_text("道路运输企业质量信誉考核")
+        shot(page, "site-evaluations-filtered")
+
+
+# --- 信用评价结果 (the same public-list machinery, a grade filter whose values come from the policy) ---------------
+
+
+def _evaluation(db: Database, settings: Settings, seeded: Seeded, no: str, subject: str, grade: str) -> None:
+    day = seeded.today - dt.timedelta(days=5)
+    with db.unit_of_work() as s:
+        subj = s.get(Subject, seeded.others[subject])
+        assert subj is not None
+        write_revision(
+            s,
+            SYSTEM,
+            settings,
+            category="XYPJ",
+            natural_key=no,
+            subject_id=subj.id,
+            department_code=ZHENGZHOU_DEPT,
+            data={
+                "subject_name": subj.name,
+                "subject_kind": "法人及非法人组织",
+                "uscc": subj.uscc or "",
+                "result_no": no,
+                "evaluation_year": "2026",
+                "evaluation_period": "2025年度",
+                "evaluation_model": "道路运输企业质量信誉考核",
+                "score": "61",
+                "grade": grade,
+                "decision_date": day.isoformat(),
+                "evaluation_authority": "郑州市交通运输局",
+            },
+            decision_date=day,
+            publicity_start=day,
+            publicity_end=day + dt.timedelta(days=365),
+        )
+
+
+def test_evaluation_results_are_listed_and_filtered_by_grade(
+    client: TestClient, db: Database, settings: Settings, seeded: Seeded
+) -> None:
+    _evaluation(db, settings, seeded, "PJ-ZZ-0002", "郑州市顺达客运有限公司", "B")
+    assert 'href="/evaluations"' in client.get("/").text
+    page = client.get("/evaluations").text
+    assert "PJ-ZZ-0002" not in page  # the table names the model, the record link carries the result
+    assert page.count("道路运输企业质量信誉考核") >= 2
+    assert '<strong class="list-grade">AA</strong>' in page
+    assert '<strong class="list-grade">B</strong>' in page
+    assert '<option value="AAA">' in page  # the grade filter offers the policy's grades
+    only_b = client.get("/evaluations", params={"grade": "B"}).text
+    assert '<strong class="list-grade">B</strong>' in only_b
+    assert '<strong class="list-grade">AA</strong>' not in only_b
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/evaluations.csv", params={"grade": "AA"}).content.decode("utf-8-sig")))
+    )
+    assert [(r["评价结果编号"], r["信用等级"]) for r in rows] == [("PJ-2026-0001", "AA")]
+    api = client.get("/api/v1/public/records", params={"category": "XYPJ", "field": "grade:B"})
+    assert [item["title"] for item in api.json()["items"]] == ["PJ-ZZ-0002"]
+    bad = client.get("/evaluations", params={"grade": "AAAA"})
+    assert bad.status_code == 422
+    assert "invalid_field_value" in bad.text
+
+
+def test_the_policy_offers_every_grade_the_evaluation_models_give() -> None:
+    """The grade filter's values are data in the disclosure policy; every evaluation model's grades must be there
+    (a model with a new grade would otherwise publish results nobody can filter for)."""
+    from transport_credit.evaluation.loader import builtin_models
+
+    offered = set(load_policy().field_values["XYPJ"]["grade"])
+    provinces = sorted(p.stem for p in (Path(disclosure.__file__).parents[1] / "data" / "provinces").glob("*.yaml"))
+    assert provinces
+    for province in [None, *provinces]:
+        for versions in builtin_models(province).values():
+            for loaded in versions:
+                assert set(loaded.model.grades) <= offered, loaded.source

@@ -35,15 +35,20 @@ class DisclosurePolicy(_Strict):
     dual_publicity: list[str]
     lists: list[str]
     commitments: list[str] = Field(default_factory=list, description="信用承诺 categories offered as a public list")
+    evaluations: list[str] = Field(default_factory=list, description="信用评价结果 categories offered as a public list")
     field_filters: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="category → enumerated public field keys the public lists and exports can be filtered by",
+        description="category → public field keys the public lists and exports can be filtered by",
+    )
+    field_values: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict,
+        description="category → field → the values offered for a filterable field that is not an enumeration",
     )
     title_fields: list[str]
 
     def public_list_categories(self) -> list[str]:
         """Every category offered as a browsable public list or an open-data download."""
-        return [*self.dual_publicity, *self.lists, *self.commitments]
+        return [*self.dual_publicity, *self.lists, *self.commitments, *self.evaluations]
 
     @model_validator(mode="after")
     def _complete(self) -> DisclosurePolicy:

@@ -229,16 +229,21 @@ class ListFilter:
 
 
 def filter_options(policy: DisclosurePolicy, catalog: Catalog, category: str) -> dict[str, tuple[str, list[str]]]:
-    """The fields a public list of ``category`` can be filtered by: key → (Chinese name, values). Only enumerated
-    fields disclosed to the public (社会公开) qualify, whatever the policy file names."""
+    """The fields a public list of ``category`` can be filtered by: key → (Chinese name, values). Only fields
+    disclosed to the public (社会公开) qualify, whatever the policy file names: enumerations with their values,
+    other fields with the values the policy lists for them (``field_values``: the grades of the evaluation models)."""
     if not catalog.has_category(category):
         return {}
     fields = {fd.key: fd for fd in catalog.category(category).fields}
+    listed = policy.field_values.get(category, {})
     out: dict[str, tuple[str, list[str]]] = {}
     for key in policy.field_filters.get(category, []):
         fd = fields.get(key)
-        if fd is not None and fd.enum and fd.disclosure == "public":
-            out[key] = (fd.name, list(fd.enum))
+        if fd is None or fd.disclosure != "public":
+            continue
+        values = list(fd.enum) if fd.enum else listed.get(key)
+        if values:
+            out[key] = (fd.name, values)
     return out
 
 

@@ -61,6 +61,7 @@ NAV = (
     ("disclosures", "双公示", "/disclosures"),
     ("lists", "红黑名单", "/lists"),
     ("commitments", "信用承诺", "/commitments"),
+    ("evaluations", "信用评价", "/evaluations"),
     ("cases", "典型案例", "/cases"),
     ("policies", "政策文件", "/policies"),
     ("notices", "通知公告", "/notices"),
@@ -377,13 +378,16 @@ ListDep = Annotated[ListParams, Depends()]
 
 
 # Public list sections: path → title (the policy names the categories of each: ``_section_categories``).
-SECTIONS = {"disclosures": "双公示", "lists": "红黑名单", "commitments": "信用承诺"}
+SECTIONS = {"disclosures": "双公示", "lists": "红黑名单", "commitments": "信用承诺", "evaluations": "信用评价"}
 
 
 def _section_categories(policy: DisclosurePolicy, section: str) -> list[str]:
-    if section == "disclosures":
-        return policy.dual_publicity
-    return policy.lists if section == "lists" else policy.commitments
+    return {
+        "disclosures": policy.dual_publicity,
+        "lists": policy.lists,
+        "commitments": policy.commitments,
+        "evaluations": policy.evaluations,
+    }[section]
 
 
 def _list_page(request: Request, params: ListParams, section: str) -> Response:
@@ -473,6 +477,21 @@ def _download(request: Request, params: ListParams, section: str, fmt: str) -> R
 @router.get("/commitments", response_class=HTMLResponse)
 def commitments_page(request: Request, params: ListDep) -> Response:
     return _list_page(request, params, "commitments")
+
+
+@router.get("/evaluations", response_class=HTMLResponse)
+def evaluations_page(request: Request, params: ListDep) -> Response:
+    return _list_page(request, params, "evaluations")
+
+
+@router.get("/evaluations.csv")
+def evaluations_csv(request: Request, params: ListDep) -> Response:
+    return _download(request, params, "evaluations", "csv")
+
+
+@router.get("/evaluations.json")
+def evaluations_json(request: Request, params: ListDep) -> Response:
+    return _download(request, params, "evaluations", "json")
 
 
 @router.get("/commitments/matters", response_class=HTMLResponse)

@@ -119,7 +119,10 @@ class ReportCheck(BaseModel):
     sha256: str | None = Field(default=None, description="报告 PDF 文件的 SHA-256，可自行比对")
 
 
-CATEGORY_HELP = "信息类别：XZXK 行政许可、XZCF 行政处罚、HMD 红名单、HEIMD 黑名单、ZDGZ 重点关注名单、XYCN 信用承诺"
+CATEGORY_HELP = (
+    "信息类别：XZXK 行政许可、XZCF 行政处罚、HMD 红名单、HEIMD 黑名单、ZDGZ 重点关注名单、XYCN 信用承诺、"
+    "XYPJ 信用评价结果"
+)
 
 
 class ListQuery:
@@ -145,7 +148,8 @@ class ListQuery:
                 max_length=10,
                 description=(
                     "按枚举型公开数据项筛选，形如 commitment_type:证明事项告知承诺型，可重复。"
-                    "可筛选的数据项由社会公开规则规定（信用承诺：commitment_type 承诺类型、fulfilment 履约状态）"
+                    "可筛选的数据项由社会公开规则规定（信用承诺：commitment_type 承诺类型、fulfilment 履约状态；"
+                    "信用评价结果：grade 信用等级）"
                 ),
             ),
         ] = None,
@@ -222,10 +226,10 @@ def subject(session: SessionDep, subject_id: PathId) -> PublicSubjectOut:
 @router.get(
     "/records",
     response_model=RecordPageOut,
-    summary="双公示、红黑名单与信用承诺列表",
+    summary="双公示、红黑名单、信用承诺与信用评价结果列表",
     description=(
         "公示中的记录，按决定日期从新到旧；可按行业领域、决定部门、地区、决定日期筛选，"
-        "信用承诺还可按承诺类型、履约状态筛选（field 参数）。"
+        "信用承诺还可按承诺类型、履约状态筛选，信用评价结果可按信用等级筛选（field 参数）。"
     ),
     responses=_ERRORS,
 )

@@ -217,10 +217,15 @@ def test_public_api_filters_commitments(client: TestClient, seeded: Seeded) -> N
         ("fulfilment:", "invalid_field_filter"),
         ("fulfilment:违约了", "invalid_field_value"),
         ("commitment_content:本单位", "field_not_filterable"),
+        ("fulfilment:未履\x00约", "invalid_characters"),
+        ("fulfilment:" + "未" * 5000, "invalid_field_value"),
     ):
         r = client.get("/api/v1/public/records", params={"category": "XYCN", "field": bad})
         assert r.status_code == 422, bad
         assert r.json()["code"] == code
+    eleven = [("category", "XYCN")] + [("field", f"fulfilment:未履约{i}") for i in range(11)]
+    r = client.get("/api/v1/public/records", params=eleven)
+    assert r.status_code == 422  # at most 10 field filters
 
 
 @pytest.mark.browser

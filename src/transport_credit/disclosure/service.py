@@ -225,7 +225,7 @@ class ListFilter:
     region: str | None = None  # GB/T 2260 code: the deciding department's region (a city covers its counties)
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    fields: tuple[tuple[str, str], ...] = ()  # (field key, value) of enumerated public fields (``field_filters``)
+    fields: tuple[tuple[str, str], ...] = ()  # (field key, value): public fields the policy offers as filters
 
 
 def filter_options(policy: DisclosurePolicy, catalog: Catalog, category: str) -> dict[str, tuple[str, list[str]]]:

@@ -342,8 +342,9 @@ class ListParams:
         self.date_from = date_from or None
         self.date_to = date_to or None
         self.page_no = page_no
-        # Enumerated public fields the policy lets a list be filtered by (信用承诺: 承诺类型, 履约状态), named by their
-        # keys in the query string; whether the key and value suit the list is the disclosure service's check.
+        # Public fields the policy lets a list be filtered by (信用承诺: 承诺类型, 履约状态; 信用评价: 信用等级),
+        # named by their keys in the query string; whether key and value suit the list is the disclosure service's
+        # check.
         keys = {k for keys in load_policy().field_filters.values() for k in keys}
         self.fields = {k: v[:100] for k, v in request.query_params.items() if k in keys and v}
 
@@ -411,7 +412,7 @@ def _list_page(request: Request, params: ListParams, section: str) -> Response:
                     if d.name not in domains:
                         domains.append(d.name)
         disputed = portal.records_under_objection(session, [r.id for r in result.items])
-        # The field filters every category of the section offers (信用承诺: 承诺类型, 履约状态).
+        # The field filters every category of the section offers (信用承诺: 承诺类型, 履约状态; 信用评价: 信用等级).
         offered = [disclosure.filter_options(policy, catalog, c) for c in allowed if catalog.has_category(c)]
         field_filters = [
             (key, name, values)

@@ -147,7 +147,7 @@ class ListQuery:
             Query(
                 max_length=10,
                 description=(
-                    "按枚举型公开数据项筛选，形如 commitment_type:证明事项告知承诺型，可重复。"
+                    "按公开数据项筛选，形如 commitment_type:证明事项告知承诺型，可重复。"
                     "可筛选的数据项由社会公开规则规定（信用承诺：commitment_type 承诺类型、fulfilment 履约状态；"
                     "信用评价结果：grade 信用等级）"
                 ),

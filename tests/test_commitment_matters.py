@@ -4,6 +4,7 @@ commitment letter, and seed 002's two shares in the monthly report from records 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,3 +283,39 @@ def test_a_province_may_keep_the_route_for_broken_commitments() -> None:
     route = rules.commitment_route(doc, "XK-DLKY", frozenset({"watch"}), True)
     assert route is not None
     assert route.available is True
+
+
+def test_the_list_over_the_public_api(client: TestClient) -> None:
+    doc, lr = rules.commitment_matters("henan"), list_rules("henan")
+    r = client.get("/api/v1/public/commitment-matters")
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["name"], body["version"]) == (doc.name, doc.version)
+    assert [w["step"] for w in body["workflow"]] == [w.step for w in doc.workflow]
+    assert [i["code"] for i in body["items"]] == [m.code for m in doc.matters]
+    first = body["items"][0]
+    assert first["matter_name"] == lr.matters[first["check_matter"]].name
+    assert first["letter"] == rules.filled_template(doc, lr, doc.matters[0])
+
+
+def test_the_list_on_the_command_line(cli_env: Path, cheap_hashing: None) -> None:
+    from typer.testing import CliRunner
+
+    from transport_credit.cli.main import app
+
+    runner = CliRunner()
+    doc = rules.commitment_matters("henan")
+    listed = runner.invoke(app, ["measures", "commitment-matters", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert [(r["code"], r["mode"]) for r in rows] == [(m.code, m.mode) for m in doc.matters]
+    assert rows[0]["matter_name"] == list_rules("henan").matters[doc.matters[0].check_matter].name
+    table = runner.invoke(app, ["measures", "commitment-matters"])
+    assert table.exit_code == 0, table.output
+    assert doc.matters[0].certificate in table.stdout
+    letter = runner.invoke(app, ["measures", "commitment-matters", "--letter", doc.matters[-1].code.lower()])
+    assert letter.exit_code == 0, letter.output
+    assert letter.stdout.strip() == rules.filled_template(doc, list_rules("henan"), doc.matters[-1]).strip()
+    unknown = runner.invoke(app, ["measures", "commitment-matters", "--letter", "GZCN-99"])
+    assert unknown.exit_code != 0
+    assert "GZCN-99" in unknown.output

@@ -11,6 +11,7 @@ import typer
 
 from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
+from transport_credit.commitments import rules as commitment_rules
 from transport_credit.commitments.rules import CommitmentRoute
 from transport_credit.common.actor import SYSTEM
 from transport_credit.lists import cases, checks, effects
@@ -248,6 +249,26 @@ def matters_cmd(as_json: JsonOpt = False) -> None:
         out.emit_json([m.model_dump() for m in rules.matters.values()])
         return
     out.table(["编码", "事项", "类别"], [[m.code, m.name, MATTER_KIND_LABELS[m.kind]] for m in rules.matters.values()])
+
+
+@measures_app.command("commitment-matters", help="证明事项告知承诺制和容缺受理事项清单。")
+@handled
+def commitment_matters_cmd(
+    letter: Annotated[str | None, typer.Option("--letter", help="打印该编号事项的承诺书格式文本")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    province = settings().province
+    doc, rules = commitment_rules.commitment_matters(province), list_rules(province)
+    if letter:
+        typer.echo(commitment_rules.filled_template(doc, rules, doc.matter(letter.strip().upper())))
+        return
+    if as_json:
+        out.emit_json([{**m.model_dump(), "matter_name": commitment_rules.matter_name(rules, m)} for m in doc.matters])
+        return
+    out.table(
+        ["编号", "事项", "方式", "证明事项或容缺材料"],
+        [[m.code, commitment_rules.matter_name(rules, m), m.mode, m.certificate] for m in doc.matters],
+    )
 
 
 @checks_app.command("run", help="核查一个主体（以信用办名义）。")

@@ -15,10 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from transport_credit.api.deps import IsoDate, PathId, SessionDep, SettingsDep, WholeNumber
 from transport_credit.api.errors import ErrorResponse
+from transport_credit.commitments import rules as commitment_rules
 from transport_credit.common.errors import InvalidInput
 from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.service import ListFilter
+from transport_credit.lists.rules import list_rules
 from transport_credit.portal import service as portal
 from transport_credit.search import service as search
 from transport_credit.site import limits
@@ -306,6 +308,59 @@ def verify_report(session: SessionDep, settings: SettingsDep, code: Annotated[st
         issued_at=r.issued_at if r else None,
         as_of=r.as_of if r else None,
         sha256=r.sha256 if r else None,
+    )
+
+
+class WorkflowStepOut(BaseModel):
+    step: str
+    text: str
+
+
+class CommitmentMatterOut(BaseModel):
+    code: str = Field(description="清单编号")
+    check_matter: str = Field(description="核查事项编码（与信用核查的 matter_code 相同）")
+    matter_name: str
+    mode: str = Field(description="证明事项告知承诺 或 容缺受理")
+    certificate: str = Field(description="可以承诺代替的证明事项，或可以容缺的材料")
+    content: str
+    basis: str
+    verification: str
+    consequence: str
+    letter: str = Field(description="承诺书格式文本（已填入本事项的内容）")
+
+
+class CommitmentMattersOut(BaseModel):
+    name: str
+    version: str
+    basis: str
+    workflow: list[WorkflowStepOut]
+    not_applicable: str = Field(description="不适用告知承诺制、容缺受理的情形")
+    items: list[CommitmentMatterOut]
+
+
+@router.get(
+    "/commitment-matters",
+    response_model=CommitmentMattersOut,
+    summary="证明事项告知承诺制和容缺受理事项清单",
+    description="本省公布的告知承诺、容缺受理事项，工作流程、不适用情形和各事项的承诺书格式文本，无需密钥。",
+    responses=_ERRORS,
+)
+def commitment_matters(settings: SettingsDep) -> CommitmentMattersOut:
+    doc, rules = commitment_rules.commitment_matters(settings.province), list_rules(settings.province)
+    return CommitmentMattersOut(
+        name=doc.name,
+        version=doc.version,
+        basis=doc.basis,
+        workflow=[WorkflowStepOut(step=w.step, text=w.text) for w in doc.workflow],
+        not_applicable=doc.not_applicable,
+        items=[
+            CommitmentMatterOut(
+                **m.model_dump(),
+                matter_name=commitment_rules.matter_name(rules, m),
+                letter=commitment_rules.filled_template(doc, rules, m),
+            )
+            for m in doc.matters
+        ],
     )
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from transport_credit.common.datafiles import load_yaml_model
 from transport_credit.common.errors import InvalidInput, NotFound
-from transport_credit.lists.rules import ListRules, list_rules
+from transport_credit.lists.rules import LIST_TYPE_LABELS, ListRules, list_rules
 
 Mode = Literal["证明事项告知承诺", "容缺受理"]
 # What the commitment template may refer to (``{matter}`` …): the fields of a matter, and its name.
@@ -137,9 +137,6 @@ def licensing_matter_share(doc: CommitmentMatters, rules: ListRules) -> tuple[in
     return len(covered), len(licensing)
 
 
-LIST_REASONS = {"black": "列入黑名单", "watch": "列入重点关注名单", "red": "列入红名单"}
-
-
 @dataclass(frozen=True)
 class RouteMatter:
     code: str
@@ -180,7 +177,7 @@ def commitment_route(
     matters = _by_check_matter(doc).get(check_matter)
     if not matters:
         return None
-    reasons = [LIST_REASONS[t] for t in doc.excluded_list_types if t in list_types]
+    reasons = [f"列入{LIST_TYPE_LABELS[t]}" for t in doc.excluded_list_types if t in list_types]
     if commitment_broken and doc.excluded_when_commitment_broken:
         reasons.append("有未履约的信用承诺")
     if reasons:

@@ -378,17 +378,18 @@ class ListParams:
 ListDep = Annotated[ListParams, Depends()]
 
 
-# Public list sections: path → title (the policy names the categories of each: ``_section_categories``).
-SECTIONS = {"disclosures": "双公示", "lists": "红黑名单", "commitments": "信用承诺", "evaluations": "信用评价"}
+# Public list sections: path → (title, the policy's attribute naming its categories).
+SECTIONS = {
+    "disclosures": ("双公示", "dual_publicity"),
+    "lists": ("红黑名单", "lists"),
+    "commitments": ("信用承诺", "commitments"),
+    "evaluations": ("信用评价", "evaluations"),
+}
 
 
 def _section_categories(policy: DisclosurePolicy, section: str) -> list[str]:
-    return {
-        "disclosures": policy.dual_publicity,
-        "lists": policy.lists,
-        "commitments": policy.commitments,
-        "evaluations": policy.evaluations,
-    }[section]
+    categories: list[str] = getattr(policy, SECTIONS[section][1])
+    return categories
 
 
 def _list_page(request: Request, params: ListParams, section: str) -> Response:
@@ -432,7 +433,7 @@ def _list_page(request: Request, params: ListParams, section: str) -> Response:
 
     data = _read(request, load)
     regions = [(code, region_name(code) or code) for code in config.cities]
-    title = SECTIONS[section]
+    title = SECTIONS[section][0]
     return page(
         request,
         "list.html",

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from lists_kit import OFFICE, PERSON_ID, uscc
@@ -20,9 +21,10 @@ from transport_credit.auth import service as auth
 from transport_credit.auth.schema import SCOPE_CHECK, SCOPE_READ
 from transport_credit.common.actor import SYSTEM
 from transport_credit.db.uow import Database
-from transport_credit.lists import cases, service
+from transport_credit.lists import cases, checks, service
 from transport_credit.lists.checklog import CheckLog, existing_log
 from transport_credit.lists.models import CreditCheck
+from transport_credit.lists.rules import list_rules
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import write_revision
 from transport_credit.server import create_app
@@ -467,3 +469,64 @@ def test_the_check_says_whether_the_applicant_may_use_the_commitment_route(
     )
     assert r.status_code == 200, r.text
     assert r.json()["items"][0]["result"]["commitment_route"] == broken["commitment_route"]
+
+
+def _both_ways(client: TestClient, db: Database, settings: Settings, key: str, code: str, matter: str) -> dict:  # type: ignore[type-arg]
+    """The fast lane's answer, checked against the service's answer for the same caller (``run_check``, whose
+    result the lane used to serialise whole): the same JSON, key order included, but for the check id and time."""
+    fast = _check(client, key, code, matter)
+    with db.unit_of_work() as s:
+        actor = auth.authenticate_api_key(s, key)
+        slow = orjson.loads(orjson.dumps(checks.run_check(s, actor, settings, subject_code=code, matter_code=matter)))
+    for body in (fast, slow):
+        assert len(body.pop("check_id")) == 32
+        assert body.pop("checked_at")
+    assert list(fast) == list(slow)
+    assert fast == slow
+    return fast
+
+
+@pytest.mark.parametrize("matter", ["XK-DLYS-JY", "XK-DLKY"])
+def test_the_lane_answers_as_the_service_with_and_without_records(
+    client: TestClient, listed: Database, settings: Settings, matter: str
+) -> None:
+    """Subjects with list entries take the full answer; a subject with nothing on record gets the answer assembled
+    from pre-serialised parts (``checks._PlainParts``). Both are the service's answer."""
+    for key in (_key(listed, [SCOPE_CHECK]), _key(listed, [SCOPE_CHECK, SCOPE_READ])):
+        for code in (uscc(1), uscc(2), uscc(3), PERSON_ID):
+            _both_ways(client, listed, settings, key, code, matter)
+    plain = _both_ways(client, listed, settings, _key(listed, [SCOPE_CHECK]), uscc(3), matter)
+    assert plain["list_entries"] == []
+    assert plain["subject"]["uscc"] == uscc(3)
+    assert (settings.province, matter, DEPT, False) in checks._PLAIN_PARTS
+
+
+def test_a_person_with_nothing_on_record_is_masked_on_the_lane(filled: Database, settings: Settings) -> None:
+    with TestClient(create_app(settings, filled)) as client:
+        check_only = _both_ways(client, filled, settings, _key(filled, [SCOPE_CHECK]), PERSON_ID, "XK-DLYS-JY")
+        with_read = _both_ways(
+            client, filled, settings, _key(filled, [SCOPE_CHECK, SCOPE_READ]), PERSON_ID, "XK-DLYS-JY"
+        )
+    assert check_only["subject"]["name"] == "张*"
+    assert check_only["subject"]["id_masked"] is None
+    assert check_only["personal_data_visible"] is False
+    assert check_only["measures"] == []
+    assert with_read["subject"]["name"] == "张三"
+    assert with_read["personal_data_visible"] is True
+    with filled.unit_of_work() as s:  # both lane checks were logged, each with the matter and no lists
+        logged = s.scalars(select(CreditCheck).where(CreditCheck.lists.is_(None))).all()
+    assert len([c for c in logged if c.matter_code == "XK-DLYS-JY"]) == 4
+
+
+def test_the_plain_parts_follow_reloaded_rules(client: TestClient, listed: Database, settings: Settings) -> None:
+    key = _key(listed, [SCOPE_CHECK])
+    _check(client, key, uscc(3))
+    before = checks._PLAIN_PARTS[(settings.province, "XK-DLYS-JY", DEPT, False)]
+    list_rules.cache_clear()  # what reloading the measure list does: new rules objects
+    try:
+        _both_ways(client, listed, settings, key, uscc(3), "XK-DLYS-JY")
+        after = checks._PLAIN_PARTS[(settings.province, "XK-DLYS-JY", DEPT, False)]
+        assert after is not before
+        assert after.rules is list_rules(settings.province)
+    finally:
+        list_rules.cache_clear()

@@ -58,10 +58,9 @@ def handle_check(db: Database, settings: Settings, key: str | None, body: bytes)
         ]
         return _error(422, "invalid_request", "请求参数不正确", {"errors": errors})
     try:
-        result = checks.fast_check(db, settings, key.strip(), req.subject_code, req.matter_code)
+        return 200, checks.fast_check(db, settings, key.strip(), req.subject_code, req.matter_code)
     except CreditError as exc:
         return _error(exc.status, exc.code, exc.message, exc.details)
-    return 200, orjson.dumps(result)
 
 
 async def serve_check(db: Database, settings: Settings, scope: Scope, receive: Any, send: Any) -> None:

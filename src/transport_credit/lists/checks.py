@@ -29,7 +29,7 @@ from transport_credit import audit
 from transport_credit.auth import keys
 from transport_credit.auth.schema import SCOPE_CHECK, SCOPE_READ
 from transport_credit.auth.service import LAST_USED_RESOLUTION, authenticate_api_key
-from transport_credit.commitments.rules import CommitmentRoute, commitment_matters, commitment_route
+from transport_credit.commitments.rules import CommitmentMatters, CommitmentRoute, commitment_matters, commitment_route
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.base import utcnow
@@ -40,7 +40,7 @@ from transport_credit.lists import checklog
 from transport_credit.lists.checklog import CheckLog, check_log, existing_log
 from transport_credit.lists.matching import Grade, SubjectStatus, applicable_measures
 from transport_credit.lists.models import CreditCheck, Effect
-from transport_credit.lists.rules import LIST_TYPE_LABELS, MATTER_KIND_LABELS, ListRules, list_rules
+from transport_credit.lists.rules import LIST_TYPE_LABELS, MATTER_KIND_LABELS, ListRules, Matter, list_rules
 from transport_credit.lists.service import today_cst
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import service_batch, write_revision
@@ -489,41 +489,19 @@ def _answer(
         if entries or grades
         else _NO_STATUS
     )
-    matched = applicable_measures(rules, status, matter)
-    measures = [
-        CheckMeasure(
-            m.measure.code,
-            m.measure.name,
-            m.measure.kind,
-            m.measure.basis,
-            list(m.measure.departments),
-            list(m.reasons),
-        )
-        for m in matched
-    ]
+    measures = _measures(rules, status, matter)
     visible = may_see_personal_data(actor)
-    is_person = row.kind == "person"
-    subject = CheckSubject(
-        id=row.id,
-        name=row.name if (visible or not is_person) else mask_name(row.name),
-        kind=row.kind,
-        kind_label=KIND_LABELS.get(row.kind, row.kind),
-        uscc=row.uscc,
-        id_masked=row.id_masked if visible else None,
-        region_code=row.region_code,
-        legal_representative=row.legal_representative if visible else None,
-    )
+    subject = _subject(row, visible)
     check_no = new_check_no()
     now = utcnow()
     black = "black" in status.list_types
-    stamp: Any = now if sql.pg else now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     check_row = (
         check_no,
         row.id,
         matter.code,
         dept,
         actor.label[:120],
-        stamp,
+        _stamp(now, sql.pg),
         ",".join(sorted(status.list_types)) or None,
         ",".join(m.code for m in measures) or None,
         black,
@@ -557,6 +535,128 @@ def _answer(
         commitment_route=commitment_route(
             commitment_matters(settings.province), matter.code, status.list_types, broken
         ),
+    )
+
+
+def _measures(rules: ListRules, status: SubjectStatus, matter: Matter) -> list[CheckMeasure]:
+    return [
+        CheckMeasure(
+            m.measure.code,
+            m.measure.name,
+            m.measure.kind,
+            m.measure.basis,
+            list(m.measure.departments),
+            list(m.reasons),
+        )
+        for m in applicable_measures(rules, status, matter)
+    ]
+
+
+def _subject(row: _SubjectRow, visible: bool) -> CheckSubject:
+    """The subject as the caller may see it: a person's name masked and personal fields left out without the
+    right to personal data."""
+    return CheckSubject(
+        id=row.id,
+        name=row.name if (visible or row.kind != "person") else mask_name(row.name),
+        kind=row.kind,
+        kind_label=KIND_LABELS.get(row.kind, row.kind),
+        uscc=row.uscc,
+        id_masked=row.id_masked if visible else None,
+        region_code=row.region_code,
+        legal_representative=row.legal_representative if visible else None,
+    )
+
+
+def _stamp(now: dt.datetime, pg: bool) -> Any:
+    """``checked_at`` as the driver takes it (SQLite: the text SQLAlchemy's ``UTCDateTime`` stores)."""
+    return now if pg else now.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class _PlainParts:
+    """The JSON of everything in an answer about a subject with nothing on record for the check (no grade, list
+    entry or commitment, in force or not) that does not depend on the subject: most checks are of such subjects,
+    and their answers differ only in the check id, the time and the subject. Built from the same pieces as
+    :func:`_answer` (tested to give the same JSON), once per matter, calling department and right to see personal
+    data, for the rules and commitment list in force (a reload makes new objects, so the parts are rebuilt)."""
+
+    rules: ListRules
+    route_doc: CommitmentMatters
+    matter: bytes  # ,"matter_code":…,"department_code":…  (between checked_at and the subject)
+    tail: bytes  # ,"grades":[],…,"commitment_route":…}  (after the subject)
+    measure_codes: str | None
+
+
+_PLAIN_PARTS: dict[tuple[str | None, str, str, bool], _PlainParts] = {}
+_PLAIN_PARTS_MAX = 4096
+
+
+def _plain_parts(settings: Settings, rules: ListRules, matter: Matter, dept: str, visible: bool) -> _PlainParts:
+    doc = commitment_matters(settings.province)
+    key = (settings.province, matter.code, dept, visible)
+    parts = _PLAIN_PARTS.get(key)
+    if parts is not None and parts.rules is rules and parts.route_doc is doc:
+        return parts
+    measures = _measures(rules, _NO_STATUS, matter)
+    head = orjson.dumps(
+        {
+            "matter_code": matter.code,
+            "matter_name": matter.name,
+            "matter_kind": MATTER_KIND_LABELS[matter.kind],
+            "department_code": dept,
+        }
+    )
+    tail = orjson.dumps(
+        {
+            "grades": [],
+            "list_entries": [],
+            "measures": measures,
+            "commitments": [],
+            "warning_raised": False,
+            "personal_data_visible": visible,
+            "rules_version": rules.version,
+            "conclusion": _conclusion([], measures),
+            "notes": [],
+            "commitment_route": commitment_route(doc, matter.code, frozenset(), False),
+        }
+    )
+    parts = _PlainParts(rules, doc, b"," + head[1:-1], b"," + tail[1:], ",".join(m.code for m in measures) or None)
+    if len(_PLAIN_PARTS) >= _PLAIN_PARTS_MAX:
+        _PLAIN_PARTS.clear()
+    _PLAIN_PARTS[key] = parts
+    return parts
+
+
+def _plain_answer(
+    actor: Actor,
+    settings: Settings,
+    rules: ListRules,
+    row: _SubjectRow,
+    matter: Matter,
+    dept: str,
+    log: CheckLog,
+    pg: bool,
+) -> bytes:
+    """The JSON answer about a subject with nothing on record (``row.records`` empty), its check row handed to
+    ``log``: the cached parts around the check id, the time and the subject."""
+    visible = may_see_personal_data(actor)
+    parts = _plain_parts(settings, rules, matter, dept, visible)
+    check_no = new_check_no()
+    now = utcnow()
+    log.append(
+        (check_no, row.id, matter.code, dept, actor.label[:120], _stamp(now, pg), None, parts.measure_codes, False)
+    )
+    return b"".join(
+        (
+            b'{"check_id":"',
+            check_no.encode(),
+            b'","checked_at":',
+            orjson.dumps(now),
+            parts.matter,
+            b',"subject":',
+            orjson.dumps(_subject(row, visible)),
+            parts.tail,
+        )
     )
 
 
@@ -604,12 +704,13 @@ def _warn(session: Session, actor: Actor, result: CheckResult) -> None:
     )
 
 
-def fast_check(db: Database, settings: Settings, key: str, subject_code: str, matter_code: str) -> CheckResult:
+def fast_check(db: Database, settings: Settings, key: str, subject_code: str, matter_code: str) -> bytes:
     """``authenticate`` + ``run_check`` for the API's hot path (``api/fastpath.py``): the same rules, answers and
     errors, without an ORM session, on a connection the serving thread keeps in autocommit mode (the subject and
     its records come from one statement, so the reads need no transaction of their own). The check row, and the
     warning on a black-listed subject, go to the group-commit log (``lists/checklog.py``). A key not yet verified by
-    this process takes the ordinary path once."""
+    this process takes the ordinary path once. Returns the answer's JSON; about a subject with nothing on record
+    it is assembled from pre-serialised parts (:class:`_PlainParts`)."""
     sql = _sql_for(db.dialect)
     try:
         tx = _Tx(_fast_connection(db), sql)
@@ -625,7 +726,10 @@ def fast_check(db: Database, settings: Settings, key: str, subject_code: str, ma
         row = _find_subject_row(tx, settings, code)
         if row is None:
             raise NotFound("未找到该信用主体：平台没有该代码的信用记录", code="subject_not_found")
-        return _answer(tx, actor, settings, rules, row, matter.code, dept, today_cst(), check_log(db.engine))
+        log = check_log(db.engine)
+        if not row.records:
+            return _plain_answer(actor, settings, rules, row, matter, dept, log, sql.pg)
+        return orjson.dumps(_answer(tx, actor, settings, rules, row, matter.code, dept, today_cst(), log))
     except db_errors() as exc:  # the connection broke (server restart …): forget it, the next call reconnects
         _drop_fast_connection(db)
         raise exc

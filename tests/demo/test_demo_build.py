@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from transport_credit.catalog.loader import load_province
 from transport_credit.cli.main import app
 from transport_credit.db.engine import make_engine
 from transport_credit.db.uow import Database
+from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
 from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.portal.models import CreditDeclaration, PortalApplication
 from transport_credit.records.models import CreditRecord
@@ -95,6 +97,17 @@ def test_demo_builds_a_province_through_the_import_path(
             adopted = s.scalar(select(D.record_id).where(D.status == "adopted"))
             assert adopted is not None
             assert s.get(CreditRecord, adopted).category == "BZJL"  # type: ignore[union-attr]
+            # Last month's full package to the ministry, and its receipt sending a few penalties back.
+            [package] = s.scalars(select(ExchangePackage)).all()
+            assert (package.target, package.kind, package.sequence) == ("ministry", "full", 1)
+            assert package.period < f"{dt.date.today():%Y-%m}"
+            receipt = s.scalar(select(ExchangeReceipt))
+            assert receipt is not None
+            assert receipt.package_id == package.id
+            assert receipt.rejected == 8
+            assert receipt.accepted == package.rows - 8
+            back = s.scalars(select(ExchangeRejection.category).distinct()).all()
+            assert back == ["XZCF"]
             assert set(s.scalars(select(Account.username))) == {"admin", "officer"}
             assert s.scalar(select(func.count()).select_from(ApiClient)) == 1
     finally:

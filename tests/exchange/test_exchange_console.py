@@ -90,3 +90,87 @@ def test_data_officers_do_not_see_sharing(client: TestClient) -> None:
     csrf = csrf_of(client.get("/console/import").text)
     r = client.post("/console/exchange/export", data={"csrf_token": csrf, "target": "ministry"})
     assert r.status_code == 403
+
+
+def test_credit_office_imports_a_receipt_and_sees_what_was_sent_back(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    login(client, MANAGER)
+    page = client.get("/console/exchange")
+    client.post("/console/exchange/export", data={"csrf_token": csrf_of(page.text), "target": "ministry"})
+    page = client.get("/console/exchange")
+    assert "导入回执" in page.text
+    assert "没有待更正的退回记录" in page.text
+    package_id = re.search(r'action="/console/exchange/(\d+)/receipt"', page.text).group(1)  # type: ignore[union-attr]
+    [records] = list((settings.data_dir / "exchange" / "ministry").glob("*/records.jsonl"))
+    sent = [json.loads(x) for x in records.read_text().splitlines()]
+    back = sent[0]
+    receipt = f"记录编号,处理结果,原因\r\n{back['record_id']},退回,行政相对人名称有误\r\n".encode("gb18030")
+    form = {"csrf_token": csrf_of(page.text), "target": "ministry", "sequence": "1"}
+    r = client.post(
+        f"/console/exchange/{package_id}/receipt",
+        data=form,
+        files={"file": ("回执.csv", receipt, "text/csv")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    done = client.get(r.headers["location"])
+    assert f"接收 {len(sent) - 1:,} 条，退回 1 条" in done.text
+    assert "行政相对人名称有误" in done.text
+    assert back["natural_key"] in done.text
+    again = client.post(
+        f"/console/exchange/{package_id}/receipt", data=form, files={"file": ("回执.csv", receipt, "text/csv")}
+    )
+    assert "该回执已导入过" in again.text
+    wrong = client.post(
+        f"/console/exchange/{package_id}/receipt",
+        data=form,
+        files={"file": ("回执.csv", "记录编号,处理结果\r\n999999,退回\r\n".encode(), "text/csv")},
+    )
+    assert wrong.status_code == 409
+    assert "已导入回执" in wrong.text
+
+
+def test_a_data_officer_cannot_import_receipts(client: TestClient) -> None:
+    login(client, OFFICER)
+    page = client.get("/console")
+    r = client.post(
+        "/console/exchange/1/receipt",
+        data={"csrf_token": csrf_of(page.text), "target": "ministry", "sequence": "1"},
+        files={"file": ("r.csv", b"record_id,result\r\n1,ok\r\n", "text/csv")},
+    )
+    assert r.status_code == 403
+
+
+def test_a_data_officer_sees_the_records_sent_back_to_their_department(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    """The 工作台 counts them and links to the list, which shows the department's own records only."""
+    from transport_credit.exchange import receipts, service
+
+    with db.unit_of_work() as s:
+        package = service.export_package(s, SYSTEM, settings, "ministry")
+    sent = [json.loads(x) for x in (Path(package.directory) / "records.jsonl").read_text().splitlines()]
+    mine = next(x for x in sent if x["department_code"] == CITY_DEPT)
+    other = next(x for x in sent if x["department_code"] != CITY_DEPT)
+    path = settings.data_dir / "receipt.csv"
+    path.write_text(
+        f"record_id,result,reason\n{mine['record_id']},rejected,缺少处罚依据\n{other['record_id']},rejected,其他原因\n",
+        encoding="utf-8",
+    )
+    with db.unit_of_work() as s:
+        receipts.import_receipt(s, SYSTEM, settings, target="ministry", sequence=1, path=path)
+    login(client, OFFICER)
+    home = client.get("/console")
+    assert "被接收平台退回、待更正的记录" in home.text
+    assert 'href="/console/exchange/rejections"' in home.text
+    listed = client.get("/console/exchange/rejections")
+    assert listed.status_code == 200
+    assert "缺少处罚依据" in listed.text
+    assert mine["natural_key"] in listed.text
+    assert "其他原因" not in listed.text
+    asked_for_another = client.get("/console/exchange/rejections", params={"department": other["department_code"]})
+    assert "其他原因" not in asked_for_another.text
+    bad = client.get("/console/exchange/rejections", params={"show": "bogus"})
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("text/html")

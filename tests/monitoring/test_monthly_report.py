@@ -107,6 +107,37 @@ def test_sharing_and_an_empty_month(db: Database, settings: Settings, month: str
     assert all(u.rank is None for u in empty.departments)
 
 
+def test_records_sent_back_by_the_receiving_platforms(
+    db: Database, settings: Settings, month: str, tmp_path: Path
+) -> None:
+    """The month's receipts count per department (被平台退回), in the page's table and the workbook."""
+    from python_calamine import CalamineWorkbook
+
+    from transport_credit.exchange import receipts
+
+    with db.unit_of_work() as s:
+        package = exchange.export_package(s, OFFICE, settings, "ministry", out_dir=tmp_path)
+        zfj_ids = s.scalars(select(CreditRecord.id).where(CreditRecord.department_code == ZFJ)).all()
+    assert package.rows == 4
+    receipt = tmp_path / "receipt.csv"
+    receipt.write_text(
+        "记录编号,处理结果,原因\n" + "".join(f"{rid},退回,缺少处罚依据\n" for rid in zfj_ids[:2]), encoding="utf-8"
+    )
+    with db.unit_of_work() as s:
+        receipts.import_receipt(s, OFFICE, settings, target="ministry", sequence=1, path=receipt)
+    with db.read() as s:
+        report = service.monthly_report(s, VIEWER, settings, month)
+        earlier = service.monthly_report(s, VIEWER, settings, "2020-02")
+    units = {u.code: u for u in report.departments}
+    assert (units[ZFJ].returned, units[ZHENGZHOU].returned, report.totals.returned) == (2, 0, 2)
+    assert {c.code: c.returned for c in report.cities}[rules.PROVINCE_LEVEL] == 2
+    assert earlier.totals.returned == 0
+    book = CalamineWorkbook.from_filelike(io.BytesIO(service.to_xlsx(report)))
+    departments = book.get_sheet_by_name("部门").to_python()
+    column = departments[0].index("被平台退回")
+    assert [row[column] for row in departments if row[1] == "全省"] == [2]
+
+
 def test_the_workbook(db: Database, settings: Settings, month: str) -> None:
     from python_calamine import CalamineWorkbook
 

@@ -11,9 +11,11 @@ import typer
 
 from transport_credit.cli import output as out
 from transport_credit.cli.context import CliError, cli_actor, database, handled, settings
-from transport_credit.exchange import rules, service
+from transport_credit.exchange import receipts, rules, service
 
-exchange_app = typer.Typer(help="信用信息共享交换：全量、月度增量交换包，校验交换包。", no_args_is_help=True)
+exchange_app = typer.Typer(
+    help="信用信息共享交换：全量、月度增量交换包，校验交换包，接收方回执与退回记录。", no_args_is_help=True
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
 _HEADERS = ["序号", "对象", "类型", "月份", "记录范围", "条数", "新增或更新", "撤回", "生成时间", "目录"]
@@ -97,3 +99,65 @@ def verify_cmd(directory: Path, as_json: JsonOpt = False) -> None:
             for problem in report.problems:
                 typer.echo(f"问题：{problem}", err=True)
         raise CliError("交换包校验未通过")
+
+
+@exchange_app.command("receipt", help="导入接收平台对某个交换包的回执（CSV、XLSX 或 JSONL），登记被退回的记录。")
+@handled
+def receipt_cmd(
+    file: Path,
+    target: Annotated[str, typer.Option("--target", help="交换对象编码")],
+    sequence: Annotated[int, typer.Option("--sequence", min=1, help="交换包序号")],
+    as_json: JsonOpt = False,
+) -> None:
+    if not file.is_file():
+        raise CliError(f"找不到回执文件：{file}")
+    with database(settings()) as db, db.unit_of_work() as s:
+        view = receipts.import_receipt(s, cli_actor(), settings(), target=target, sequence=sequence, path=file)
+    if as_json:
+        out.emit_json(dataclasses.asdict(view))
+        return
+    if view.already_imported:
+        typer.echo(f"该回执已导入过（{view.created_at:%Y-%m-%d %H:%M}），未重复登记。")
+    typer.echo(f"第 {view.sequence} 号交换包回执：接收 {view.accepted} 条，退回 {view.rejected} 条。")
+    if view.rejected:
+        typer.echo("退回的记录见 tcredit exchange rejections，由信息提供单位更正后随下一期增量报送。")
+
+
+@exchange_app.command("rejections", help="被接收平台退回、待信息提供单位更正的记录（--all 含已更正的）。")
+@handled
+def rejections_cmd(
+    target: Annotated[str | None, typer.Option("--target")] = None,
+    department: Annotated[str | None, typer.Option("--department", help="信息提供单位编码")] = None,
+    include_settled: Annotated[bool, typer.Option("--all", help="包括已更正的")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=5000)] = 500,
+    as_json: JsonOpt = False,
+) -> None:
+    with database(settings()) as db, db.read() as s:
+        items = receipts.list_rejections(
+            s,
+            cli_actor(),
+            settings(),
+            target=target,
+            department_code=department,
+            include_settled=include_settled,
+            limit=limit,
+        )
+    if as_json:
+        out.emit_json([{**dataclasses.asdict(x), "settled": x.settled} for x in items])
+        return
+    out.table(
+        ["对象", "包序号", "记录编号", "类别", "业务编号", "信息提供单位", "退回原因", "状态"],
+        [
+            [
+                x.target_name,
+                x.sequence,
+                x.record_id,
+                x.category,
+                x.natural_key,
+                x.department_code,
+                x.reason,
+                f"已更正（记录 {x.corrected_by}）" if x.settled else "待更正",
+            ]
+            for x in items
+        ],
+    )

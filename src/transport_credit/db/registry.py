@@ -14,7 +14,7 @@ from transport_credit.evaluation.models import (
     EvaluationRun,
     ProvincialGrade,
 )
-from transport_credit.exchange.models import ExchangePackage
+from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
 from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
 from transport_credit.monitoring.models import AnalysisDaily, AnalysisMonth, AnalysisMonthly
@@ -48,6 +48,8 @@ __all__ = [
     "EvaluationResult",
     "EvaluationRun",
     "ExchangePackage",
+    "ExchangeReceipt",
+    "ExchangeRejection",
     "InspectionItem",
     "InspectionTask",
     "Inspector",

@@ -53,6 +53,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+class ReceiptFormat(_Strict):
+    """How a receiver writes its acknowledgement (回执): the names it gives the three columns (any one of each) and
+    the words of its result column. A line names a record the package sent by its ``record_id``."""
+
+    record_id: tuple[str, ...] = ("record_id", "记录编号", "记录ID")
+    result: tuple[str, ...] = ("result", "处理结果", "结果", "状态")
+    reason: tuple[str, ...] = ("reason", "原因", "失败原因", "退回原因", "错误信息")
+    accepted: tuple[str, ...] = ("成功", "入库", "已入库", "通过", "接收", "accepted", "ok", "success")
+    rejected: tuple[str, ...] = ("失败", "退回", "不通过", "拒收", "rejected", "error", "failed")
+
+
 class Target(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
     name: str
@@ -61,6 +72,7 @@ class Target(_Strict):
     personal_ids: Literal["clear", "masked"] = "masked"
     format: Literal["jsonl", "csv"] = "jsonl"
     field_names: dict[str, dict[str, str]] = Field(default_factory=dict)  # category → field key → target's name
+    receipt: ReceiptFormat = ReceiptFormat()
 
 
 class TargetsDocument(_Strict):
@@ -200,3 +212,41 @@ def package_dir_name(target_code: str, sequence: int, kind: str, period: str) ->
 def period_of(day: dt.date) -> str:
     """The month a package reports (YYYY-MM)."""
     return f"{day:%Y-%m}"
+
+
+# --- receipts (回执) -------------------------------------------------------------------------------------------
+
+ReceiptOutcome = Literal["accepted", "rejected"]
+
+
+def _norm(text: str) -> str:
+    return "".join(text.split()).lower().lstrip("\ufeff")
+
+
+def receipt_columns(fmt: ReceiptFormat, header: Sequence[str]) -> dict[str, int]:
+    """Column index of ``record_id``, ``result`` and (if present) ``reason`` in a receipt's header row; a
+    :class:`ValueError` naming what is missing when the record id or the result cannot be found."""
+    cells = [_norm(h) for h in header]
+    found: dict[str, int] = {}
+    for key, accepted_names in (("record_id", fmt.record_id), ("result", fmt.result), ("reason", fmt.reason)):
+        wanted = {_norm(n) for n in accepted_names}
+        hit = next((i for i, n in enumerate(cells) if n in wanted), None)
+        if hit is not None:
+            found[key] = hit
+    missing = [
+        "/".join(names[:3]) for key, names in (("record_id", fmt.record_id), ("result", fmt.result)) if key not in found
+    ]
+    if missing:
+        raise ValueError("、".join(missing))
+    return found
+
+
+def receipt_outcome(fmt: ReceiptFormat, value: str) -> ReceiptOutcome | None:
+    """What a receipt line's result says: ``accepted``, ``rejected``, or ``None`` for words the format does not
+    know (such a line is reported, never guessed)."""
+    v = _norm(value)
+    if v in {_norm(w) for w in fmt.accepted}:
+        return "accepted"
+    if v in {_norm(w) for w in fmt.rejected}:
+        return "rejected"
+    return None

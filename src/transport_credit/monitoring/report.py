@@ -72,6 +72,7 @@ class UnitFigures:
     on_time: int = 0  # of those, reported within 7 working days
     qualified: int = 0  # records above their category's quality threshold (合格记录)
     rejected: int = 0  # rows rejected into quarantine
+    returned: int = 0  # records the receiving platforms sent back (退回) in the month's receipts
     checks: int = 0  # credit checks made (逢批必查)
     effects: int = 0  # effects reported (成效清单)
     rank: int | None = None
@@ -85,7 +86,16 @@ class UnitFigures:
         return rate(self.qualified, self.received)
 
     def add(self, other: UnitFigures) -> None:
-        for name in ("received", "dual_reported", "on_time", "qualified", "rejected", "checks", "effects"):
+        for name in (
+            "received",
+            "dual_reported",
+            "on_time",
+            "qualified",
+            "rejected",
+            "returned",
+            "checks",
+            "effects",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 

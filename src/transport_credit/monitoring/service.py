@@ -23,7 +23,7 @@ from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_VIEWER, Actor
 from transport_credit.db.base import utcnow
 from transport_credit.disclosure.rules import load_policy
 from transport_credit.exchange import rules as exchange_rules
-from transport_credit.exchange.models import ExchangePackage
+from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
 from transport_credit.identifiers.regions import region_name
 from transport_credit.ingest.models import QuarantineRow
 from transport_credit.lists.cases import published_in_quarter, quarter_of
@@ -121,6 +121,14 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         select(Q.department_code, func.count()).where(Q.created_at >= t0, Q.created_at < t1).group_by(Q.department_code)
     ):
         unit(dept).rejected += int(n)
+    X, XR = ExchangeRejection, ExchangeReceipt
+    for dept, n in session.execute(
+        select(X.department_code, func.count())
+        .join(XR, XR.id == X.receipt_id)
+        .where(XR.created_at >= t0, XR.created_at < t1)
+        .group_by(X.department_code)
+    ):
+        unit(dept).returned += int(n)
     C = CreditCheck
     for dept, n in session.execute(
         select(C.department_code, func.count()).where(C.checked_at >= t0, C.checked_at < t1).group_by(C.department_code)
@@ -300,6 +308,7 @@ _UNIT_HEADERS = (
     "合格记录",
     "合格率",
     "拒收行",
+    "被平台退回",
     "信用核查",
     "成效反馈",
 )
@@ -316,6 +325,7 @@ def _unit_row(u: UnitFigures) -> list[Any]:
         u.qualified,
         rules.percent(u.qualified_rate),
         u.rejected,
+        u.returned,
         u.checks,
         u.effects,
     ]

@@ -1,9 +1,10 @@
 """The console's work list (工作台): what waits for the signed-in official, with what is overdue.
 
 One count per kind of work, each scoped like the page it links to: a data officer sees their own department's
-rejected rows and the objections sent to it for verification; the credit office sees the applications to accept
-and decide, list entries to review and to publish, open warnings, the quarter's typical cases against the
-indicator and the month's exchange packages. Counts only (a few grouped queries); the pages hold the detail.
+rejected rows, the records the receiving platforms sent back (退回) and the objections sent to it for
+verification; the credit office sees the same for every department, the applications to accept and decide, list
+entries to review and to publish, open warnings, the quarter's typical cases against the indicator and the
+month's exchange packages. Counts only (a few grouped queries); the pages hold the detail.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_D
 from transport_credit.disclosure.rules import china_today
 from transport_credit.exchange import rules as exchange_rules
 from transport_credit.exchange.models import ExchangePackage
+from transport_credit.exchange.receipts import open_rejections_of
 from transport_credit.ingest.models import QuarantineRow
 from transport_credit.lists.cases import published_in_quarter, quarter_of
 from transport_credit.lists.models import ListEntry
@@ -60,6 +62,7 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
         if own is not None:
             cond.append(Q.department_code == own)
         out.append(Todo("quarantine", "待更正的问题数据（行）", count_rows(session, Q, *cond)))
+        out.append(Todo("exchange_rejections", "被接收平台退回、待更正的记录", open_rejections_of(session, own)))
         A = PortalApplication
         cond = [A.verify_department.is_not(None), A.status == "accepted", A.verification.is_(None)]
         if own is not None:

@@ -1,4 +1,5 @@
-"""Console pages of sharing (信用信息共享交换, 信用办): the targets, their packages, the next package, downloads.
+"""Console pages of sharing (信用信息共享交换, 信用办): the targets, their packages, the next package, downloads,
+the receivers' receipts (回执) and the records they sent back (退回) until corrected.
 
 Thin like the rest of the console: parse the form, check CSRF, call one exchange service in a unit of work, render.
 """
@@ -6,18 +7,31 @@ Thin like the rest of the console: parse the form, check CSRF, call one exchange
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from pathlib import Path
-from typing import Annotated
+from pathlib import Path, PurePath
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from transport_credit.exchange import rules, service
+from transport_credit.common.errors import InvalidInput
+from transport_credit.exchange import receipts, rules, service
 from transport_credit.web.params import RowId
-from transport_credit.web.routes import PREFIX, ConsoleRoute, User, _check_csrf, _form, _text, page
+from transport_credit.web.routes import (
+    PREFIX,
+    ConsoleRoute,
+    User,
+    _check_csrf,
+    _department_names,
+    _form,
+    _safe_file_name,
+    _text,
+    page,
+)
 
 router = APIRouter(prefix=PREFIX + "/exchange", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -28,11 +42,18 @@ CONSOLE_WAIT_SECONDS = 20.0
 
 @router.get("")
 def exchange_page(
-    request: Request, console: User, done: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None
+    request: Request,
+    console: User,
+    done: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    receipt: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    again: Annotated[int | None, Query(ge=0, le=1)] = None,
 ) -> Response:
     cfg = console.settings
     with console.db.read() as session:
         packages = service.list_packages(session, console.actor, cfg, limit=200)
+        receipt_of = receipts.receipts_by_package(session, console.actor, [p.id for p in packages])
+        rejections = receipts.list_rejections(session, console.actor, cfg, limit=200)
+        open_counts = receipts.open_rejection_counts(session, console.actor)
     targets = list(rules.targets(cfg.province).values())
     latest = {t.code: next((p for p in packages if p.target == t.code), None) for t in targets}
     return page(
@@ -45,6 +66,77 @@ def exchange_page(
         packages=packages,
         kinds=rules.KIND_LABELS,
         done=next((p for p in packages if p.id == done), None),
+        receipt_of=receipt_of,
+        rejections=rejections,
+        open_counts=open_counts,
+        department_names=_department_names(console),
+        receipt_done=next((r for r in receipt_of.values() if r.package_id == receipt), None),
+        receipt_again=again,
+    )
+
+
+@router.post("/{package_id}/receipt")
+async def exchange_receipt(request: Request, console: User, package_id: RowId) -> Response:
+    """The receiving platform's receipt (回执) for one package, uploaded by the credit office."""
+    form = await _form(request)
+    _check_csrf(console, None, form)
+    target, sequence = _text(form, "target"), _text(form, "sequence")
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput("请选择回执文件", code="file_required")
+    if not sequence.isdigit() or not 0 < int(sequence) < 2_147_483_647:
+        raise InvalidInput("交换包序号不正确", code="bad_sequence")
+    file_name = _safe_file_name(upload.filename)
+
+    def run() -> bool:
+        with tempfile.NamedTemporaryFile(suffix=PurePath(file_name).suffix.lower()[:10]) as tmp:
+            upload.file.seek(0)
+            shutil.copyfileobj(upload.file, tmp, 1 << 20)
+            tmp.flush()
+            with console.db.unit_of_work() as session:
+                view = receipts.import_receipt(
+                    session,
+                    console.actor,
+                    console.settings,
+                    target=target,
+                    sequence=int(sequence),
+                    path=Path(tmp.name),
+                    file_name=file_name,
+                )
+        return view.already_imported
+
+    already = await run_in_threadpool(run)
+    flag = "&again=1" if already else ""
+    return RedirectResponse(f"{PREFIX}/exchange?receipt={package_id}{flag}#receipt-done", status_code=303)
+
+
+@router.get("/rejections")
+def rejections_page(
+    request: Request,
+    console: User,
+    show: Annotated[Literal["open", "all"], Query()] = "open",
+    department: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """Records the receiving platforms sent back (退回): a data officer's own department's, or (credit office) any."""
+    with console.db.read() as session:
+        items = receipts.list_rejections(
+            session,
+            console.actor,
+            console.settings,
+            department_code=department or None,
+            include_settled=show == "all",
+            limit=2000,
+        )
+    return page(
+        request,
+        console,
+        "exchange_rejections.html",
+        "exchange" if console.is_manager else "quarantine",
+        items=items,
+        show=show,
+        department=department or "",
+        department_names=_department_names(console),
+        manager=console.is_manager,
     )
 
 

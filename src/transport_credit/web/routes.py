@@ -379,6 +379,7 @@ _WORK_PAGES = {
     "warnings": "/warnings?status=open",
     "cases": "/cases",
     "exchange": "/exchange",
+    "exchange_rejections": "/exchange/rejections",
 }
 
 

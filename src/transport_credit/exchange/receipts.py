@@ -1,0 +1,371 @@
+"""Acknowledgements (回执) from the receiving platforms and the records they send back (退回) for correction (整改).
+
+A receiver answers a package with a receipt file (CSV in UTF-8 or GB18030, XLSX, or JSON Lines) naming records by
+the ``record_id`` the package gave them, each with a result (taken in or sent back) and, for a record sent back,
+the reason. The column names and result words are the target's data (``rules.ReceiptFormat``). A receipt may
+list every record or only those sent back: records it does not name count as taken in.
+
+Importing a receipt is all or nothing: a line naming a record the package did not send, or a result the format
+does not know, refuses the whole file with every problem listed by line (nothing is written). Each record sent
+back becomes a rejection assigned to the record's source department. It is settled when a newer revision of the
+record exists (a correction, or a repair, revocation or removal): the next increment carries that revision.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from transport_credit.audit.events import record as audit
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER, Actor
+from transport_credit.common.errors import Conflict, InvalidInput, NotFound
+from transport_credit.db.base import utcnow
+from transport_credit.exchange import rules
+from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
+from transport_credit.ingest.readers import FileRefused, detect_encoding, detect_format, open_rows
+from transport_credit.records.models import CreditRecord
+from transport_credit.settings import Settings
+
+MAX_REPORTED_PROBLEMS = 50
+NO_REASON = "（回执未说明原因）"
+_LOOKUP = 1000
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    id: int
+    package_id: int
+    target: str
+    sequence: int
+    file_name: str
+    file_sha256: str
+    lines: int
+    accepted: int
+    rejected: int
+    created_by: str
+    created_at: dt.datetime
+    already_imported: bool = False
+
+
+@dataclass(frozen=True)
+class RejectionView:
+    id: int
+    target: str
+    target_name: str
+    sequence: int
+    period: str
+    record_id: int
+    category: str
+    natural_key: str
+    department_code: str
+    reason: str
+    corrected_by: int | None  # the newer revision that settles it; None: still to be corrected
+
+    @property
+    def settled(self) -> bool:
+        return self.corrected_by is not None
+
+
+def _view(r: ExchangeReceipt, p: ExchangePackage, *, already: bool = False) -> ReceiptView:
+    return ReceiptView(
+        r.id,
+        p.id,
+        p.target,
+        p.sequence,
+        r.file_name,
+        r.file_sha256,
+        r.lines,
+        r.accepted,
+        r.rejected,
+        r.created_by,
+        r.created_at,
+        already,
+    )
+
+
+def _package(session: Session, settings: Settings, target: str, sequence: int) -> ExchangePackage:
+    t = rules.target(settings.province, target)
+    P = ExchangePackage
+    package = session.scalar(select(P).where(P.target == t.code, P.sequence == sequence))
+    if package is None:
+        raise NotFound(f"{t.name}没有第 {sequence} 号交换包", code="package_not_found")
+    return package
+
+
+def _rows(path: Path, data: bytes) -> Iterator[list[str]]:
+    """Every row of the receipt as cell text (header included)."""
+    head = data[:65536]
+    if not head.strip():
+        raise FileRefused("回执文件为空", code="empty_file")
+    if detect_format(path, head) == "csv":
+        text = io.TextIOWrapper(io.BytesIO(data), encoding=detect_encoding(head), newline="")
+        try:
+            yield from csv.reader(text)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise FileRefused("回执文件无法按 CSV 读取（编码或引号有误）", code="bad_csv") from exc
+        return
+    yield from open_rows(path, io.BytesIO(data)).rows
+
+
+@dataclass(frozen=True)
+class _Line:
+    line: int
+    record_id: int
+    outcome: rules.ReceiptOutcome
+    reason: str
+
+
+def _parse(fmt: rules.ReceiptFormat, path: Path, data: bytes) -> tuple[list[_Line], list[dict[str, object]]]:
+    """The receipt's lines, and the problems of those that cannot be read (line numbers as in the file)."""
+    rows = enumerate(_rows(path, data), start=1)
+    header: list[str] | None = None
+    for _, row in rows:
+        if any(c.strip() for c in row):
+            header = row
+            break
+    if header is None:
+        raise FileRefused("回执文件为空", code="empty_file")
+    try:
+        cols = rules.receipt_columns(fmt, header)
+    except ValueError as exc:
+        raise FileRefused(f"回执缺少列：{exc}", code="receipt_columns_missing") from exc
+    lines: list[_Line] = []
+    problems: list[dict[str, object]] = []
+
+    def cell(row: Sequence[str], key: str) -> str:
+        i = cols.get(key)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    for number, row in rows:
+        if not any(c.strip() for c in row):
+            continue
+        raw_id, raw_result = cell(row, "record_id"), cell(row, "result")
+        if not raw_id.isdigit() or len(raw_id) > 18:
+            problems.append({"line": number, "code": "bad_record_id", "message": f"记录编号「{raw_id[:40]}」不是数字"})
+            continue
+        outcome = rules.receipt_outcome(fmt, raw_result)
+        if outcome is None:
+            problems.append(
+                {"line": number, "code": "unknown_result", "message": f"无法识别的处理结果「{raw_result[:40]}」"}
+            )
+            continue
+        lines.append(_Line(number, int(raw_id), outcome, cell(row, "reason")[:2000]))
+    return lines, problems
+
+
+def import_receipt(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    *,
+    target: str,
+    sequence: int,
+    path: Path,
+    file_name: str | None = None,
+) -> ReceiptView:
+    """Record the receipt at ``path`` for the target's package ``sequence`` (the caller commits). The same file
+    again returns the receipt already recorded; a different file for a package that has one is refused."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    package = _package(session, settings, target, sequence)
+    t = rules.target(settings.province, target)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    existing = session.scalar(select(ExchangeReceipt).where(ExchangeReceipt.package_id == package.id))
+    if existing is not None:
+        if existing.file_sha256 == digest:
+            return _view(existing, package, already=True)
+        raise Conflict(
+            f"第 {sequence} 号交换包已导入回执（{existing.file_name}），不能再导入另一份", code="receipt_exists"
+        )
+    lines, problems = _parse(t.receipt, path, data)
+    sent = _sent_records(session, package, t, sorted({x.record_id for x in lines}))
+    outcomes: dict[int, _Line] = {}
+    for x in lines:
+        if x.record_id not in sent:
+            problems.append(
+                {"line": x.line, "code": "not_in_package", "message": f"记录编号 {x.record_id} 不在本交换包中"}
+            )
+        elif x.record_id in outcomes and outcomes[x.record_id].outcome != x.outcome:
+            problems.append(
+                {
+                    "line": x.line,
+                    "code": "conflicting_result",
+                    "message": f"记录编号 {x.record_id} 在第 {outcomes[x.record_id].line} 行的处理结果与本行不同",
+                }
+            )
+        else:
+            outcomes.setdefault(x.record_id, x)
+    if problems:
+        problems.sort(key=lambda p: int(str(p["line"])))
+        shown = "；".join(f"第 {p['line']} 行：{p['message']}" for p in problems[:5])
+        more = f"等 {len(problems)} 处" if len(problems) > 5 else ""
+        raise InvalidInput(
+            f"回执有误，未导入：{shown}{more}",
+            code="receipt_invalid",
+            details={"problems": problems[:MAX_REPORTED_PROBLEMS], "count": len(problems)},
+        )
+    back = [x for x in outcomes.values() if x.outcome == "rejected"]
+    receipt = ExchangeReceipt(
+        package_id=package.id,
+        file_name=(file_name or path.name)[:255],
+        file_sha256=digest,
+        lines=len(lines),
+        accepted=package.rows - len(back),
+        rejected=len(back),
+        created_by=actor.label[:120],
+        created_at=utcnow(),
+    )
+    session.add(receipt)
+    session.flush()
+    session.add_all(
+        ExchangeRejection(
+            receipt_id=receipt.id,
+            package_id=package.id,
+            record_id=x.record_id,
+            category=sent[x.record_id][0],
+            natural_key=sent[x.record_id][1],
+            department_code=sent[x.record_id][2],
+            reason=x.reason or NO_REASON,
+        )
+        for x in sorted(back, key=lambda x: x.record_id)
+    )
+    audit(
+        session,
+        actor,
+        "exchange.receipt",
+        "exchange_package",
+        f"{package.target}#{package.sequence}",
+        {"file_sha256": digest, "lines": len(lines), "rejected": len(back)},
+    )
+    return _view(receipt, package)
+
+
+def _sent_records(
+    session: Session, package: ExchangePackage, t: rules.Target, ids: list[int]
+) -> dict[int, tuple[str, str, str]]:
+    """Of ``ids``, the records the package can have sent (its range and the target's categories): id → (category,
+    natural key, source department)."""
+    R = CreditRecord
+    found: dict[int, tuple[str, str, str]] = {}
+    for start in range(0, len(ids), _LOOKUP):
+        chunk = ids[start : start + _LOOKUP]
+        stmt = select(R.id, R.category, R.natural_key, R.department_code).where(
+            R.id.in_(chunk),
+            R.id > package.from_record_id,
+            R.id <= package.to_record_id,
+            R.category.in_(t.categories),
+        )
+        found.update({rid: (cat, key, dept) for rid, cat, key, dept in session.execute(stmt)})
+    return found
+
+
+def receipts_by_package(session: Session, actor: Actor, package_ids: Sequence[int]) -> dict[int, ReceiptView]:
+    """The receipts of the given packages (for the package list)."""
+    actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER)
+    if not package_ids:
+        return {}
+    stmt = (
+        select(ExchangeReceipt, ExchangePackage)
+        .join(ExchangePackage, ExchangePackage.id == ExchangeReceipt.package_id)
+        .where(ExchangeReceipt.package_id.in_(list(package_ids)))
+    )
+    return {p.id: _view(r, p) for r, p in session.execute(stmt)}
+
+
+def list_rejections(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    *,
+    target: str | None = None,
+    department_code: str | None = None,
+    include_settled: bool = False,
+    limit: int = 500,
+) -> list[RejectionView]:
+    """Records sent back, newest package first, each with the revision that settles it (if any). The credit office
+    and viewers see every department's; a data officer sees the records of their own department."""
+    actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER, ROLE_DATA_OFFICER)
+    if not actor.has_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER):
+        department_code = actor.department_code or "-"
+    X, P = ExchangeRejection, ExchangePackage
+    current = aliased(CreditRecord)
+    stmt = (
+        select(X, P.target, P.sequence, P.period, current.id)
+        .join(P, P.id == X.package_id)
+        .outerjoin(
+            current,
+            and_(
+                current.category == X.category,
+                current.natural_key == X.natural_key,
+                current.is_current.is_(True),
+                current.id > X.record_id,
+            ),
+        )
+        .order_by(P.id.desc(), X.record_id)
+        .limit(max(1, min(limit, 5000)))
+    )
+    if target:
+        stmt = stmt.where(P.target == rules.target(settings.province, target).code)
+    if department_code:
+        stmt = stmt.where(X.department_code == department_code)
+    if not include_settled:
+        stmt = stmt.where(current.id.is_(None))
+    known = rules.targets(settings.province)
+    return [
+        RejectionView(
+            x.id,
+            tgt,
+            known[tgt].name if tgt in known else tgt,
+            seq,
+            period,
+            x.record_id,
+            x.category,
+            x.natural_key,
+            x.department_code,
+            x.reason,
+            newer,
+        )
+        for x, tgt, seq, period, newer in session.execute(stmt)
+    ]
+
+
+def _open_counts(session: Session, department_code: str | None = None) -> dict[str, int]:
+    X = ExchangeRejection
+    current = aliased(CreditRecord)
+    stmt = (
+        select(X.department_code, func.count())
+        .outerjoin(
+            current,
+            and_(
+                current.category == X.category,
+                current.natural_key == X.natural_key,
+                current.is_current.is_(True),
+                current.id > X.record_id,
+            ),
+        )
+        .where(current.id.is_(None))
+        .group_by(X.department_code)
+    )
+    if department_code is not None:
+        stmt = stmt.where(X.department_code == department_code)
+    return {dept: int(n) for dept, n in session.execute(stmt)}
+
+
+def open_rejection_counts(session: Session, actor: Actor) -> dict[str, int]:
+    """Department code → records sent back and not yet corrected (the credit office's overview)."""
+    actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER)
+    return _open_counts(session)
+
+
+def open_rejections_of(session: Session, department_code: str | None) -> int:
+    """Records sent back and not yet corrected, of one department or (``None``) all: the work list's count, scoped
+    by the work list like its other counts."""
+    return sum(_open_counts(session, department_code).values())

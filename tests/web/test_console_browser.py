@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from console_kit import ID18_RE, OFFICER, PASSWORD, PenaltyFile
+from console_kit import CITY_DEPT, ID18_RE, MANAGER, OFFICER, PASSWORD, PenaltyFile
 
 from browser_kit import launch, serve, shot
 from transport_credit.db.uow import Database
@@ -129,4 +129,42 @@ def test_console_at_phone_width(server: str, browser: object, penalty_file: Pena
     _shot(page, "phone-06-worklist")
     page.locator("#todo-quarantine a").click()  # type: ignore[attr-defined]
     page.wait_for_url(re.compile(r".*/console/quarantine$"))  # type: ignore[attr-defined]
+    context.close()
+
+
+def test_credit_office_sends_a_package_and_records_its_receipt_in_a_browser(
+    server: str, browser: object, platform: Database, settings: Settings, penalty_file: PenaltyFile, tmp_path: Path
+) -> None:
+    """生成全量交换包, then 导入回执 on its row: the records sent back are listed for their department."""
+    import json
+
+    from playwright.sync_api import expect
+
+    from transport_credit.common.actor import SYSTEM
+    from transport_credit.ingest.service import import_file
+
+    with platform.unit_of_work() as s:
+        import_file(s, SYSTEM, settings, penalty_file.path, category="XZCF", department=CITY_DEPT)
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/console/login")
+    page.get_by_label("用户名").fill(MANAGER)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r".*/console/?$"))
+    page.goto(f"{server}/console/exchange")
+    page.locator("#export-ministry").click()
+    expect(page.locator("#done")).to_contain_text("已生成全量交换包")
+    [records] = list((settings.data_dir / "exchange" / "ministry").glob("*/records.jsonl"))
+    back = json.loads(records.read_text().splitlines()[0])
+    receipt = tmp_path / "部平台回执.csv"
+    receipt.write_bytes(f"记录编号,处理结果,原因\r\n{back['record_id']},退回,处罚依据不规范\r\n".encode("gb18030"))
+    row = page.locator("#packages tbody tr").first
+    row.get_by_label("第 1 号交换包的回执文件").set_input_files(str(receipt))
+    row.get_by_role("button", name="导入回执").click()
+    expect(page.locator("#receipt-done")).to_contain_text("退回 1 条")
+    expect(page.locator("#rejection-list")).to_contain_text("处罚依据不规范")
+    expect(page.locator("#rejection-list")).to_contain_text(str(back["natural_key"]))
+    expect(row).to_contain_text("退回 1")
+    _shot(page, "desktop-07-exchange-receipt")
     context.close()

@@ -362,3 +362,83 @@ def test_weekly_publication_from_records_and_content(db: Database, settings: Set
     with db.read() as s:
         now = {i.code: i for i in service.monthly_report(s, VIEWER, settings, month).indicators}
     assert now["weekly_publication"].value == f"{int(this_week in mondays)}/{len(mondays)} 周"
+
+
+_DEFAULT = "kind: monitoring_indicators\nversion: '2026.1'\ndual_on_time_rate: 1.0\ncity_coverage: 1.0\n"
+_ZHEJIANG = (
+    "kind: monitoring_indicators\nversion: '2026.2'\nprovince: zhejiang\ndual_on_time_rate: 0.7\nqualified_rate: 0.8\n"
+    "city_coverage: 1.0\ndomain_on_time_rates: {道路运输: 0.8, 水路运输: 0.8}\n"
+)
+
+
+def test_a_province_sets_its_own_targets(tmp_path: Path) -> None:
+    """Seed 004 (浙江): 数据合格率 80%, 及时率 70%, 道路运输 and 水路运输 80%; other provinces keep the default."""
+    (tmp_path / "indicators.yaml").write_text(_DEFAULT, encoding="utf-8")
+    (tmp_path / "indicators-zhejiang.yaml").write_text(_ZHEJIANG, encoding="utf-8")
+    own = rules.load_indicator_targets(tmp_path, "zhejiang")
+    assert (own.dual_on_time_rate, own.qualified_rate) == (0.7, 0.8)
+    assert own.domain_on_time_rates == {"道路运输": 0.8, "水路运输": 0.8}
+    default = rules.load_indicator_targets(tmp_path, "henan")
+    assert (default.dual_on_time_rate, default.domain_on_time_rates) == (1.0, {})
+    (tmp_path / "indicators-bad.yaml").write_text(
+        _ZHEJIANG.replace("province: zhejiang", "province: x").replace("水路运输: 0.8", "水路运输: 80"),
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput) as caught:
+        rules.load_indicator_targets(tmp_path, "zhejiang")
+    assert caught.value.code == "indicators_invalid"
+    assert "indicators-bad.yaml" in caught.value.message
+
+
+def test_the_shipped_targets_load() -> None:
+    shipped = rules.indicator_targets("henan")
+    assert (shipped.province, shipped.dual_on_time_rate, shipped.domain_on_time_rates) == (None, 1.0, {})
+
+
+@pytest.mark.parametrize(
+    ("by_domain", "value", "met"),
+    [
+        ({"道路运输": (8, 10)}, "80.0%（8/10）", True),
+        ({"道路运输": (7, 10)}, "70.0%（7/10）", False),
+        ({}, "—", None),  # no decisions of the domain this month: nothing to measure
+    ],
+)
+def test_domain_on_time_indicator(by_domain: dict[str, tuple[int, int]], value: str, met: bool | None) -> None:
+    targets = rules.IndicatorTargets.model_validate(
+        {
+            "kind": "monitoring_indicators",
+            "version": "1",
+            "dual_on_time_rate": 0.7,
+            "city_coverage": 1,
+            "domain_on_time_rates": {"道路运输": 0.8},
+        }
+    )
+    facts = rules.MonthFacts(10, 8, 10, 10, 1, 1, dual_by_domain=by_domain)
+    found = {i.code: i for i in rules.indicators(facts, targets)}["dual_on_time_rate:道路运输"]
+    assert (found.name, found.value, found.target, found.met) == (
+        "道路运输领域双公示信息 7 个工作日内上报率",
+        value,
+        "80.0%",
+        met,
+    )
+
+
+def test_domain_targets_measured_from_the_records(
+    db: Database, settings: Settings, month: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A province with domain targets: the month's 双公示 first reports counted by their 领域."""
+    (tmp_path / "indicators.yaml").write_text(_DEFAULT, encoding="utf-8")
+    (tmp_path / "indicators-henan.yaml").write_text(_ZHEJIANG.replace("zhejiang", "henan"), encoding="utf-8")
+    monkeypatch.setattr(rules, "_monitoring_dir", lambda: tmp_path)
+    rules.indicator_targets.cache_clear()
+    try:
+        with db.read() as s:
+            report = service.monthly_report(s, VIEWER, settings, month)
+    finally:
+        rules.indicator_targets.cache_clear()
+    found = {i.code: i for i in report.indicators}
+    assert found["dual_on_time_rate"].target == "70.0%"
+    road = found["dual_on_time_rate:道路运输"]  # the fixture's four penalties are 道路运输, three on time
+    assert (road.value, road.met) == ("75.0%（3/4）", False)
+    assert found["dual_on_time_rate:水路运输"].value == "—"
+    assert found["qualified_rate"].target == "80.0%"

@@ -219,6 +219,7 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
     weekly = rules.weeks_with(mondays, _publication_days(session, mondays)) if mondays else 0
     commitment_list = commitment_rules.commitment_matters(settings.province)
     approval_commitments, licences = commitment_service.handling_counts(session, commitment_list, start, end)
+    goals = rules.indicator_targets(settings.province)
     facts = rules.MonthFacts(
         dual_reported=totals.dual_reported,
         on_time=totals.on_time,
@@ -234,6 +235,7 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         commitment_matters=commitment_rules.licensing_matter_share(commitment_list, list_rules(settings.province)),
         approval_commitments=approval_commitments,
         licences=licences,
+        dual_by_domain=_dual_by_domain(session, list(goals.domain_on_time_rates), t0, t1),
     )
     catalog = active_catalog(session)
     return MonthlyReport(
@@ -249,9 +251,32 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         applications=applications,
         lists=ListFigures({str(k): int(v) for k, v in listed.items()}, {str(k): int(v) for k, v in removed.items()}),
         packages=packages,
-        indicators=rules.indicators(facts, rules.indicator_targets()),
+        indicators=rules.indicators(facts, goals),
         category_names={c.code: c.name for c in catalog.categories()},
     )
+
+
+def _dual_by_domain(
+    session: Session, domains: list[str], t0: dt.datetime, t1: dt.datetime
+) -> dict[str, tuple[int, int]]:
+    """领域 → (on time, reported) of the month's first reports of 双公示 decisions, for the domains with a target."""
+    if not domains:
+        return {}
+    R = CreditRecord
+    domain = R.data["domain"].as_string()
+    rows = session.execute(
+        select(domain, func.count(), func.sum(case((R.on_time.is_(True), 1), else_=0)))
+        .where(
+            R.category.in_(DUAL_PUBLICITY),
+            R.revision == 1,
+            R.on_time.is_not(None),
+            R.reported_at >= t0,
+            R.reported_at < t1,
+            domain.in_(domains),
+        )
+        .group_by(domain)
+    )
+    return {str(d): (int(on_time or 0), int(n)) for d, n, on_time in rows}
 
 
 def _publication_days(session: Session, mondays: list[dt.date]) -> set[dt.date]:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from transport_credit.auth import service as auth
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM, Actor
 from transport_credit.db.uow import Database
+from transport_credit.exchange import receipts
 from transport_credit.exchange import service as exchange
 from transport_credit.lists import service as lists
 from transport_credit.monitoring.worklist import Todo, worklist
@@ -102,8 +103,8 @@ def test_each_official_sees_their_own_work(busy: Database, settings: Settings, t
         viewer = worklist(s, VIEWER, settings, today=TODAY)
     # A data officer: their department's rejected rows and the objections sent to it (late: due 5 working days
     # after an acceptance 30 days ago).
-    assert officer == {"quarantine": (1, 0), "verifications": (1, 1)}
-    assert zhengzhou == {"quarantine": (1, 0), "verifications": (0, 0)}
+    assert officer == {"quarantine": (1, 0), "exchange_rejections": (0, 0), "verifications": (1, 1)}
+    assert zhengzhou == {"quarantine": (1, 0), "exchange_rejections": (0, 0), "verifications": (0, 0)}
     assert viewer == []
     got = _by_key(office)
     assert got["quarantine"] == (2, 0)  # every department's
@@ -122,6 +123,17 @@ def test_each_official_sees_their_own_work(busy: Database, settings: Settings, t
     with busy.read() as s:
         left = next(t for t in worklist(s, OFFICE, settings, today=TODAY) if t.key == "exchange")
     assert (left.count, left.note) == (1, "省公共信用信息平台")  # the ministry's is done
+    # The ministry's platform sends one of the 执法局's penalties back: its officer and the credit office see it.
+    with busy.read() as s:
+        zfj_record = s.scalar(select(CreditRecord.id).where(CreditRecord.department_code == OFFICER.department_code))
+    receipt = tmp_path / "receipt.csv"
+    receipt.write_text(f"record_id,result,reason\n{zfj_record},rejected,处罚依据缺失\n", encoding="utf-8")
+    with busy.unit_of_work() as s:
+        receipts.import_receipt(s, OFFICE, settings, target="ministry", sequence=1, path=receipt)
+    with busy.read() as s:
+        assert _by_key(worklist(s, OFFICER, settings, today=TODAY))["exchange_rejections"] == (1, 0)
+        assert _by_key(worklist(s, ZZ_OFFICER, settings, today=TODAY))["exchange_rejections"] == (0, 0)
+        assert _by_key(worklist(s, OFFICE, settings, today=TODAY))["exchange_rejections"] == (1, 0)
 
 
 def test_the_work_list_is_the_consoles_home(busy: Database, settings: Settings, cheap_hashing: None) -> None:
@@ -134,7 +146,7 @@ def test_the_work_list_is_the_consoles_home(busy: Database, settings: Settings, 
         assert home.status_code == 200
         assert "工作台" in home.text
         assert "河南省交通运输厅执法局" in home.text  # the officer's unit
-        assert re.findall(r'id="todo-([a-z_]+)"', home.text) == ["quarantine", "verifications"]
+        assert re.findall(r'id="todo-([a-z_]+)"', home.text) == ["quarantine", "exchange_rejections", "verifications"]
         card = home.text.split('id="todo-verifications"')[1].split("</li>")[0]
         assert 'href="/console/portal/verifications"' in card
         assert "已逾期 1" in card
@@ -145,7 +157,7 @@ def test_the_work_list_is_the_consoles_home(busy: Database, settings: Settings, 
         login(client, "office")
         home = client.get("/console")
         keys = re.findall(r'id="todo-([a-z_]+)"', home.text)
-        assert keys[:2] == ["quarantine", "verifications"]
+        assert keys[:3] == ["quarantine", "exchange_rejections", "verifications"]
         assert {"applications_accept", "lists_publish", "warnings", "cases", "exchange"} <= set(keys)
         for href in set(re.findall(r'<a href="(/console/[^"]*)">\s*<span class="worklist-count">', home.text)):
             assert client.get(href.replace("&amp;", "&")).status_code == 200, href

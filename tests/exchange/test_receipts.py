@@ -273,3 +273,38 @@ def test_receipts_on_the_command_line(
     )
     assert refused.exit_code != 0
     assert "找不到回执文件" in refused.output
+
+
+def test_a_departments_system_reads_what_was_sent_back(
+    sent: tuple[Database, service.PackageView, dict[str, int]], settings: Settings, tmp_path: Path, cheap_hashing: None
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from transport_credit.auth import service as auth
+    from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
+    from transport_credit.server import create_app
+
+    db, _, ids = sent
+    rid = min(ids.values())
+    _import(db, settings, _receipt(tmp_path / "r.csv", [[rid, "退回", "决定日期有误"]]))
+    with db.unit_of_work() as s:
+        _, own = auth.create_api_client(s, SYSTEM, "执法系统", str(OFFICER.department_code), [], [SCOPE_SUBMIT])
+        _, other = auth.create_api_client(s, SYSTEM, "郑州系统", "410100-jtj", [], [SCOPE_SUBMIT])
+        _, reader = auth.create_api_client(s, SYSTEM, "查询系统", str(OFFICER.department_code), [], [SCOPE_READ])
+    with TestClient(create_app(settings, db)) as client:
+        r = client.get("/api/v1/exchange/rejections", headers={"X-API-Key": own})
+        assert r.status_code == 200, r.text
+        [item] = r.json()["items"]
+        assert (item["record_id"], item["reason"], item["settled"], item["corrected_by"]) == (
+            rid,
+            "决定日期有误",
+            False,
+            None,
+        )
+        assert item["target_name"] == "全国交通运输信用信息共享平台"
+        assert client.get("/api/v1/exchange/rejections", headers={"X-API-Key": other}).json() == {"items": []}
+        refused = client.get("/api/v1/exchange/rejections", headers={"X-API-Key": reader})
+        assert refused.status_code == 403
+        bad = client.get("/api/v1/exchange/rejections", params={"view": "x"}, headers={"X-API-Key": own})
+        assert bad.status_code == 422
+        assert bad.json()["code"] == "invalid_request"

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from transport_credit.api.routes import (
     checks,
     evaluation,
+    exchange,
     imports,
     lists,
     public,
@@ -35,5 +36,6 @@ router.include_router(evaluation.router)
 router.include_router(supervision.router)
 router.include_router(warnings.router)
 router.include_router(verifications.router)
+router.include_router(exchange.router)
 
 __all__ = ["router"]

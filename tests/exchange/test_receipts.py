@@ -199,6 +199,16 @@ def test_files_that_are_no_receipt(
     with pytest.raises(FileRefused) as caught:
         _import(db, settings, empty)
     assert caught.value.code == "empty_file"
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(128, 256)) * 40)
+    with pytest.raises(FileRefused) as caught:
+        _import(db, settings, junk)
+    assert caught.value.code == "unknown_encoding"
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    with pytest.raises(FileRefused) as caught:
+        _import(db, settings, broken)
+    assert caught.value.code == "file_corrupt"
     no_ids = _receipt(tmp_path / "cols.csv", [["成功"]], header=("处理结果",))
     with pytest.raises(FileRefused) as caught:
         _import(db, settings, no_ids)

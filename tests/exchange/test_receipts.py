@@ -318,3 +318,35 @@ def test_a_departments_system_reads_what_was_sent_back(
         bad = client.get("/api/v1/exchange/rejections", params={"view": "x"}, headers={"X-API-Key": own})
         assert bad.status_code == 422
         assert bad.json()["code"] == "invalid_request"
+
+
+def test_a_long_receipt_is_checked_a_chunk_at_a_time(
+    sent: tuple[Database, service.PackageView, dict[str, int]], settings: Settings, tmp_path: Path
+) -> None:
+    """Lines past the first chunk are checked against the lines before them; full-width digits are digits."""
+    db, _, ids = sent
+    first, *others = sorted(ids.values())
+    rows: list[list[object]] = [[first, "退回", "缺少处罚依据"]]
+    rows += [[others[i % len(others)], "成功", ""] for i in range(2 * receipts._LOOKUP + 500)]
+    rows.append([str(first).translate(str.maketrans("0123456789", "０１２３４５６７８９")), "退回", "重复"])
+    ok = _import(db, settings, _receipt(tmp_path / "long.csv", rows))
+    assert (ok.lines, ok.rejected, ok.accepted) == (len(rows), 1, len(ids) - 1)
+    with db.read() as s:
+        [back] = receipts.list_rejections(s, OFFICE, settings)
+    assert (back.record_id, back.reason) == (first, "缺少处罚依据")  # the first line naming it
+
+
+def test_a_contradiction_far_down_a_receipt_names_the_earlier_line(
+    sent: tuple[Database, service.PackageView, dict[str, int]], settings: Settings, tmp_path: Path
+) -> None:
+    db, _, ids = sent
+    first, second = sorted(ids.values())[:2]
+    rows: list[list[object]] = [[first, "成功", ""]]
+    rows += [[second, "成功", ""] for _ in range(receipts._LOOKUP + 10)]
+    rows += [[first, "失败", "前后矛盾"], ["①", "成功", ""]]
+    with pytest.raises(InvalidInput) as caught:
+        _import(db, settings, _receipt(tmp_path / "contradiction.csv", rows))
+    problems = caught.value.details["problems"]
+    end = len(rows) + 1  # the header is line 1
+    assert [(p["line"], p["code"]) for p in problems] == [(end - 1, "conflicting_result"), (end, "bad_record_id")]
+    assert "第 2 行" in str(problems[0]["message"])

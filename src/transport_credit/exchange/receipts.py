@@ -17,9 +17,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
@@ -35,6 +37,7 @@ from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 
 MAX_REPORTED_PROBLEMS = 50
+_SNIFF = 1 << 16
 NO_REASON = "（回执未说明原因）"
 _LOOKUP = 1000
 
@@ -100,65 +103,112 @@ def _package(session: Session, settings: Settings, target: str, sequence: int) -
     return package
 
 
-def _rows(path: Path, data: bytes) -> Iterator[list[str]]:
-    """Every row of the receipt as cell text (header included)."""
-    head = data[:65536]
+def _rows(path: Path, stream: IO[bytes]) -> Iterator[list[str]]:
+    """Every row of the receipt as cell text (header included), read as it goes."""
+    head = stream.read(_SNIFF)
+    stream.seek(0)
     if not head.strip():
         raise FileRefused("回执文件为空", code="empty_file")
     if detect_format(path, head) == "csv":
-        text = io.TextIOWrapper(io.BytesIO(data), encoding=detect_encoding(head), newline="")
+        text = io.TextIOWrapper(stream, encoding=detect_encoding(head), newline="")
         try:
             yield from csv.reader(text)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise FileRefused("回执文件无法按 CSV 读取（编码或引号有误）", code="bad_csv") from exc
+        finally:
+            text.detach()  # the caller closes the file
         return
-    yield from open_rows(path, io.BytesIO(data)).rows
+    yield from open_rows(path, stream).rows
 
 
-@dataclass(frozen=True)
-class _Line:
-    line: int
-    record_id: int
-    outcome: rules.ReceiptOutcome
-    reason: str
+def _sha256(stream: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
+    stream.seek(0)
+    return digest.hexdigest()
 
 
-def _parse(fmt: rules.ReceiptFormat, path: Path, data: bytes) -> tuple[list[_Line], list[dict[str, object]]]:
-    """The receipt's lines, and the problems of those that cannot be read (line numbers as in the file)."""
-    rows = enumerate(_rows(path, data), start=1)
-    header: list[str] | None = None
-    for _, row in rows:
-        if any(c.strip() for c in row):
-            header = row
-            break
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_RECORD_ID = re.compile(r"[0-9]{1,18}")
+
+
+@dataclass
+class _Reading:
+    """What a pass over the receipt found. Only the ids are kept for the lines taken in (a full package's receipt
+    can list millions), the reason too for those sent back."""
+
+    lines: int = 0
+    accepted: dict[int, int] = field(default_factory=dict)  # record id → line
+    rejected: dict[int, tuple[int, str]] = field(default_factory=dict)  # record id → (line, reason)
+    records: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # sent back: (category, key, department)
+    problems: list[dict[str, object]] = field(default_factory=list)  # the first MAX_REPORTED_PROBLEMS found
+    problem_count: int = 0
+
+    def problem(self, line: int, code: str, message: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            self.problems.append({"line": line, "code": code, "message": message})
+
+
+_Parsed = tuple[int, int, "rules.ReceiptOutcome", str]  # line, record id, outcome, reason
+
+
+def _read(session: Session, package: ExchangePackage, t: rules.Target, path: Path, stream: IO[bytes]) -> _Reading:
+    """One pass over the receipt: each line parsed, and checked against the package a chunk at a time."""
+    fmt = t.receipt
+    rows = enumerate(_rows(path, stream), start=1)
+    header = next((row for _, row in rows if any(c.strip() for c in row)), None)
     if header is None:
         raise FileRefused("回执文件为空", code="empty_file")
     try:
         cols = rules.receipt_columns(fmt, header)
     except ValueError as exc:
         raise FileRefused(f"回执缺少列：{exc}", code="receipt_columns_missing") from exc
-    lines: list[_Line] = []
-    problems: list[dict[str, object]] = []
+    reading = _Reading()
 
     def cell(row: Sequence[str], key: str) -> str:
         i = cols.get(key)
         return row[i].strip() if i is not None and i < len(row) else ""
 
+    chunk: list[_Parsed] = []
     for number, row in rows:
         if not any(c.strip() for c in row):
             continue
-        raw_id, raw_result = cell(row, "record_id"), cell(row, "result")
-        if not raw_id.isdigit() or len(raw_id) > 18:
-            problems.append({"line": number, "code": "bad_record_id", "message": f"记录编号「{raw_id[:40]}」不是数字"})
-            continue
+        reading.lines += 1
+        raw_id, raw_result = cell(row, "record_id").translate(_FULLWIDTH_DIGITS), cell(row, "result")
         outcome = rules.receipt_outcome(fmt, raw_result)
-        if outcome is None:
-            problems.append(
-                {"line": number, "code": "unknown_result", "message": f"无法识别的处理结果「{raw_result[:40]}」"}
-            )
-            continue
-        lines.append(_Line(number, int(raw_id), outcome, cell(row, "reason")[:2000]))
-    return lines, problems
+        if not _RECORD_ID.fullmatch(raw_id):
+            reading.problem(number, "bad_record_id", f"记录编号「{raw_id[:40]}」不是数字")
+        elif outcome is None:
+            reading.problem(number, "unknown_result", f"无法识别的处理结果「{raw_result[:40]}」")
+        else:
+            chunk.append((number, int(raw_id), outcome, cell(row, "reason")[:2000]))
+        if len(chunk) >= _LOOKUP:
+            _check(session, package, t, chunk, reading)
+            chunk = []
+    _check(session, package, t, chunk, reading)
+    return reading
+
+
+def _check(
+    session: Session, package: ExchangePackage, t: rules.Target, chunk: list[_Parsed], reading: _Reading
+) -> None:
+    """Record a chunk of parsed lines: each must name a record the package sent, and one record one result."""
+    if not chunk:
+        return
+    sent = _sent_records(session, package, t, sorted({rid for _, rid, _, _ in chunk}))
+    for line, rid, outcome, reason in chunk:
+        earlier = reading.accepted.get(rid) if outcome == "rejected" else reading.rejected.get(rid, (None, ""))[0]
+        if rid not in sent:
+            reading.problem(line, "not_in_package", f"记录编号 {rid} 不在本交换包中")
+        elif earlier is not None:
+            reading.problem(line, "conflicting_result", f"记录编号 {rid} 在第 {earlier} 行的处理结果与本行不同")
+        elif outcome == "accepted":
+            reading.accepted.setdefault(rid, line)
+        else:
+            reading.rejected.setdefault(rid, (line, reason))
+            reading.records[rid] = sent[rid]
 
 
 def import_receipt(
@@ -172,52 +222,36 @@ def import_receipt(
     file_name: str | None = None,
 ) -> ReceiptView:
     """Record the receipt at ``path`` for the target's package ``sequence`` (the caller commits). The same file
-    again returns the receipt already recorded; a different file for a package that has one is refused."""
+    again returns the receipt already recorded; a different file for a package that has one is refused. The file is
+    read as a stream, its lines checked against the package a thousand at a time."""
     actor.require_role(ROLE_CREDIT_OFFICE)
     package = _package(session, settings, target, sequence)
     t = rules.target(settings.province, target)
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    existing = session.scalar(select(ExchangeReceipt).where(ExchangeReceipt.package_id == package.id))
-    if existing is not None:
-        if existing.file_sha256 == digest:
-            return _view(existing, package, already=True)
-        raise Conflict(
-            f"第 {sequence} 号交换包已导入回执（{existing.file_name}），不能再导入另一份", code="receipt_exists"
-        )
-    lines, problems = _parse(t.receipt, path, data)
-    sent = _sent_records(session, package, t, sorted({x.record_id for x in lines}))
-    outcomes: dict[int, _Line] = {}
-    for x in lines:
-        if x.record_id not in sent:
-            problems.append(
-                {"line": x.line, "code": "not_in_package", "message": f"记录编号 {x.record_id} 不在本交换包中"}
+    with path.open("rb") as stream:
+        digest = _sha256(stream)
+        existing = session.scalar(select(ExchangeReceipt).where(ExchangeReceipt.package_id == package.id))
+        if existing is not None:
+            if existing.file_sha256 == digest:
+                return _view(existing, package, already=True)
+            raise Conflict(
+                f"第 {sequence} 号交换包已导入回执（{existing.file_name}），不能再导入另一份", code="receipt_exists"
             )
-        elif x.record_id in outcomes and outcomes[x.record_id].outcome != x.outcome:
-            problems.append(
-                {
-                    "line": x.line,
-                    "code": "conflicting_result",
-                    "message": f"记录编号 {x.record_id} 在第 {outcomes[x.record_id].line} 行的处理结果与本行不同",
-                }
-            )
-        else:
-            outcomes.setdefault(x.record_id, x)
-    if problems:
-        problems.sort(key=lambda p: int(str(p["line"])))
+        reading = _read(session, package, t, path, stream)
+    if reading.problem_count:
+        problems = sorted(reading.problems, key=lambda p: int(str(p["line"])))
         shown = "；".join(f"第 {p['line']} 行：{p['message']}" for p in problems[:5])
-        more = f"等 {len(problems)} 处" if len(problems) > 5 else ""
+        more = f"等 {reading.problem_count} 处" if reading.problem_count > 5 else ""
         raise InvalidInput(
             f"回执有误，未导入：{shown}{more}",
             code="receipt_invalid",
-            details={"problems": problems[:MAX_REPORTED_PROBLEMS], "count": len(problems)},
+            details={"problems": problems, "count": reading.problem_count},
         )
-    back = [x for x in outcomes.values() if x.outcome == "rejected"]
+    back = sorted(reading.rejected.items())
     receipt = ExchangeReceipt(
         package_id=package.id,
         file_name=(file_name or path.name)[:255],
         file_sha256=digest,
-        lines=len(lines),
+        lines=reading.lines,
         accepted=package.rows - len(back),
         rejected=len(back),
         created_by=actor.label[:120],
@@ -229,13 +263,13 @@ def import_receipt(
         ExchangeRejection(
             receipt_id=receipt.id,
             package_id=package.id,
-            record_id=x.record_id,
-            category=sent[x.record_id][0],
-            natural_key=sent[x.record_id][1],
-            department_code=sent[x.record_id][2],
-            reason=x.reason or NO_REASON,
+            record_id=rid,
+            category=reading.records[rid][0],
+            natural_key=reading.records[rid][1],
+            department_code=reading.records[rid][2],
+            reason=reason or NO_REASON,
         )
-        for x in sorted(back, key=lambda x: x.record_id)
+        for rid, (_, reason) in back
     )
     audit(
         session,
@@ -243,7 +277,7 @@ def import_receipt(
         "exchange.receipt",
         "exchange_package",
         f"{package.target}#{package.sequence}",
-        {"file_sha256": digest, "lines": len(lines), "rejected": len(back)},
+        {"file_sha256": digest, "lines": reading.lines, "rejected": len(back)},
     )
     return _view(receipt, package)
 

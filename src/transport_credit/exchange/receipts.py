@@ -6,7 +6,8 @@ the reason. The column names and result words are the target's data (``rules.Rec
 list every record or only those sent back: records it does not name count as taken in.
 
 Importing a receipt is all or nothing: a line naming a record the package did not send, or a result the format
-does not know, refuses the whole file with every problem listed by line (nothing is written). Each record sent
+does not know, refuses the whole file with its problems listed by line (nothing is written). The file is read as a
+stream and checked a thousand lines at a time; for the lines taken in only the record ids are kept. Each record sent
 back becomes a rejection assigned to the record's source department. It is settled when a newer revision of the
 record exists (a correction, or a repair, revocation or removal): the next increment carries that revision.
 """
@@ -37,7 +38,7 @@ from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 
 MAX_REPORTED_PROBLEMS = 50
-_SNIFF = 1 << 16
+_SNIFF = 1 << 20  # bytes read to recognise the format and encoding (as the import does)
 NO_REASON = "（回执未说明原因）"
 _LOOKUP = 1000
 

@@ -106,7 +106,7 @@ def test_credit_office_imports_a_receipt_and_sees_what_was_sent_back(
     sent = [json.loads(x) for x in records.read_text().splitlines()]
     back = sent[0]
     receipt = f"记录编号,处理结果,原因\r\n{back['record_id']},退回,行政相对人名称有误\r\n".encode("gb18030")
-    form = {"csrf_token": csrf_of(page.text), "target": "ministry", "sequence": "1"}
+    form = {"csrf_token": csrf_of(page.text)}
     r = client.post(
         f"/console/exchange/{package_id}/receipt",
         data=form,
@@ -129,6 +129,11 @@ def test_credit_office_imports_a_receipt_and_sees_what_was_sent_back(
     )
     assert wrong.status_code == 409
     assert "已导入回执" in wrong.text
+    missing = client.post(
+        "/console/exchange/99999/receipt", data=form, files={"file": ("回执.csv", receipt, "text/csv")}
+    )
+    assert missing.status_code == 404
+    assert "未找到该交换包" in missing.text
 
 
 def test_a_data_officer_cannot_import_receipts(client: TestClient) -> None:
@@ -136,7 +141,7 @@ def test_a_data_officer_cannot_import_receipts(client: TestClient) -> None:
     page = client.get("/console")
     r = client.post(
         "/console/exchange/1/receipt",
-        data={"csrf_token": csrf_of(page.text), "target": "ministry", "sequence": "1"},
+        data={"csrf_token": csrf_of(page.text)},
         files={"file": ("r.csv", b"record_id,result\r\n1,ok\r\n", "text/csv")},
     )
     assert r.status_code == 403

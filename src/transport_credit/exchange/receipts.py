@@ -226,8 +226,25 @@ def import_receipt(
     again returns the receipt already recorded; a different file for a package that has one is refused. The file is
     read as a stream, its lines checked against the package a thousand at a time."""
     actor.require_role(ROLE_CREDIT_OFFICE)
-    package = _package(session, settings, target, sequence)
-    t = rules.target(settings.province, target)
+    return _import(session, actor, settings, _package(session, settings, target, sequence), path, file_name)
+
+
+def import_receipt_for(
+    session: Session, actor: Actor, settings: Settings, *, package_id: int, path: Path, file_name: str | None = None
+) -> ReceiptView:
+    """:func:`import_receipt` for the package with the id ``package_id`` (the console's row)."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    package = session.get(ExchangePackage, package_id)
+    if package is None:
+        raise NotFound("未找到该交换包", code="package_not_found")
+    return _import(session, actor, settings, package, path, file_name)
+
+
+def _import(
+    session: Session, actor: Actor, settings: Settings, package: ExchangePackage, path: Path, file_name: str | None
+) -> ReceiptView:
+    t = rules.target(settings.province, package.target)
+    sequence = package.sequence
     with path.open("rb") as stream:
         digest = _sha256(stream)
         existing = session.scalar(select(ExchangeReceipt).where(ExchangeReceipt.package_id == package.id))

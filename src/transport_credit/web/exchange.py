@@ -80,12 +80,9 @@ async def exchange_receipt(request: Request, console: User, package_id: RowId) -
     """The receiving platform's receipt (回执) for one package, uploaded by the credit office."""
     form = await _form(request)
     _check_csrf(console, None, form)
-    target, sequence = _text(form, "target"), _text(form, "sequence")
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidInput("请选择回执文件", code="file_required")
-    if not sequence.isdigit() or not 0 < int(sequence) < 2_147_483_647:
-        raise InvalidInput("交换包序号不正确", code="bad_sequence")
     file_name = _safe_file_name(upload.filename)
 
     def run() -> bool:
@@ -94,12 +91,11 @@ async def exchange_receipt(request: Request, console: User, package_id: RowId) -
             shutil.copyfileobj(upload.file, tmp, 1 << 20)
             tmp.flush()
             with console.db.unit_of_work() as session:
-                view = receipts.import_receipt(
+                view = receipts.import_receipt_for(
                     session,
                     console.actor,
                     console.settings,
-                    target=target,
-                    sequence=int(sequence),
+                    package_id=package_id,
                     path=Path(tmp.name),
                     file_name=file_name,
                 )

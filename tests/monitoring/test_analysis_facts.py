@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "ingest"))
 
@@ -199,3 +200,42 @@ def test_a_refresh_rebuilds_only_the_changed_months_and_rebuild_starts_over(
         assert rebuilt == [("XZCF", "2026-03"), ("XZCF", "2026-04"), ("XZCF", "2026-05")]
         assert s.scalar(select(func.count()).select_from(AnalysisMonth)) == 3
     assert _facts(db) == _direct(db)
+
+
+def test_a_correction_committed_late_still_rebuilds_the_month_it_left(platform: Database, settings: Settings) -> None:
+    """PostgreSQL: a correction moving K1 from March to May is still being written (its id drawn) when a new May
+    decision commits with a larger id and the facts are refreshed. When the correction commits, May's rows changed,
+    but the correction's id is below May's largest built id: the refresh must still find it and rebuild March, which
+    otherwise kept counting K1's superseded revision. (SQLite writes one transaction at a time.)"""
+    db = platform
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite writes one transaction at a time: no record commits below a visible id")
+    subject = _subject_ids(db)[0]
+
+    def decide(s: Session, key: str, day: dt.date, department: str = "410000-zfj") -> None:
+        write_revision(
+            s,
+            SYSTEM,
+            settings,
+            category="XZCF",
+            natural_key=key,
+            subject_id=subject,
+            department_code=department,
+            data={"decision_no": key, "violation_type": "超限运输", "domain": "道路运输", "remarks": str(day)},
+            decision_date=day,
+        )
+
+    with db.unit_of_work() as s:
+        decide(s, "K1", dt.date(2096, 3, 5))
+    _refresh(db)
+    with db.unit_of_work() as slow:
+        decide(slow, "K1", dt.date(2096, 5, 2))  # the correction: its id is drawn now
+        slow.flush()
+        with db.unit_of_work() as s:
+            decide(s, "K2", dt.date(2096, 5, 9), "410100-jtj")  # commits first, with a larger id (another
+            # department: records written by services share a batch per department and day, which the correction's
+            # transaction has locked)
+        assert _refresh(db) == [("XZCF", "2096-05")]
+    assert _refresh(db) == [("XZCF", "2096-03"), ("XZCF", "2096-05")]
+    assert _facts(db) == _direct(db)
+    assert _refresh(db) == []

@@ -7,8 +7,9 @@ count (the violation happened). The facts of a (category, month) are rebuilt fro
 month's source rows changed: the number of record rows decided in the month (every revision) or their largest id,
 read from the index on (category, decision date, id) without touching the rows. A new revision always adds a row to
 the month of its decision; when a correction moves a decision to another month, the month of the previous revision
-is rebuilt too. Derived data: :func:`rebuild` drops and rebuilds everything (``tcredit report analysis
---rebuild``).
+is rebuilt too (found among the rows above the settled record-id watermark the month was built at, so a correction
+that commits late with a smaller id is not missed). Derived data: :func:`rebuild` drops and rebuilds everything
+(``tcredit report analysis --rebuild``).
 
 Known limit: the subject's city is the one registered when its month was built; a subject that moves (a new region
 code) counts for its new city once a month of its records changes or the facts are rebuilt.
@@ -23,9 +24,11 @@ from collections.abc import Collection, Iterable
 from sqlalchemy import delete, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
+from transport_credit.common.errors import Conflict
 from transport_credit.monitoring import report as rules
 from transport_credit.monitoring import trends
 from transport_credit.monitoring.models import AnalysisDaily, AnalysisMonth, AnalysisMonthly
+from transport_credit.records.ids import settled_max_record_id
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject
 
@@ -75,19 +78,24 @@ def refresh(session: Session, cities: Collection[str]) -> list[MonthKey]:
     """Rebuild the facts of every (category, month) whose source rows changed since they were built, in the
     caller's transaction; returns the months rebuilt (oldest first)."""
     _lock(session)
+    settled = _settled_now(session)  # before the source rows are read: every id up to it is visible to what follows
     state = source_state(session)
     M = AnalysisMonth
-    built = {
-        (str(c), str(m)): (int(n), int(top))
-        for c, m, n, top in session.execute(select(M.category, M.month, M.source_rows, M.source_max_id))
-    }
+    built: dict[MonthKey, tuple[int, int]] = {}
+    built_settled: dict[MonthKey, int] = {}
+    for c, m, n, top, settled_id in session.execute(
+        select(M.category, M.month, M.source_rows, M.source_max_id, M.settled_id)
+    ):
+        built[(str(c), str(m))] = (int(n), int(top))
+        built_settled[(str(c), str(m))] = int(settled_id or 0)
     stale = {k for k, v in state.items() if built.get(k) != v} | {k for k in built if k not in state}
     if not stale:
         return []
     if built:  # the first build covers every month anyway
-        stale |= _moved_from(session, [(k, built.get(k, (0, 0))[1]) for k in stale if k in state])
+        stale |= _moved_from(session, [(k, built_settled.get(k, 0)) for k in stale if k in state])
     for key in sorted(stale, key=lambda k: (k[1], k[0])):
-        _rebuild_month(session, key, state.get(key), set(cities))
+        mark = settled if settled is not None else built_settled.get(key, 0)
+        _rebuild_month(session, key, state.get(key), set(cities), mark)
     session.flush()
     return sorted(stale, key=lambda k: (k[1], k[0]))
 
@@ -101,9 +109,20 @@ def rebuild(session: Session, cities: Collection[str]) -> list[MonthKey]:
     return refresh(session, cities)
 
 
+def _settled_now(session: Session) -> int | None:
+    """The settled record-id watermark (``records/ids.py``), or ``None`` while records are being written (the
+    refresh never waits for an import)."""
+    try:
+        return settled_max_record_id(session, wait_seconds=0)
+    except Conflict:
+        return None
+
+
 def _moved_from(session: Session, months: Iterable[tuple[MonthKey, int]]) -> set[MonthKey]:
-    """The months of the previous revisions of the rows added to ``months`` since they were built (ids above the
-    built largest id), when those lie in another month: a correction that moved its decision date."""
+    """The months of the previous revisions of the rows that may be new to ``months`` since they were built (ids
+    above the watermark settled when they were built), when those lie in another month: a correction that moved
+    its decision date. The settled watermark, not the month's largest id: on PostgreSQL a correction still being
+    written when the month was built can commit later with a smaller id than rows the build counted."""
     R = CreditRecord
     wanted: list[tuple[str, str, int]] = []
     for (category, month), built_max in months:
@@ -143,7 +162,9 @@ def city_key(region: str | None, cities: Collection[str], memo: dict[str | None,
     return memo[region]
 
 
-def _rebuild_month(session: Session, key: MonthKey, source: tuple[int, int] | None, cities: set[str]) -> None:
+def _rebuild_month(
+    session: Session, key: MonthKey, source: tuple[int, int] | None, cities: set[str], settled: int
+) -> None:
     category, month = key
     start = trends.month_start(month)
     _, end = rules.month_bounds(month)
@@ -191,4 +212,8 @@ def _rebuild_month(session: Session, key: MonthKey, source: tuple[int, int] | No
         )
         for (serious, dom, vt, city), n in monthly.items()
     )
-    session.add(AnalysisMonth(category=category, month=month, source_rows=source[0], source_max_id=source[1]))
+    session.add(
+        AnalysisMonth(
+            category=category, month=month, source_rows=source[0], source_max_id=source[1], settled_id=settled
+        )
+    )

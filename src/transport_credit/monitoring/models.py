@@ -22,6 +22,9 @@ class AnalysisMonth(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM of the decision date
     source_rows: Mapped[int] = mapped_column(Integer)
     source_max_id: Mapped[int] = mapped_column(Integer)
+    # Every record id up to this one was committed when the month was built (records/ids.py): rows above it may be
+    # new to the facts. 0 when it could not be told (records were being written): everything is looked at again.
+    settled_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AnalysisDaily(Base):

@@ -14,12 +14,13 @@ record exists (a correction, or a repair, revocation or removal): the next incre
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -104,7 +105,7 @@ def _package(session: Session, settings: Settings, target: str, sequence: int) -
     return package
 
 
-def _rows(path: Path, stream: IO[bytes]) -> Iterator[list[str]]:
+def _rows(path: Path, stream: IO[bytes]) -> Generator[list[str], None, None]:
     """Every row of the receipt as cell text (header included), read as it goes."""
     head = stream.read(_SNIFF)
     stream.seek(0)
@@ -155,10 +156,10 @@ class _Reading:
 _Parsed = tuple[int, int, "rules.ReceiptOutcome", str]  # line, record id, outcome, reason
 
 
-def _read(session: Session, package: ExchangePackage, t: rules.Target, path: Path, stream: IO[bytes]) -> _Reading:
-    """One pass over the receipt: each line parsed, and checked against the package a chunk at a time."""
+def _read(session: Session, package: ExchangePackage, t: rules.Target, source: Iterator[list[str]]) -> _Reading:
+    """One pass over the receipt's rows: each line parsed, and checked against the package a chunk at a time."""
     fmt = t.receipt
-    rows = enumerate(_rows(path, stream), start=1)
+    rows = enumerate(source, start=1)
     header = next((row for _, row in rows if any(c.strip() for c in row)), None)
     if header is None:
         raise FileRefused("回执文件为空", code="empty_file")
@@ -254,7 +255,8 @@ def _import(
             raise Conflict(
                 f"第 {sequence} 号交换包已导入回执（{existing.file_name}），不能再导入另一份", code="receipt_exists"
             )
-        reading = _read(session, package, t, path, stream)
+        with contextlib.closing(_rows(path, stream)) as source:  # ended while the file is open, even on a refusal
+            reading = _read(session, package, t, source)
     if reading.problem_count:
         problems = sorted(reading.problems, key=lambda p: int(str(p["line"])))
         shown = "；".join(f"第 {p['line']} 行：{p['message']}" for p in problems[:5])

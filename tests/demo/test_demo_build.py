@@ -106,8 +106,24 @@ def test_demo_builds_a_province_through_the_import_path(
             assert receipt.package_id == package.id
             assert receipt.rejected == 8
             assert receipt.accepted == package.rows - 8
-            back = s.scalars(select(ExchangeRejection.category).distinct()).all()
-            assert back == ["XZCF"]
+            back = s.execute(select(ExchangeRejection.category, ExchangeRejection.department_code)).all()
+            assert {category for category, _ in back} <= {"XZCF", "XZXK"}
+            # The demo's data officer and business system each have one of their department's records sent back.
+            users = {
+                str(code)
+                for code in s.scalars(
+                    select(Department.code).join(ApiClient, ApiClient.department_id == Department.id)
+                ).all()
+            }
+            users |= {
+                str(code)
+                for code in s.scalars(
+                    select(Department.code)
+                    .join(Account, Account.department_id == Department.id)
+                    .where(Account.username == "officer")
+                ).all()
+            }
+            assert users <= {dept for _, dept in back}
             assert set(s.scalars(select(Account.username))) == {"admin", "officer"}
             assert s.scalar(select(func.count()).select_from(ApiClient)) == 1
     finally:

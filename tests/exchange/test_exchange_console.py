@@ -179,3 +179,41 @@ def test_a_data_officer_sees_the_records_sent_back_to_their_department(
     bad = client.get("/console/exchange/rejections", params={"show": "bogus"})
     assert bad.status_code == 422
     assert bad.headers["content-type"].startswith("text/html")
+
+
+def test_the_records_sent_back_as_a_workbook(client: TestClient, db: Database, settings: Settings) -> None:
+    """The 通报 to the departments: the list as Excel, a reason that looks like a formula kept as text."""
+    from python_calamine import CalamineWorkbook
+
+    from transport_credit.exchange import receipts, service
+
+    with db.unit_of_work() as s:
+        package = service.export_package(s, SYSTEM, settings, "ministry")
+    sent = [json.loads(x) for x in (Path(package.directory) / "records.jsonl").read_text().splitlines()]
+    mine = next(x for x in sent if x["department_code"] == CITY_DEPT)
+    other = next(x for x in sent if x["department_code"] != CITY_DEPT)
+    path = settings.data_dir / "receipt.csv"
+    path.write_text(
+        f'record_id,result,reason\n{mine["record_id"]},rejected,=HYPERLINK("x")\n{other["record_id"]},rejected,其他\n',
+        encoding="utf-8",
+    )
+    with db.unit_of_work() as s:
+        receipts.import_receipt(s, SYSTEM, settings, target="ministry", sequence=1, path=path)
+    login(client, MANAGER)
+    page = client.get("/console/exchange/rejections")
+    assert 'id="download-xlsx"' in page.text
+    r = client.get("/console/exchange/rejections.xlsx")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(r.content)).get_sheet_by_name("退回记录").to_python()
+    assert rows[0] == list(receipts.REJECTION_HEADERS)
+    by_key = {row[5]: row for row in rows[1:]}
+    assert by_key[mine["natural_key"]][7] == '\'=HYPERLINK("x")'  # text, not a formula
+    assert by_key[mine["natural_key"]][8] == "待更正"
+    assert set(by_key) == {mine["natural_key"], other["natural_key"]}
+    client.post("/console/logout", data={"csrf_token": csrf_of(page.text)})
+    login(client, OFFICER)  # a data officer's workbook holds their own department's records only
+    own = client.get("/console/exchange/rejections.xlsx", params={"department": other["department_code"]})
+    own_rows = CalamineWorkbook.from_filelike(io.BytesIO(own.content)).get_sheet_by_name("退回记录").to_python()
+    assert [row[5] for row in own_rows[1:]] == [mine["natural_key"]]

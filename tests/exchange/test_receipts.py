@@ -275,6 +275,13 @@ def test_receipts_on_the_command_line(
     assert listed.exit_code == 0, listed.output
     [row] = json.loads(listed.stdout)
     assert (row["record_id"], row["reason"], row["settled"]) == (rid, "决定书文号重复", False)
+    book = tmp_path / "通报.xlsx"
+    saved = runner.invoke(app, ["exchange", "rejections", "--xlsx", str(book)])
+    assert saved.exit_code == 0, saved.output
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("退回记录").to_python()
+    assert [(row[3], row[7]) for row in rows[1:]] == [(rid, "决定书文号重复")]
     table = runner.invoke(app, ["exchange", "rejections"])
     assert "决定书文号重复" in table.stdout
     assert "待更正" in table.stdout

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from transport_credit.auth.service import list_departments
 from transport_credit.cli import output as out
 from transport_credit.cli.context import CliError, cli_actor, database, handled, settings
 from transport_credit.exchange import receipts, rules, service
@@ -130,9 +131,11 @@ def rejections_cmd(
     department: Annotated[str | None, typer.Option("--department", help="信息提供单位编码")] = None,
     include_settled: Annotated[bool, typer.Option("--all", help="包括已更正的")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, max=5000)] = 500,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="另存为 Excel 文件（数据质量通报）")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     with database(settings()) as db, db.read() as s:
+        names = {d.code: d.name for d in list_departments(s, include_inactive=True)}
         items = receipts.list_rejections(
             s,
             cli_actor(),
@@ -142,6 +145,9 @@ def rejections_cmd(
             include_settled=include_settled,
             limit=limit,
         )
+    if xlsx is not None:
+        xlsx.write_bytes(receipts.rejections_xlsx(items, names))
+        typer.echo(f"已写入 {xlsx}（{len(items)} 条）", err=as_json)
     if as_json:
         out.emit_json([{**dataclasses.asdict(x), "settled": x.settled} for x in items])
         return

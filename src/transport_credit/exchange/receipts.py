@@ -20,16 +20,19 @@ import datetime as dt
 import hashlib
 import io
 import re
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from transport_credit.audit.events import record as audit
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER, Actor
+from transport_credit.common.cells import spreadsheet_text
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound
 from transport_credit.db.base import utcnow
 from transport_credit.exchange import rules
@@ -423,3 +426,50 @@ def open_rejections_of(session: Session, department_code: str | None) -> int:
     """Records sent back and not yet corrected, of one department or (``None``) all: the work list's count, scoped
     by the work list like its other counts."""
     return sum(_open_counts(session, department_code).values())
+
+
+REJECTION_HEADERS = (
+    "接收平台",
+    "交换包",
+    "所属月份",
+    "记录编号",
+    "类别",
+    "业务编号",
+    "信息提供单位",
+    "退回原因",
+    "状态",
+    "更正后的记录编号",
+)
+
+
+def rejections_xlsx(items: Sequence[RejectionView], department_names: Mapping[str, str]) -> bytes:
+    """The records sent back as a workbook, for the 数据质量通报 to the departments that correct them. Text received
+    from other platforms is written as text, never as a formula."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "退回记录"
+    ws.append(list(REJECTION_HEADERS))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for x in items:
+        ws.append(
+            [
+                x.target_name,
+                f"第 {x.sequence} 号",
+                x.period,
+                x.record_id,
+                x.category,
+                spreadsheet_text(x.natural_key),
+                department_names.get(x.department_code, x.department_code),
+                spreadsheet_text(x.reason),
+                "已更正" if x.settled else "待更正",
+                x.corrected_by,
+            ]
+        )
+    for column, width in zip("ABCDEFGHIJ", (26, 10, 10, 12, 8, 28, 26, 40, 8, 16), strict=True):
+        ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

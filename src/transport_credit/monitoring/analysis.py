@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from transport_credit.catalog.loader import load_province
 from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_VIEWER, Actor
+from transport_credit.common.cells import spreadsheet_text
 from transport_credit.common.errors import InvalidInput
 from transport_credit.db.base import utcnow
 from transport_credit.identifiers.regions import region_name
@@ -411,12 +412,6 @@ def _regions(
 # --- XLSX ---------------------------------------------------------------------------------------------------------
 
 
-def _text(value: str) -> str:
-    """A cell from imported data: a leading = + - @ would make the spreadsheet read a formula (openpyxl writes a
-    string starting with = as one), so it is quoted."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def to_xlsx(a: CreditAnalysis) -> bytes:
     """The analysis as a workbook: 概况, 趋势, 高发问题, 各地市 (the page's figures, for the leadership's reports)."""
     wb = Workbook()
@@ -443,8 +438,8 @@ def to_xlsx(a: CreditAnalysis) -> bytes:
         spots.append(
             [
                 spot.rank,
-                _text(spot.domain or ""),
-                _text(spot.violation_type),
+                spreadsheet_text(spot.domain or ""),
+                spreadsheet_text(spot.violation_type),
                 spot.cases,
                 share,
                 spot.serious,

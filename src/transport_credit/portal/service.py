@@ -25,6 +25,7 @@ from transport_credit.catalog.rules import publicity_window
 from transport_credit.catalog.schema import Severity
 from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
+from transport_credit.common.cells import spreadsheet_text
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.base import utcnow
 from transport_credit.disclosure import service as disclosure
@@ -960,16 +961,8 @@ def to_csv(records: Sequence[PublicRecord], disputed: Collection[int] = ()) -> b
     writer.writerow([*EXPORT_COLUMNS, *extra])
     for r in records:
         row = record_row(r, disputed)
-        writer.writerow([row[c] for c in EXPORT_COLUMNS] + [_cell(r.fields.get(name)) for name in extra])
+        writer.writerow([row[c] for c in EXPORT_COLUMNS] + [spreadsheet_text(r.fields.get(name)) for name in extra])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    # Spreadsheet formula injection: a cell starting with = + - @ is prefixed with a quote.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def to_json(records: Sequence[PublicRecord], disputed: Collection[int] = ()) -> bytes:

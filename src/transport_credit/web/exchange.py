@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path, PurePath
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from transport_credit.common.errors import InvalidInput
+from transport_credit.disclosure.rules import china_today
 from transport_credit.exchange import receipts, rules, service
 from transport_credit.web.params import RowId
 from transport_credit.web.routes import (
@@ -133,6 +135,34 @@ def rejections_page(
         department=department or "",
         department_names=_department_names(console),
         manager=console.is_manager,
+    )
+
+
+@router.get("/rejections.xlsx")
+def rejections_workbook(
+    console: User,
+    show: Annotated[Literal["open", "all"], Query()] = "open",
+    department: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The list of the page as an Excel workbook (the 通报 to the departments)."""
+    with console.db.read() as session:
+        items = receipts.list_rejections(
+            session,
+            console.actor,
+            console.settings,
+            department_code=department or None,
+            include_settled=show == "all",
+            limit=5000,
+        )
+    body = receipts.rejections_xlsx(items, _department_names(console))
+    day = f"{china_today():%Y%m%d}"
+    disposition = (
+        f"attachment; filename=\"rejections-{day}.xlsx\"; filename*=UTF-8''{quote(f'被平台退回的记录-{day}.xlsx')}"
+    )
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
     )
 
 

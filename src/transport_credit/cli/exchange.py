@@ -160,7 +160,7 @@ def rejections_cmd(
                 x.record_id,
                 x.category,
                 x.natural_key,
-                x.department_code,
+                names.get(x.department_code, x.department_code),
                 x.reason,
                 f"已更正（记录 {x.corrected_by}）" if x.settled else "待更正",
             ]

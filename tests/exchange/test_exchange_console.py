@@ -147,10 +147,11 @@ def test_a_data_officer_cannot_import_receipts(client: TestClient) -> None:
     assert r.status_code == 403
 
 
-def test_a_data_officer_sees_the_records_sent_back_to_their_department(
-    client: TestClient, db: Database, settings: Settings
-) -> None:
-    """The 工作台 counts them and links to the list, which shows the department's own records only."""
+def _sent_back(
+    db: Database, settings: Settings, mine_reason: str, other_reason: str
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The ministry's full package, and a receipt sending back one record of the officer's city bureau and one of
+    another department (the reasons as CSV cells); returns the two package lines."""
     from transport_credit.exchange import receipts, service
 
     with db.unit_of_work() as s:
@@ -160,11 +161,20 @@ def test_a_data_officer_sees_the_records_sent_back_to_their_department(
     other = next(x for x in sent if x["department_code"] != CITY_DEPT)
     path = settings.data_dir / "receipt.csv"
     path.write_text(
-        f"record_id,result,reason\n{mine['record_id']},rejected,缺少处罚依据\n{other['record_id']},rejected,其他原因\n",
+        f"record_id,result,reason\n{mine['record_id']},rejected,{mine_reason}\n"
+        f"{other['record_id']},rejected,{other_reason}\n",
         encoding="utf-8",
     )
     with db.unit_of_work() as s:
         receipts.import_receipt(s, SYSTEM, settings, target="ministry", sequence=1, path=path)
+    return mine, other
+
+
+def test_a_data_officer_sees_the_records_sent_back_to_their_department(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    """The 工作台 counts them and links to the list, which shows the department's own records only."""
+    mine, other = _sent_back(db, settings, "缺少处罚依据", "其他原因")
     login(client, OFFICER)
     home = client.get("/console")
     assert "被接收平台退回、待更正的记录" in home.text
@@ -185,20 +195,9 @@ def test_the_records_sent_back_as_a_workbook(client: TestClient, db: Database, s
     """The 通报 to the departments: the list as Excel, a reason that looks like a formula kept as text."""
     from python_calamine import CalamineWorkbook
 
-    from transport_credit.exchange import receipts, service
+    from transport_credit.exchange import receipts
 
-    with db.unit_of_work() as s:
-        package = service.export_package(s, SYSTEM, settings, "ministry")
-    sent = [json.loads(x) for x in (Path(package.directory) / "records.jsonl").read_text().splitlines()]
-    mine = next(x for x in sent if x["department_code"] == CITY_DEPT)
-    other = next(x for x in sent if x["department_code"] != CITY_DEPT)
-    path = settings.data_dir / "receipt.csv"
-    path.write_text(
-        f'record_id,result,reason\n{mine["record_id"]},rejected,=HYPERLINK("x")\n{other["record_id"]},rejected,其他\n',
-        encoding="utf-8",
-    )
-    with db.unit_of_work() as s:
-        receipts.import_receipt(s, SYSTEM, settings, target="ministry", sequence=1, path=path)
+    mine, other = _sent_back(db, settings, '"=HYPERLINK(""x"")"', "其他")
     login(client, MANAGER)
     page = client.get("/console/exchange/rejections")
     assert 'id="download-xlsx"' in page.text

@@ -23,11 +23,11 @@ import re
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from transport_credit.audit.events import record as audit
@@ -337,6 +337,17 @@ def receipts_by_package(session: Session, actor: Actor, package_ids: Sequence[in
     return {p.id: _view(r, p) for r, p in session.execute(stmt)}
 
 
+def _corrected_by(current: Any) -> ColumnElement[bool]:
+    """Join condition: ``current`` is the record's current revision and newer than the one sent back."""
+    X = ExchangeRejection
+    return and_(
+        current.category == X.category,
+        current.natural_key == X.natural_key,
+        current.is_current.is_(True),
+        current.id > X.record_id,
+    )
+
+
 def list_rejections(
     session: Session,
     actor: Actor,
@@ -357,15 +368,7 @@ def list_rejections(
     stmt = (
         select(X, P.target, P.sequence, P.period, current.id)
         .join(P, P.id == X.package_id)
-        .outerjoin(
-            current,
-            and_(
-                current.category == X.category,
-                current.natural_key == X.natural_key,
-                current.is_current.is_(True),
-                current.id > X.record_id,
-            ),
-        )
+        .outerjoin(current, _corrected_by(current))
         .order_by(P.id.desc(), X.record_id)
         .limit(max(1, min(limit, 5000)))
     )
@@ -399,15 +402,7 @@ def _open_counts(session: Session, department_code: str | None = None) -> dict[s
     current = aliased(CreditRecord)
     stmt = (
         select(X.department_code, func.count())
-        .outerjoin(
-            current,
-            and_(
-                current.category == X.category,
-                current.natural_key == X.natural_key,
-                current.is_current.is_(True),
-                current.id > X.record_id,
-            ),
-        )
+        .outerjoin(current, _corrected_by(current))
         .where(current.id.is_(None))
         .group_by(X.department_code)
     )

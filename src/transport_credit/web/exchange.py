@@ -25,6 +25,7 @@ from transport_credit.exchange import receipts, rules, service
 from transport_credit.web.params import RowId
 from transport_credit.web.routes import (
     PREFIX,
+    Console,
     ConsoleRoute,
     User,
     _check_csrf,
@@ -108,6 +109,18 @@ async def exchange_receipt(request: Request, console: User, package_id: RowId) -
     return RedirectResponse(f"{PREFIX}/exchange?receipt={package_id}{flag}#receipt-done", status_code=303)
 
 
+def _rejections(console: Console, show: str, department: str | None) -> list[receipts.RejectionView]:
+    with console.db.read() as session:
+        return receipts.list_rejections(
+            session,
+            console.actor,
+            console.settings,
+            department_code=department or None,
+            include_settled=show == "all",
+            limit=5000,
+        )
+
+
 @router.get("/rejections")
 def rejections_page(
     request: Request,
@@ -116,15 +129,7 @@ def rejections_page(
     department: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """Records the receiving platforms sent back (退回): a data officer's own department's, or (credit office) any."""
-    with console.db.read() as session:
-        items = receipts.list_rejections(
-            session,
-            console.actor,
-            console.settings,
-            department_code=department or None,
-            include_settled=show == "all",
-            limit=2000,
-        )
+    items = _rejections(console, show, department)
     return page(
         request,
         console,
@@ -145,16 +150,7 @@ def rejections_workbook(
     department: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The list of the page as an Excel workbook (the 通报 to the departments)."""
-    with console.db.read() as session:
-        items = receipts.list_rejections(
-            session,
-            console.actor,
-            console.settings,
-            department_code=department or None,
-            include_settled=show == "all",
-            limit=5000,
-        )
-    body = receipts.rejections_xlsx(items, _department_names(console))
+    body = receipts.rejections_xlsx(_rejections(console, show, department), _department_names(console))
     day = f"{china_today():%Y%m%d}"
     disposition = (
         f"attachment; filename=\"rejections-{day}.xlsx\"; filename*=UTF-8''{quote(f'被平台退回的记录-{day}.xlsx')}"

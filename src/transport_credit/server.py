@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from transport_credit.api import router as api_router
     from transport_credit.site import router as site_router
     from transport_credit.web import router as web_router
+    from transport_credit.web.admin import router as admin_console_router
     from transport_credit.web.analysis import router as analysis_console_router
     from transport_credit.web.evaluation import router as evaluation_console_router
     from transport_credit.web.exchange import router as exchange_console_router
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     app.include_router(portal_console_router)  # before the console's catch-all
     app.include_router(exchange_console_router)
+    app.include_router(admin_console_router)
     app.include_router(report_console_router)
     app.include_router(analysis_console_router)
     app.include_router(evaluation_console_router)

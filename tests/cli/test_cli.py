@@ -12,7 +12,9 @@ from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from transport_credit.audit import drop_append_only_ddl
+from transport_credit.auth import service as auth
 from transport_credit.cli.main import app
+from transport_credit.common.errors import Unauthenticated
 from transport_credit.db.engine import make_engine
 from transport_credit.db.uow import Database
 from transport_credit.demo import generator as gen
@@ -258,6 +260,43 @@ def test_accounts_and_api_keys(cli_env: Path, runner: CliRunner) -> None:
     refused = runner.invoke(app, ["api-keys", "create", "x", "--department", NOT_A_SOURCE, "--category", "XZCF"])
     assert refused.exit_code != 0
     assert "数据来源单位" in refused.stderr
+
+
+def test_account_security_and_interface_commands(cli_env: Path, runner: CliRunner, db: Database) -> None:
+    _ok(runner, "init")
+    _ok(runner, "accounts", "create", "zhangsan", "--department", CITY, "--password", "Passw0rd123")
+    with db.unit_of_work() as s:  # five wrong passwords at the console
+        for _ in range(5):
+            auth.sign_in(s, "zhangsan", "wrong-pass-1")
+    listed = json.loads(_ok(runner, "accounts", "list", "--json"))
+    assert [(a["username"], a["state"]) for a in listed] == [("zhangsan", "locked")]
+    assert "已锁定" in _ok(runner, "accounts", "list")
+    unlocked = json.loads(_ok(runner, "accounts", "unlock", "zhangsan", "--json"))
+    assert unlocked["state"] == "active"
+    reset = json.loads(_ok(runner, "accounts", "reset-password", str(listed[0]["id"]), "--json"))
+    assert reset["state"] == "temporary"
+    with db.unit_of_work() as s:
+        assert auth.sign_in(s, "zhangsan", reset["temporary_password"]).credential_state == "temporary"
+    assert "已停用" in _ok(runner, "accounts", "deactivate", "zhangsan")
+    assert json.loads(_ok(runner, "accounts", "activate", "zhangsan", "--json"))["state"] == "temporary"
+    unknown = runner.invoke(app, ["accounts", "unlock", "nobody"])
+    assert unknown.exit_code != 0
+    assert "不存在" in unknown.stderr
+
+    created = json.loads(
+        _ok(runner, "api-keys", "create", "审批系统", "--department", CITY, "--scope", "credit:check", "--json")
+    )
+    status = json.loads(_ok(runner, "api-keys", "status", "--json"))
+    assert status["window_days"] == 30
+    assert [(i["name"], i["health"], i["checks"]) for i in status["interfaces"]] == [("审批系统", "new", 0)]
+    assert "待接入" in _ok(runner, "api-keys", "status")
+    rotated = json.loads(_ok(runner, "api-keys", "rotate", str(created["id"]), "--json"))
+    assert rotated["api_key"] != created["api_key"]
+    with db.unit_of_work() as s, pytest.raises(Unauthenticated):
+        auth.authenticate_api_key(s, created["api_key"])
+    assert json.loads(_ok(runner, "api-keys", "deactivate", str(created["id"]), "--json"))["active"] is False
+    assert json.loads(_ok(runner, "api-keys", "status", "--json"))["interfaces"][0]["health"] == "inactive"
+    assert json.loads(_ok(runner, "api-keys", "activate", str(created["id"]), "--json"))["active"] is True
 
 
 def test_calendar_load_and_show(cli_env: Path, runner: CliRunner, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ for tuning or for fast tests; hashes made with other parameters still verify and
 from __future__ import annotations
 
 import secrets
+import string
 import threading
 
 from argon2 import PasswordHasher
@@ -78,3 +79,13 @@ def password_policy_violation(password: str) -> tuple[str, str] | None:
     if not (has_letter and has_digit):
         return "password_too_weak", "密码必须同时包含字母和数字"
     return None
+
+
+def generate_password(length: int = 12) -> str:
+    """A random password of letters and digits with at least one of each (meets the policy): the demo accounts'
+    and the temporary passwords an administrator hands out."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        value = "".join(secrets.choice(alphabet) for _ in range(length))
+        if password_policy_violation(value) is None:
+            return value

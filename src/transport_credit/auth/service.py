@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from transport_credit.audit.events import record
 from transport_credit.audit.rules import find_personal_info
-from transport_credit.auth import keys
+from transport_credit.auth import keys, policy
 from transport_credit.auth.models import Account, ApiClient, Department
 from transport_credit.auth.passwords import (
     dummy_hash,
@@ -25,6 +26,7 @@ from transport_credit.auth.passwords import (
     password_policy_violation,
     verify_password,
 )
+from transport_credit.auth.policy import PasswordState
 from transport_credit.auth.schema import API_SCOPES, DepartmentSpec
 from transport_credit.common.actor import ALL_ROLES, ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -35,6 +37,7 @@ LOGIN_FAILED = "用户名或密码错误"
 API_KEY_INVALID = "API 密钥无效"
 # last_used_at is refreshed at most this often: a write on every API call would make the row a hot spot.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+_CHINA = dt.timezone(dt.timedelta(hours=8))  # lock times are told in Beijing time
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{2,63}$")
 _DEPARTMENT_FIELDS = ("name", "kind", "level", "region_code", "parent_code", "uscc", "categories")
@@ -153,8 +156,12 @@ def create_account(
     password: str,
     department_code: str | None,
     roles: Sequence[str],
+    *,
+    temporary: bool = False,
 ) -> Account:
-    """Create a console account (admin). Usernames are stored lower-case and are unique."""
+    """Create a console account (admin). Usernames are stored lower-case and are unique. ``temporary``: the
+    password was chosen by the administrator for someone else; it must be changed at the first sign-in, within the
+    policy's ``temporary_hours``."""
     actor.require_role(ROLE_ADMIN)
     username = normalize_username(username)
     if not _USERNAME.match(username):
@@ -163,19 +170,10 @@ def create_account(
         )
     if find_personal_info(username) is not None:
         raise InvalidInput("用户名不能使用手机号或身份证号", code="username_is_personal_info")
-    display_name = display_name.strip()
-    if not 1 <= len(display_name) <= 100:
-        raise InvalidInput("姓名不能为空，且不超过 100 个字符", code="invalid_display_name")
+    display_name = check_display_name(display_name)
     check_password_policy(password)
-    role_list = sorted(set(roles))
-    unknown = [r for r in role_list if r not in ALL_ROLES]
-    if not role_list or unknown:
-        raise InvalidInput(f"角色无效：{'、'.join(unknown) or '未指定角色'}", code="invalid_role")
-    if ROLE_DATA_OFFICER in role_list and department_code is None:
-        raise InvalidInput("数据报送员必须属于一个部门", code="department_required")
-    dept = get_department(session, department_code) if department_code is not None else None
-    if dept is not None and not dept.active:
-        raise InvalidInput(f"部门 {dept.code} 已停用", code="department_inactive")
+    role_list = check_roles(roles)
+    dept = account_department(session, department_code, role_list)
     if session.scalars(select(Account.id).where(Account.username == username)).first() is not None:
         raise Conflict(f"用户名 {username} 已存在", code="username_taken")
 
@@ -186,6 +184,8 @@ def create_account(
         department_id=dept.id if dept is not None else None,
         roles=role_list,
         active=True,
+        password_changed_at=utcnow(),
+        must_change_password=temporary,
     )
     session.add(account)
     session.flush()
@@ -196,48 +196,169 @@ def create_account(
         "account.create",
         "account",
         str(account.id),
-        {"username": username, "department_code": department_code, "roles": role_list},
+        {"username": username, "department_code": department_code, "roles": role_list, "temporary": temporary},
     )
     return account
 
 
-def authenticate(session: Session, username: str, password: str) -> Actor:
-    """Check a username and password and return the account's actor; record the sign-in.
+def check_display_name(display_name: str) -> str:
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= 100:
+        raise InvalidInput("姓名不能为空，且不超过 100 个字符", code="invalid_display_name")
+    return display_name
 
-    Unknown user, wrong password, inactive account or inactive department all raise the same
-    :class:`Unauthenticated` after the same argon2 work (an unknown user is checked against a dummy hash),
-    so neither the message nor the timing says which accounts exist. A hash made with old parameters is
-    replaced on success.
-    """
-    account = session.scalars(select(Account).where(Account.username == normalize_username(username))).one_or_none()
-    if account is None:
-        verify_password(dummy_hash(), password)
-        raise Unauthenticated(LOGIN_FAILED, code="invalid_credentials")
-    if not verify_password(account.password_hash, password) or not account.active:
-        raise Unauthenticated(LOGIN_FAILED, code="invalid_credentials")
-    dept = session.get(Department, account.department_id) if account.department_id is not None else None
+
+def check_roles(roles: Sequence[str]) -> list[str]:
+    role_list = sorted(set(roles))
+    unknown = [r for r in role_list if r not in ALL_ROLES]
+    if not role_list or unknown:
+        raise InvalidInput(f"角色无效：{'、'.join(unknown) or '未指定角色'}", code="invalid_role")
+    return role_list
+
+
+def account_department(session: Session, department_code: str | None, roles: Sequence[str]) -> Department | None:
+    """The department an account with ``roles`` is put in: active, and required for data officers."""
+    if ROLE_DATA_OFFICER in roles and department_code is None:
+        raise InvalidInput("数据报送员必须属于一个部门", code="department_required")
+    dept = get_department(session, department_code) if department_code is not None else None
     if dept is not None and not dept.active:
-        raise Unauthenticated(LOGIN_FAILED, code="invalid_credentials")
+        raise InvalidInput(f"部门 {dept.code} 已停用", code="department_inactive")
+    return dept
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in. ``actor`` is None when it failed, with ``code`` and ``message`` saying why; the
+    failure's effect on the account (its count of wrong passwords, a lock) is written to the caller's session, which
+    the caller commits like any other write. ``credential_state`` says whether the password may be used (policy.py):
+    anything but ``ok`` lets the user do nothing but change it."""
+
+    actor: Actor | None
+    code: str | None = None
+    message: str | None = None
+    credential_state: PasswordState = "ok"
+
+
+def _locked_message(until: dt.datetime) -> str:
+    local = until.astimezone(_CHINA).strftime("%H:%M")
+    return f"连续登录失败次数过多，账号已临时锁定，请于 {local} 后再试，或联系系统管理员解锁"
+
+
+class _UnknownNames:
+    """Wrong passwords for usernames that do not exist, counted in this process like an account's, so that the lock
+    message does not tell existing accounts from others (bounded: the oldest names are forgotten first)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._state: dict[str, tuple[int, dt.datetime | None]] = {}
+        self._lock = threading.Lock()
+
+    def locked_until(self, name: str, now: dt.datetime) -> dt.datetime | None:
+        with self._lock:
+            until = self._state.get(name, (0, None))[1]
+        return until if policy.is_locked(until, now) else None
+
+    def fail(self, name: str, now: dt.datetime, rules: policy.LoginPolicy) -> dt.datetime | None:
+        with self._lock:
+            failures, until = self._state.pop(name, (0, None))
+            outcome = policy.after_failed_login(0 if policy.is_locked(until, now) else failures, now, rules)
+            self._state[name] = (outcome.failures, outcome.locked_until)
+            while len(self._state) > self.limit:
+                del self._state[next(iter(self._state))]
+        return outcome.locked_until
+
+
+_unknown_names = _UnknownNames()
+
+
+def sign_in(session: Session, username: str, password: str, *, now: dt.datetime | None = None) -> SignIn:
+    """Check a username and password (console sign-in) under the security policy.
+
+    - Unknown user, wrong password, inactive account or inactive department all fail with the same
+      ``invalid_credentials`` after the same argon2 work (an unknown user is checked against a dummy hash), so
+      neither the message nor the timing says which accounts exist.
+    - ``max_failures`` consecutive wrong passwords lock the account for ``lock_minutes`` (``account_locked``,
+      audited as ``auth.lock``); while locked, no password is checked. Unknown usernames are locked alike.
+    - A temporary password (set by an administrator) older than ``temporary_hours`` fails with
+      ``temporary_password_expired``.
+    - Success resets the count, records the sign-in, and says whether the password must be changed first.
+    A hash made with old parameters is replaced on success.
+    """
+    rules = policy.security_policy()
+    now = now or utcnow()
+    name = normalize_username(username)
+    account = session.scalars(select(Account).where(Account.username == name)).one_or_none()
+    if account is None:
+        if (until := _unknown_names.locked_until(name, now)) is not None:
+            return SignIn(None, "account_locked", _locked_message(until))
+        verify_password(dummy_hash(), password)
+        until = _unknown_names.fail(name, now, rules.login)
+        if until is not None:
+            return SignIn(None, "account_locked", _locked_message(until))
+        return SignIn(None, "invalid_credentials", LOGIN_FAILED)
+    if policy.is_locked(account.locked_until, now):
+        assert account.locked_until is not None
+        return SignIn(None, "account_locked", _locked_message(account.locked_until))
+    if not verify_password(account.password_hash, password):
+        outcome = policy.after_failed_login(account.failed_logins, now, rules.login)
+        account.failed_logins, account.locked_until = outcome.failures, outcome.locked_until
+        session.flush()
+        if outcome.locked_until is not None:
+            record(
+                session,
+                POLICY_ACTOR,
+                "auth.lock",
+                "account",
+                str(account.id),
+                {"until": outcome.locked_until.isoformat(), "failures": rules.login.max_failures},
+            )
+            return SignIn(None, "account_locked", _locked_message(outcome.locked_until))
+        return SignIn(None, "invalid_credentials", LOGIN_FAILED)
+    dept = session.get(Department, account.department_id) if account.department_id is not None else None
+    if not account.active or (dept is not None and not dept.active):
+        return SignIn(None, "invalid_credentials", LOGIN_FAILED)
+    state = policy.password_state(account.password_changed_at, account.must_change_password, now, rules.password)
+    if state == "temporary_expired":
+        return SignIn(None, "temporary_password_expired", "初始密码或重置的密码已过有效期，请联系系统管理员重新设置")
 
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
-    account.last_login_at = utcnow()
-    actor = Actor(
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    actor = _actor_of(account, dept)
+    session.flush()
+    record(session, actor, "auth.login", "account", str(account.id))
+    return SignIn(actor, credential_state=state)
+
+
+def _actor_of(account: Account, dept: Department | None) -> Actor:
+    return Actor(
         name=account.username,
         kind="account",
         department_code=dept.code if dept is not None else None,
         roles=frozenset(account.roles),
     )
-    session.flush()
-    record(session, actor, "auth.login", "account", str(account.id))
-    return actor
 
 
-def session_actor(session: Session, username: str) -> Actor:
-    """The actor of a signed-in console user, read afresh from the database (no password check, no audit entry).
+# The actor of what the platform does to an account by itself (a lock after wrong passwords).
+POLICY_ACTOR = Actor(name="security_policy", kind="system", roles=frozenset({ROLE_ADMIN}))
+
+
+@dataclass(frozen=True)
+class ConsoleUser:
+    """A signed-in console user as read on each request: the actor, and whether the password must be changed."""
+
+    actor: Actor
+    credential_state: PasswordState
+
+
+def session_user(session: Session, username: str, *, now: dt.datetime | None = None) -> ConsoleUser:
+    """The signed-in console user, read afresh from the database (no password check, no audit entry).
 
     Front doors with a session (the console) call this on every request, so an account or department that was
-    deactivated, or whose roles changed, takes effect at once. Raises :class:`Unauthenticated` otherwise.
+    deactivated, or whose roles changed, takes effect at once, and so does a password reset by an administrator
+    (the next request asks for a new password). Raises :class:`Unauthenticated` otherwise.
     """
     account = session.scalars(select(Account).where(Account.username == normalize_username(username))).one_or_none()
     if account is None or not account.active:
@@ -245,12 +366,13 @@ def session_actor(session: Session, username: str) -> Actor:
     dept = session.get(Department, account.department_id) if account.department_id is not None else None
     if dept is not None and not dept.active:
         raise Unauthenticated("登录已失效，请重新登录", code="session_invalid")
-    return Actor(
-        name=account.username,
-        kind="account",
-        department_code=dept.code if dept is not None else None,
-        roles=frozenset(account.roles),
+    rules = policy.security_policy()
+    state = policy.password_state(
+        account.password_changed_at, account.must_change_password, now or utcnow(), rules.password
     )
+    if state == "temporary_expired":
+        raise Unauthenticated("登录已失效，请重新登录", code="session_invalid")
+    return ConsoleUser(_actor_of(account, dept), state)
 
 
 # --- API clients (接入系统) -------------------------------------------------------------------------
@@ -288,9 +410,7 @@ def create_api_client(
     if not scope_list or bad_scopes:
         raise InvalidInput(f"权限范围无效：{'、'.join(bad_scopes) or '未指定'}", code="invalid_scope")
 
-    new_key = keys.generate_key()
-    while session.scalars(select(ApiClient.id).where(ApiClient.key_prefix == new_key.prefix)).first() is not None:
-        new_key = keys.generate_key()  # 36^8 prefixes: a collision is rare, but the column is unique
+    new_key = _unused_key(session)
     client = ApiClient(
         name=name,
         key_prefix=new_key.prefix,
@@ -386,6 +506,48 @@ def deactivate_api_client(session: Session, actor: Actor, client_id: int) -> Api
     session.flush()
     record(session, actor, "api_client.deactivate", "api_client", str(client.id), {"key_prefix": client.key_prefix})
     return client
+
+
+def activate_api_client(session: Session, actor: Actor, client_id: int) -> ApiClient:
+    """Switch a client's key on again (admin, credit office). Idempotent. Its department must be active."""
+    client = get_api_client(session, actor, client_id)
+    if client.active:
+        return client
+    dept = session.get(Department, client.department_id)
+    if dept is None or not dept.active:
+        raise InvalidInput("该接入系统所属部门已停用，不能启用", code="department_inactive")
+    client.active = True
+    session.flush()
+    record(session, actor, "api_client.activate", "api_client", str(client.id), {"key_prefix": client.key_prefix})
+    return client
+
+
+def rotate_api_key(session: Session, actor: Actor, client_id: int) -> tuple[ApiClient, str]:
+    """Replace a client's key (admin, credit office): the new key is returned once, the old one stops working at
+    once in this process and within ``api_key_recheck_seconds`` in others (keys.py). For a key that leaked, or a
+    routine change; the client keeps its history, scopes and categories."""
+    client = get_api_client(session, actor, client_id)
+    new_key = _unused_key(session)
+    old_prefix = client.key_prefix
+    keys.verified_keys.invalidate_client(client.id)
+    client.key_prefix, client.key_hash = new_key.prefix, new_key.key_hash
+    session.flush()
+    record(
+        session,
+        actor,
+        "api_client.rotate_key",
+        "api_client",
+        str(client.id),
+        {"old_key_prefix": old_prefix, "key_prefix": new_key.prefix},
+    )
+    return client, new_key.plaintext
+
+
+def _unused_key(session: Session) -> keys.NewKey:
+    new_key = keys.generate_key()
+    while session.scalars(select(ApiClient.id).where(ApiClient.key_prefix == new_key.prefix)).first() is not None:
+        new_key = keys.generate_key()  # 36^8 prefixes: a collision is rare, but the column is unique
+    return new_key
 
 
 def list_api_clients(

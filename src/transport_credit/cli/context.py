@@ -7,7 +7,7 @@ import functools
 import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -15,8 +15,9 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import OperationalError
 
 from transport_credit.catalog.models import CatalogDocument
+from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_ADMIN, Actor
-from transport_credit.common.errors import CreditError
+from transport_credit.common.errors import CreditError, InvalidInput
 from transport_credit.db.engine import make_engine
 from transport_credit.db.uow import Database
 from transport_credit.settings import Settings, get_settings
@@ -94,3 +95,12 @@ def database(cfg: Settings, *, require_init: bool = True) -> Iterator[Database]:
         yield db
     finally:
         db.engine.dispose()
+
+
+def category_code(session: Any, value: str) -> str:
+    """The catalog code of a category given by its code (any case) or its name (行政处罚)."""
+    catalog = active_catalog(session)
+    for cat in catalog.categories():
+        if value in (cat.code, cat.name) or value.upper() == cat.code:
+            return cat.code
+    raise InvalidInput(f"信用信息目录中没有类别「{value}」", code="unknown_category")

@@ -12,28 +12,33 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from transport_credit.audit.events import list_entries
 from transport_credit.audit.events import record as audit
 from transport_credit.audit.verify import verify
 from transport_credit.auth import service as auth
-from transport_credit.auth.schema import API_SCOPES, SCOPE_SUBMIT
 from transport_credit.bootstrap import initialize
 from transport_credit.calendar.schedule import load_schedule
 from transport_credit.calendar.service import build_calendar, load_year
 from transport_credit.catalog import service as catalog_service
 from transport_credit.catalog.schema import CategoryDef
 from transport_credit.cli import output as out
+from transport_credit.cli.admin import accounts_app, api_keys_app
 from transport_credit.cli.applications import applications_app
-from transport_credit.cli.context import CliError, cli_actor, database, handled, is_initialised, settings
+from transport_credit.cli.context import (
+    CliError,
+    category_code,
+    cli_actor,
+    database,
+    handled,
+    is_initialised,
+    settings,
+)
 from transport_credit.cli.evaluate import evaluate_app, supervise_app, warnings_app
 from transport_credit.cli.exchange import exchange_app
 from transport_credit.cli.lists import cases_app, checks_app, effects_app, lists_app, measures_app
 from transport_credit.cli.report import report_app
-from transport_credit.common.actor import ALL_ROLES
-from transport_credit.common.errors import InvalidInput
 from transport_credit.ingest import service as ingest
 from transport_credit.subjects.service import subject_file
 
@@ -51,8 +56,6 @@ departments_app = typer.Typer(help="部门（数据来源单位）。", no_args_
 subjects_app = typer.Typer(help="信用主体及其信用档案。", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志：查看、校验哈希链完整性。", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日历（节假日安排）。", no_args_is_help=True)
-accounts_app = typer.Typer(help="用户账号。", no_args_is_help=True)
-api_keys_app = typer.Typer(help="接入系统及其 API 密钥。", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(batches_app, name="batches")
 app.add_typer(catalog_app, name="catalog")
@@ -317,7 +320,7 @@ def quarantine_list(
 ) -> None:
     cfg = settings()
     with database(cfg) as db, db.read() as session:
-        code = _category_code(session, category) if category else None
+        code = category_code(session, category) if category else None
         total, items = ingest.list_quarantine(
             session, cli_actor(), cfg, batch_no=batch, category=code, limit=limit, with_raw=False
         )
@@ -345,19 +348,11 @@ def quarantine_export(
     cfg = settings()
     fmt: Literal["xlsx", "csv"] = "csv" if output is not None and output.suffix.lower() == ".csv" else "xlsx"
     with database(cfg) as db, db.unit_of_work() as session:
-        code = _category_code(session, category)
+        code = category_code(session, category)
         name, content = ingest.quarantine_template(session, cli_actor(), cfg, category=code, batch_no=batch, fmt=fmt)
     target = output or Path(name)
     target.write_bytes(content)
     typer.echo(f"已导出：{target}")
-
-
-def _category_code(session: Any, value: str) -> str:
-    catalog = catalog_service.active_catalog(session)
-    for cat in catalog.categories():
-        if value in (cat.code, cat.name) or value.upper() == cat.code:
-            return cat.code
-    raise InvalidInput(f"信用信息目录中没有类别「{value}」", code="unknown_category")
 
 
 @batches_app.command("list", help="列出最近的导入批次。")
@@ -370,7 +365,7 @@ def batches_list(
 ) -> None:
     cfg = settings()
     with database(cfg) as db, db.read() as session:
-        code = _category_code(session, category) if category else None
+        code = category_code(session, category) if category else None
         items = ingest.list_batches(session, cli_actor(), department=department, category=code, limit=limit)
     if as_json:
         out.emit_json([i.as_dict() for i in items])
@@ -462,7 +457,7 @@ def catalog_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def catalog_show(code: Annotated[str, typer.Argument(help="类别代码或名称")], as_json: JsonOpt = False) -> None:
     cfg = settings()
     with database(cfg) as db, db.read() as session:
-        cat = catalog_service.active_catalog(session).category(_category_code(session, code))
+        cat = catalog_service.active_catalog(session).category(category_code(session, code))
     if as_json:
         out.emit_json(_category_json(cat))
         return
@@ -557,7 +552,7 @@ def subjects_show(
 ) -> None:
     cfg = settings()
     with database(cfg) as db, db.read() as session:
-        cat = _category_code(session, category) if category else None
+        cat = category_code(session, category) if category else None
         file = subject_file(session, cli_actor(), cfg, code, category=cat, include_history=history)
     if as_json:
         out.emit_json(file)
@@ -717,114 +712,6 @@ def calendar_show(year: Annotated[int, typer.Argument(help="年份")], as_json: 
     typer.echo(f"{year} 年：工作日 {count} 天" + ("（无该年安排数据，按固定节日推算）" if estimated else ""))
     typer.echo("工作日放假：" + ("、".join(d.strftime("%m-%d") for d in holidays) or "无"))
     typer.echo("调休上班：" + ("、".join(d.strftime("%m-%d") for d in workdays) or "无"))
-
-
-# --- accounts and API keys -----------------------------------------------------------------------------------
-
-
-@accounts_app.command("create", help="创建用户账号。")
-@handled
-def accounts_create(
-    username: Annotated[str, typer.Argument(help="用户名（小写字母、数字）")],
-    department: Annotated[str | None, typer.Option("--department", help="所属部门编码")] = None,
-    role: Annotated[list[str] | None, typer.Option("--role", help=f"角色，可多次指定：{'、'.join(ALL_ROLES)}")] = None,
-    display_name: Annotated[str | None, typer.Option("--name", help="姓名（默认同用户名）")] = None,
-    password: Annotated[str | None, typer.Option("--password", help="密码（不指定时交互输入）")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    cfg = settings()
-    if password is None:
-        password = typer.prompt("密码（至少 10 位，含字母和数字）", hide_input=True, confirmation_prompt="再次输入密码")
-    assert password is not None
-    with database(cfg) as db, db.unit_of_work() as session:
-        account = auth.create_account(
-            session, cli_actor(), username, display_name or username, password, department, role or ["data_officer"]
-        )
-        result: dict[str, Any] = {
-            "id": account.id,
-            "username": account.username,
-            "roles": list(account.roles),
-            "department_code": department,
-        }
-    if as_json:
-        out.emit_json(result)
-        return
-    typer.echo(f"已创建账号 {result['username']}（角色：{'、'.join(result['roles'])}；部门：{department or '-'}）")
-
-
-@api_keys_app.command("create", help="登记接入系统并生成 API 密钥（密钥只显示这一次）。")
-@handled
-def api_keys_create(
-    name: Annotated[str, typer.Argument(help="接入系统名称")],
-    department: Annotated[str, typer.Option("--department", help="所属部门编码")],
-    category: Annotated[list[str] | None, typer.Option("--category", help="可报送的类别代码，可多次指定")] = None,
-    scope: Annotated[
-        list[str] | None, typer.Option("--scope", help=f"权限范围，可多次指定：{'、'.join(API_SCOPES)}")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    cfg = settings()
-    with database(cfg) as db, db.unit_of_work() as session:
-        cats = [_category_code(session, c) for c in (category or [])]
-        client, key = auth.create_api_client(session, cli_actor(), name, department, cats, scope or [SCOPE_SUBMIT])
-        result = {
-            "id": client.id,
-            "name": client.name,
-            "department_code": department,
-            "categories": list(client.categories),
-            "scopes": list(client.scopes),
-            "key_prefix": client.key_prefix,
-            "api_key": key,
-        }
-    if as_json:
-        out.emit_json(result)
-        return
-    typer.echo(f"已登记接入系统「{result['name']}」（编号 {result['id']}）。")
-    typer.echo(f"API 密钥（只显示这一次，请妥善保存）：{key}")
-
-
-@api_keys_app.command("list", help="列出接入系统（不显示密钥）。")
-@handled
-def api_keys_list(
-    department: Annotated[str | None, typer.Option("--department", help="部门编码")] = None, as_json: JsonOpt = False
-) -> None:
-    from transport_credit.auth.models import Department
-
-    cfg = settings()
-    with database(cfg) as db, db.read() as session:
-        codes = {row.id: row.code for row in session.execute(select(Department.id, Department.code))}
-        rows: list[dict[str, Any]] = [
-            {
-                "id": c.id,
-                "name": c.name,
-                "department_code": codes.get(c.department_id),
-                "categories": list(c.categories),
-                "scopes": list(c.scopes),
-                "key_prefix": c.key_prefix,
-                "active": c.active,
-                "last_used_at": c.last_used_at,
-            }
-            for c in auth.list_api_clients(session, cli_actor(), department)
-        ]
-    if as_json:
-        out.emit_json(rows)
-        return
-    out.table(
-        ["编号", "名称", "部门", "类别", "权限", "密钥前缀", "启用", "最近使用"],
-        [
-            (
-                r["id"],
-                r["name"],
-                r["department_code"],
-                "、".join(r["categories"]),
-                "、".join(r["scopes"]),
-                r["key_prefix"],
-                r["active"],
-                r["last_used_at"],
-            )
-            for r in rows
-        ],
-    )
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

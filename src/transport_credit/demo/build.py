@@ -24,7 +24,6 @@ import math
 import os
 import random
 import shutil
-import string
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -37,6 +36,7 @@ from sqlalchemy import select
 from transport_credit.audit.events import record as audit
 from transport_credit.audit.models import AuditEntry
 from transport_credit.auth.models import Account, ApiClient
+from transport_credit.auth.passwords import generate_password
 from transport_credit.auth.schema import SCOPE_CHECK, SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.auth.service import create_account, create_api_client
 from transport_credit.bootstrap import initialize
@@ -497,16 +497,6 @@ def _import(
 # --- accounts and the API client ---------------------------------------------------------------------------
 
 
-def demo_password(rng: random.SystemRandom | None = None) -> str:
-    """12 random letters and digits with at least one of each (the password policy)."""
-    rnd = rng or random.SystemRandom()
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        value = "".join(rnd.choice(alphabet) for _ in range(12))
-        if any(c.isalpha() for c in value) and any(c.isdigit() for c in value):
-            return value
-
-
 def _accounts_and_client(db: Database, settings: Settings, province: ProvinceConfig, report: DemoReport) -> None:
     office = next(d for d in province.departments if d.kind == "credit_office")
     city = next((d for d in province.departments if d.kind == "city_bureau"), None)
@@ -526,7 +516,7 @@ def _accounts_and_client(db: Database, settings: Settings, province: ProvinceCon
             existing = session.scalar(select(Account).where(Account.username == username))
             password = None
             if existing is None:
-                password = demo_password()
+                password = generate_password()
                 create_account(session, SYSTEM, username, display, password, dept, roles)
             report.accounts.append(DemoAccount(username, display, roles, dept, password))
         if licensing is not None:

@@ -3,19 +3,22 @@
 One count per kind of work, each scoped like the page it links to: a data officer sees their own department's
 rejected rows, the records the receiving platforms sent back (退回) and the objections sent to it for
 verification; the credit office sees the same for every department, the applications to accept and decide, list
-entries to review and to publish, open warnings, the quarter's typical cases against the indicator and the
-month's exchange packages. Counts only (a few grouped queries); the pages hold the detail.
+entries to review and to publish, open warnings, the quarter's typical cases against the indicator, the
+month's exchange packages and the business systems' interfaces that need attention (接口状态监测); the administrator
+also sees the accounts locked after wrong passwords. Counts only (a few grouped queries); the pages hold the detail.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
+from transport_credit.auth.admin import locked_accounts
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
 from transport_credit.disclosure.rules import china_today
 from transport_credit.exchange import rules as exchange_rules
@@ -25,6 +28,7 @@ from transport_credit.ingest.models import QuarantineRow
 from transport_credit.lists.cases import published_in_quarter, quarter_of
 from transport_credit.lists.models import ListEntry
 from transport_credit.lists.rules import list_rules
+from transport_credit.monitoring.interfaces import interface_report
 from transport_credit.monitoring.service import count_rows
 from transport_credit.portal.models import CreditDeclaration, PortalApplication
 from transport_credit.settings import Settings
@@ -105,4 +109,10 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
     sent = set(session.scalars(select(P.target).where(P.period == period).distinct()))
     due = [t.name for code, t in targets.items() if code not in sent]
     out.append(Todo("exchange", "本月尚未生成交换包的平台", len(due), note="、".join(due) if due else "本月均已生成"))
+    report = interface_report(session, actor, with_checks=False)
+    states = Counter(i.health_label for i in report.interfaces if i.needs_attention)
+    note = "、".join(f"{label} {n} 个" for label, n in sorted(states.items())) or "各接口正常"
+    out.append(Todo("interfaces", "需要关注的数据接口", report.attention, note=note))
+    if ROLE_ADMIN in actor.roles:
+        out.append(Todo("accounts", "因连续登录失败被锁定的账号", locked_accounts(session, actor)))
     return out

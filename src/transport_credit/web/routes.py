@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
@@ -48,7 +49,6 @@ from transport_credit.web.render import STATIC_DIR, province, province_short_nam
 from transport_credit.web.session import (
     CSRF_FIELD,
     SESSION_COOKIE,
-    SESSION_MAX_AGE,
     SessionData,
     SessionSigner,
     csrf_ok,
@@ -80,12 +80,25 @@ _NAV = (
     ("exchange", "共享交换", "/exchange"),
     ("report", "信用月报", "/report"),
     ("analysis", "监测分析", "/analysis"),
+    ("interfaces", "接口监测", "/admin/interfaces"),
+    ("accounts", "用户管理", "/admin/accounts"),
     ("audit", "审计", "/audit"),
 )
 
 
 class LoginRequired(Exception):
     """No valid session: the route class answers with a redirect to the sign-in page."""
+
+
+class PasswordChangeRequired(Exception):
+    """A temporary or expired password: the route class sends the user to change it (nothing else is served)."""
+
+
+# What a user whose password must be changed may still reach.
+CREDENTIAL_PAGE = "/account/password"
+_CREDENTIAL_EXEMPT = (PREFIX + CREDENTIAL_PAGE, PREFIX + "/logout")
+# The session cookie is signed again (its idle time restarts) at most this often.
+SESSION_REFRESH_SECONDS = 60
 
 
 class CsrfRejected(PermissionDenied):
@@ -102,6 +115,7 @@ class Console:
     db: Database
     session: SessionData
     actor: Actor
+    credential_state: str = "ok"  # auth/policy.py PasswordState: anything else restricts the user to changing it
 
     @property
     def is_manager(self) -> bool:
@@ -131,10 +145,11 @@ def _cookie_session(request: Request) -> SessionData | None:
 
 
 def _set_session(request: Request, response: Response, data: SessionData) -> None:
+    signer = _signer(request)
     response.set_cookie(
         SESSION_COOKIE,
-        _signer(request).dumps(data),
-        max_age=SESSION_MAX_AGE,
+        signer.dumps(data),
+        max_age=signer.max_age,
         path=PREFIX,
         httponly=True,
         samesite="lax",
@@ -150,11 +165,13 @@ def current_console(request: Request) -> Console:
     db = _db(request)
     try:
         with db.read() as session:
-            actor = auth_service.session_actor(session, data.username)
+            user = auth_service.session_user(session, data.username)
     except Unauthenticated as exc:
         raise LoginRequired from exc
-    console = Console(request=request, settings=_settings(request), db=db, session=data, actor=actor)
+    console = Console(request, _settings(request), db, data, user.actor, user.credential_state)
     request.state.console = console
+    if user.credential_state != "ok" and request.url.path not in _CREDENTIAL_EXEMPT:
+        raise PasswordChangeRequired
     return console
 
 
@@ -168,9 +185,11 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
     if console is not None:
         for key, label, path in _NAV:
             if (
-                key in ("audit", "portal", "applications", "declarations", "exchange", "report")
+                key in ("audit", "portal", "applications", "declarations", "exchange", "report", "interfaces")
                 and not console.is_manager
             ):
+                continue
+            if key == "accounts" and ROLE_ADMIN not in console.actor.roles:
                 continue
             if key == "verifications" and not console.actor.has_role(ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE):
                 continue
@@ -242,9 +261,11 @@ class ConsoleRoute(APIRoute):
 
         async def console_handler(request: Request) -> Response:
             try:
-                return await handler(request)
+                response = await handler(request)
             except LoginRequired:
                 return _login_redirect(request)
+            except PasswordChangeRequired:
+                return RedirectResponse(PREFIX + CREDENTIAL_PAGE, status_code=303)
             except CreditError as exc:
                 return _error_page(request, exc.status, exc.message, exc.code)
             except RequestValidationError:
@@ -252,8 +273,20 @@ class ConsoleRoute(APIRoute):
             except StarletteHTTPException as exc:
                 message = "页面不存在" if exc.status_code == 404 else "请求无法处理"
                 return _error_page(request, exc.status_code, message, "http_error")
+            _refresh_session(request, response)
+            return response
 
         return console_handler
+
+
+def _refresh_session(request: Request, response: Response) -> None:
+    """Sign a signed-in user's cookie again, so that its idle time starts over (not when the response sets or
+    clears the cookie itself: sign-in, sign-out)."""
+    console: Console | None = getattr(request.state, "console", None)
+    if console is None or "set-cookie" in response.headers:
+        return
+    if time.time() - console.session.issued_at >= SESSION_REFRESH_SECONDS:
+        _set_session(request, response, console.session)
 
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -335,13 +368,12 @@ async def login(request: Request) -> Response:
             username=username,
         )
 
-    def sign_in() -> Actor:
-        with _db(request).unit_of_work() as session:
-            return auth_service.authenticate(session, username, password)
+    def sign_in() -> auth_service.SignIn:
+        with _db(request).unit_of_work() as session:  # commits a failure's count and lock too
+            return auth_service.sign_in(session, username, password)
 
-    try:
-        actor = await run_in_threadpool(sign_in)
-    except Unauthenticated as exc:
+    result = await run_in_threadpool(sign_in)
+    if result.actor is None:
         return page(
             request,
             None,
@@ -350,10 +382,12 @@ async def login(request: Request) -> Response:
             status_code=401,
             next=next_url,
             csrf=data.csrf,
-            error=exc.message,
+            error=result.message,
             username=username,
         )
-    response = RedirectResponse(next_url, status_code=303)
+    actor = result.actor
+    target = next_url if result.credential_state == "ok" else PREFIX + CREDENTIAL_PAGE
+    response = RedirectResponse(target, status_code=303)
     _set_session(request, response, new_session(actor.name, actor.department_code, tuple(sorted(actor.roles))))
     return response
 
@@ -378,6 +412,8 @@ _WORK_PAGES = {
     "lists_publish": "/lists?state=notified",
     "warnings": "/warnings?status=open",
     "cases": "/cases",
+    "interfaces": "/admin/interfaces",
+    "accounts": "/admin/accounts",
     "exchange": "/exchange",
     "exchange_rejections": "/exchange/rejections",
 }

@@ -13,10 +13,12 @@ from typer.testing import CliRunner
 from transport_credit.auth.models import Account, ApiClient, Department
 from transport_credit.catalog.loader import load_province
 from transport_credit.cli.main import app
+from transport_credit.common.actor import SYSTEM
 from transport_credit.db.engine import make_engine
 from transport_credit.db.uow import Database
 from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
 from transport_credit.ingest.models import Batch, QuarantineRow
+from transport_credit.monitoring.interfaces import interface_report
 from transport_credit.portal.models import CreditDeclaration, PortalApplication
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject
@@ -52,10 +54,15 @@ def test_demo_builds_a_province_through_the_import_path(
     engine = make_engine(database_url)
     try:
         with Database(engine).read() as s:
-            # every imported file is one batch (records written by services, e.g. list decisions, and adopted
-            # declarations have their own)
-            files = select(func.count()).select_from(Batch).where(Batch.channel.not_in(("service", "declaration")))
+            # every imported file is one batch (records written by services, e.g. list decisions, adopted
+            # declarations and the business system's push have their own)
+            files = select(func.count()).select_from(Batch).where(Batch.channel == "file")
             assert s.scalar(files) == len(report["files"])
+            # The business system pushed the last days' licences and checked applicants: 接口监测 has traffic.
+            [system] = interface_report(s, SYSTEM).interfaces
+            assert (system.batches, system.records, system.rejected, system.checks) == (1, 40, 0, 12)
+            assert system.health == "ok"
+            assert system.last_used_at is not None
             subjects = s.scalar(select(func.count()).select_from(Subject)) or 0
             assert 250 <= subjects <= 310  # the 300 generated (a few only in rejected rows) + the pilot code
             regions = set(s.scalars(select(Subject.region_code).distinct()))

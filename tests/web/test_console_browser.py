@@ -168,3 +168,53 @@ def test_credit_office_sends_a_package_and_records_its_receipt_in_a_browser(
     expect(row).to_contain_text("退回 1")
     _shot(page, "desktop-07-exchange-receipt")
     context.close()
+
+
+def test_administrator_opens_an_account_and_the_new_user_sets_a_password_in_a_browser(
+    server: str, browser: object, platform: Database
+) -> None:
+    """用户管理 → 新建账号 shows a temporary password once; the new user signs in with it, is held on 修改密码 until
+    they choose their own, then reaches the 工作台."""
+    from playwright.sync_api import expect
+
+    from transport_credit.auth import service as auth
+    from transport_credit.common.actor import ROLE_ADMIN, SYSTEM
+
+    with platform.unit_of_work() as s:
+        auth.create_account(s, SYSTEM, "sys.admin", "系统管理员", PASSWORD, "410000-fgc", [ROLE_ADMIN])
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/console/login")
+    page.get_by_label("用户名").fill("sys.admin")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r".*/console/?$"))
+    page.get_by_role("link", name="用户管理").click()
+    form = page.locator("#new-account")
+    form.get_by_label("用户名").fill("ly.officer")
+    form.get_by_label("姓名").fill("洛阳报送员")
+    form.get_by_label("部门").select_option(label="洛阳市交通运输局")
+    form.get_by_role("button", name="创建账号").click()
+    expect(page.locator("#account-created")).to_contain_text("ly.officer")
+    temporary = page.locator("#new-password").inner_text()
+    expect(page.locator("#account-list")).to_contain_text("待修改初始密码")
+    _shot(page, "desktop-08-account-created")
+    page.get_by_role("button", name="退出登录").click()
+
+    page.get_by_label("用户名").fill("ly.officer")
+    page.get_by_label("密码").fill(temporary)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r".*/console/account/password$"))
+    expect(page.locator("#password-note")).to_contain_text("请先设置您自己的密码")
+    page.goto(f"{server}/console/import")  # held on the password page
+    page.wait_for_url(re.compile(r".*/console/account/password$"))
+    page.get_by_label("当前密码").fill(temporary)
+    page.get_by_label("新密码", exact=True).fill("luoyang-2026a")
+    page.get_by_label("再次输入新密码").fill("luoyang-2026a")
+    page.get_by_role("button", name="修改密码").click()
+    expect(page.locator("#password-done")).to_contain_text("密码已修改")
+    page.get_by_role("link", name="返回工作台").click()
+    page.wait_for_url(re.compile(r".*/console/?$"))
+    expect(page.get_by_role("navigation", name="主导航")).to_contain_text("数据归集")
+    _shot(page, "desktop-09-password-changed")
+    context.close()

@@ -477,10 +477,16 @@ def authenticate_api_key(session: Session, key: str) -> Actor:
     if client.last_used_at is None or now - client.last_used_at >= LAST_USED_RESOLUTION:
         client.last_used_at = now
         session.flush()
+    return client_actor(client, dept.code)
+
+
+def client_actor(client: ApiClient, department_code: str) -> Actor:
+    """The actor a business system acts as: its batches and checks are recorded under this actor's label
+    (``api_client:<name>#<id>``; the credit check's fast lane builds the same actor from a row)."""
     return Actor(
         name=f"{client.name}#{client.id}",
         kind="api_client",
-        department_code=dept.code,
+        department_code=department_code,
         roles=frozenset({ROLE_DATA_OFFICER}),
         categories=frozenset(client.categories),
         scopes=frozenset(client.scopes),

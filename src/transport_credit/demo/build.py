@@ -38,7 +38,7 @@ from transport_credit.audit.models import AuditEntry
 from transport_credit.auth.models import Account, ApiClient
 from transport_credit.auth.passwords import generate_password
 from transport_credit.auth.schema import SCOPE_CHECK, SCOPE_READ, SCOPE_SUBMIT
-from transport_credit.auth.service import create_account, create_api_client
+from transport_credit.auth.service import authenticate_api_key, create_account, create_api_client
 from transport_credit.bootstrap import initialize
 from transport_credit.catalog.loader import load_province
 from transport_credit.catalog.province import DepartmentConfig, ProvinceConfig
@@ -54,7 +54,8 @@ from transport_credit.demo.lists import build_lists_demo
 from transport_credit.demo.portal import build_portal_demo
 from transport_credit.identifiers.regions import region_name
 from transport_credit.ingest.pipeline import BatchSummary
-from transport_credit.ingest.service import import_file
+from transport_credit.ingest.service import import_file, push_records
+from transport_credit.lists.checks import run_check
 from transport_credit.monitoring import facts as analysis_facts
 from transport_credit.settings import Settings
 
@@ -260,6 +261,7 @@ def build_demo(
         report.corrected_file = str(path)
 
     _accounts_and_client(db, settings, province, report)
+    _business_system_traffic(db, settings, report, plans, serials, rng, start=end + dt.timedelta(days=1), end=today)
     build_lists_demo(db, settings)
     build_portal_demo(db, settings, seed=seed)
     build_evaluation_demo(db, settings, today=end, seed=seed)
@@ -528,6 +530,44 @@ def _accounts_and_client(db: Database, settings: Settings, province: ProvinceCon
                 )
                 report.api_key = key
     _save_credentials(settings, report)
+
+
+# The licensing system pushes the last days' decisions itself and checks applicants before approving (逢批必查):
+# the 接口监测 page has traffic to show.
+API_PUSHED_LICENCES = 40
+API_CHECKS = 12
+
+
+def _business_system_traffic(
+    db: Database,
+    settings: Settings,
+    report: DemoReport,
+    plans: Sequence[tuple[_Unit, CategoryDef, dt.date, dt.date, int]],
+    serials: dict[tuple[str, str], int],
+    rng: random.Random,
+    *,
+    start: dt.date,
+    end: dt.date,
+) -> None:
+    """Through the API's own service functions, under the demo key (only when the key was issued in this run)."""
+    if report.api_key is None:
+        return
+    with db.unit_of_work() as session:
+        actor = authenticate_api_key(session, report.api_key)
+    unit = next((u for u, cat, *_ in plans if cat.code == "XZXK" and u.config.code == actor.department_code), None)
+    if unit is None or not unit.pool:
+        return
+    key = (unit.config.code, "XZXK")
+    rows = list(gen.licence_rows(unit.pool, unit.authority, start, end, API_PUSHED_LICENCES, rng, serials[key] + 1))
+    serials[key] += len(rows)
+    for row in rows:
+        row["region_code"] = unit.config.region_code
+    with db.unit_of_work() as session:
+        push_records(session, actor, settings, category="XZXK", records=rows)
+    applicants = [r["uscc"] for r in rows if r.get("uscc")][:API_CHECKS]
+    with db.unit_of_work() as session:
+        for code in applicants:
+            run_check(session, actor, settings, subject_code=code, matter_code="XK-DLYS-JY")
 
 
 def _save_credentials(settings: Settings, report: DemoReport) -> None:

@@ -6,7 +6,7 @@ For every registered business system (接入系统): its key (prefix only), what
 state (auth/policy.py ``interface_health``: 正常, 待接入, 未接入, 接口静默, 拒收偏高, 已停用). The credit office and the
 administrator see the page, and the states that need someone's attention on their 工作台.
 
-A client's batches and checks are recognised by the actor label it acts under (``api_client:<name>#<id>``).
+A client's batches and checks are recognised by the label of the actor it acts as (``auth.service.client_actor``).
 """
 
 from __future__ import annotations
@@ -19,16 +19,12 @@ from sqlalchemy.orm import Session
 
 from transport_credit.auth import policy
 from transport_credit.auth.models import ApiClient, Department
+from transport_credit.auth.service import client_actor
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.errors import NotFound
 from transport_credit.db.base import utcnow
 from transport_credit.ingest.models import Batch
 from transport_credit.lists.models import CreditCheck
-
-
-def client_label(client: ApiClient) -> str:
-    """The actor label a client's work is recorded under (auth.service.authenticate_api_key builds the actor)."""
-    return f"api_client:{client.name}#{client.id}"
 
 
 @dataclass(frozen=True)
@@ -97,7 +93,7 @@ def interface_report(
     if client_id is not None:
         stmt = stmt.where(ApiClient.id == client_id)
     clients = list(session.execute(stmt))
-    by_label = {client_label(c): c.id for c, _, _ in clients}
+    by_label = {client_actor(c, code).label: c.id for c, code, _ in clients}
 
     pushed: dict[int, tuple[int, int, int, dt.datetime | None]] = {}
     for label, batches, records, rejected, last in session.execute(

@@ -1,7 +1,7 @@
 """Every page of the public website and of the console, asked with generated path and query values: odd text,
 numbers far beyond any id, negative numbers, NUL, dates that do not exist. No answer may be a 500 (the API has its
-own schemathesis run, ``tests/api/test_api_fuzz.py``). Logged in as the credit office, so the console's pages are
-reached rather than the login redirect; the province holds a record of every public kind (``seed_portal``)."""
+own schemathesis run, ``tests/api/test_api_fuzz.py``). Logged in as the credit office and administrator, so the
+console's pages are reached rather than the login redirect; the province holds a record of every public kind (``seed_portal``)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from hypothesis import strategies as st
 
 from portal_kit import seed_portal
 from transport_credit.auth import service as auth
-from transport_credit.common.actor import ROLE_CREDIT_OFFICE, SYSTEM
+from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, SYSTEM
 from transport_credit.db.uow import Database
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
 from transport_credit.site.routes import router as site_router
 from transport_credit.web import router as console_router
+from transport_credit.web.admin import router as admin_router
 from transport_credit.web.analysis import router as analysis_router
 from transport_credit.web.evaluation import router as evaluation_router
 from transport_credit.web.exchange import router as exchange_router
@@ -45,6 +46,7 @@ def _pages() -> dict[str, APIRoute]:
         exchange_router,
         report_router,
         analysis_router,
+        admin_router,
     )
     for router in routers:
         for route in router.routes:
@@ -85,7 +87,10 @@ VALUES = st.one_of(
 def client(db: Database, settings: Settings, cheap_hashing: None) -> Iterator[TestClient]:
     seed_portal(db, settings)
     with db.unit_of_work() as session:
-        auth.create_account(session, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
+        # Credit office and administrator: every console page is reached (用户管理 is the administrator's).
+        auth.create_account(
+            session, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE, ROLE_ADMIN]
+        )
     with TestClient(create_app(settings, db), base_url="http://testserver") as c:
         login(c, MANAGER)
         yield c

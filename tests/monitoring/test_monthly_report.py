@@ -331,6 +331,19 @@ def test_weeks_with_a_publication(days: list[D], covered: int) -> None:
     assert rules.weeks_with(mondays, days) == covered
 
 
+@pytest.mark.parametrize(
+    ("days", "at_least", "covered"),
+    [
+        ([D(2026, 9, 8), D(2026, 9, 9), D(2026, 9, 22)], 2, 1),  # two days in the week of the 7th only
+        ([D(2026, 9, 8), D(2026, 9, 8), D(2026, 9, 22)], 2, 0),  # the same day twice is one day
+        ([D(2026, 9, 8), D(2026, 9, 9), D(2026, 9, 22)], 1, 2),
+    ],
+)
+def test_weeks_with_several_publication_days(days: list[D], at_least: int, covered: int) -> None:
+    mondays = rules.week_starts(D(2026, 9, 1), D(2026, 10, 1), D(2026, 11, 25))
+    assert rules.weeks_with(mondays, days, at_least) == covered
+
+
 def test_weekly_publication_from_records_and_content(db: Database, settings: Settings, tmp_path: Path) -> None:
     """September 2026: penalties decided in the week of the 7th, a notice published in the week of the 21st, a
     draft (not published) in the week of the 14th: 2 of 4 weeks. The month under way counts a typical case
@@ -393,6 +406,37 @@ def test_a_province_sets_its_own_targets(tmp_path: Path) -> None:
 def test_the_shipped_targets_load() -> None:
     shipped = rules.indicator_targets("henan")
     assert (shipped.province, shipped.dual_on_time_rate, shipped.domain_on_time_rates) == (None, 1.0, {})
+    assert shipped.publications_per_week == 1
+
+
+@pytest.mark.parametrize(
+    ("per_week", "weeks", "name", "met"),
+    [
+        (1, (4, 4), "每周至少 1 次主动公开信用信息", True),
+        (2, (3, 4), "每周至少 2 次主动公开信用信息", False),
+        (1, (0, 0), "每周至少 1 次主动公开信用信息", None),  # no week begun yet
+        (None, (4, 4), None, None),  # a province without the indicator
+    ],
+)
+def test_weekly_publication_indicator(
+    per_week: int | None, weeks: tuple[int, int], name: str | None, met: bool | None
+) -> None:
+    targets = rules.IndicatorTargets.model_validate(
+        {
+            "kind": "monitoring_indicators",
+            "version": "1",
+            "dual_on_time_rate": 1,
+            "city_coverage": 1,
+            "publications_per_week": per_week,
+        }
+    )
+    facts = rules.MonthFacts(10, 10, 10, 10, 1, 1, weeks_published=weeks)
+    found = {i.code: i for i in rules.indicators(facts, targets)}.get("weekly_publication")
+    if name is None:
+        assert found is None
+        return
+    assert found is not None
+    assert (found.name, found.value, found.met) == (name, f"{weeks[0]}/{weeks[1]} 周", met)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Every page of the public website and of the console, asked with generated path and query values: odd text,
 numbers far beyond any id, negative numbers, NUL, dates that do not exist. No answer may be a 500 (the API has its
 own schemathesis run, ``tests/api/test_api_fuzz.py``). Logged in as the credit office and administrator, so the
-console's pages are reached rather than the login redirect; the province holds a record of every public kind (``seed_portal``)."""
+console's pages are reached rather than the login redirect; the province holds a record of every public kind
+(``seed_portal``)."""
 
 from __future__ import annotations
 

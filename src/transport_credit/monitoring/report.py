@@ -150,6 +150,9 @@ class IndicatorTargets(_Strict):
     # 领域 (the records' domain field) → on-time target for the 双公示 decisions of that domain, where a province sets
     # stricter ones for some domains (seed 004: 道路运输 and 水路运输 80% against 70% overall).
     domain_on_time_rates: dict[str, float] = Field(default_factory=dict)
+    # 主动公开频次: the website publishes credit information on at least this many days each week (seed 002: 每周至少
+    # 1 次); None: no such indicator.
+    publications_per_week: int | None = Field(default=None, ge=1, le=7)
 
     @field_validator("domain_on_time_rates")
     @classmethod
@@ -203,9 +206,9 @@ def week_starts(start: dt.date, end: dt.date, today: dt.date) -> list[dt.date]:
     ]
 
 
-def weeks_with(mondays: Sequence[dt.date], days: Collection[dt.date]) -> int:
-    """How many of the weeks starting on ``mondays`` hold at least one of ``days``."""
-    return sum(1 for m in mondays if any(m <= d < m + dt.timedelta(days=7) for d in days))
+def weeks_with(mondays: Sequence[dt.date], days: Collection[dt.date], at_least: int = 1) -> int:
+    """How many of the weeks starting on ``mondays`` hold at least ``at_least`` of ``days`` (distinct days)."""
+    return sum(1 for m in mondays if len({d for d in days if m <= d < m + dt.timedelta(days=7)}) >= at_least)
 
 
 def percent(value: float | None) -> str:
@@ -226,7 +229,7 @@ class MonthFacts:
     cases_published: int = 0
     cases_required: int = 0
     quarter_label: str = ""
-    weeks_published: tuple[int, int] = (0, 0)  # weeks of the month with a publication, weeks begun
+    weeks_published: tuple[int, int] = (0, 0)  # weeks of the month with enough publication days, weeks begun
     commitment_matters: tuple[int, int] = (0, 0)  # licensing matters with a commitment route, licensing matters
     approval_commitments: int = 0  # commitments of the approval types decided in the month
     licences: int = 0  # licences decided in the month
@@ -279,15 +282,17 @@ def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
             Indicator(f"exchange:{name}", f"向{name}报送月度数据", "已报送" if count else "未报送", "已报送", count > 0)
         )
     weekly, weeks = facts.weeks_published
-    out.append(
-        Indicator(
-            "weekly_publication",
-            "每周至少 1 次主动公开信用信息",
-            f"{weekly}/{weeks} 周",
-            "每周",
-            None if weeks == 0 else weekly == weeks,
+    if targets.publications_per_week is not None:
+        n = targets.publications_per_week
+        out.append(
+            Indicator(
+                "weekly_publication",
+                f"每周至少 {n} 次主动公开信用信息",
+                f"{weekly}/{weeks} 周",
+                "每周",
+                None if weeks == 0 else weekly == weeks,
+            )
         )
-    )
     covered, licensing = facts.commitment_matters
     handled = rate(facts.approval_commitments, facts.licences)
     out += [  # seed 002 ranks provinces by these two; no threshold is set, so no target

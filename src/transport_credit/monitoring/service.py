@@ -215,11 +215,12 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
     packages = {t.name: int(generated.get(t.code, 0)) for t in targets.values()}
     year, quarter = quarter_of(start)
     cases = published_in_quarter(session, year, quarter)
+    goals = rules.indicator_targets(settings.province)
     mondays = rules.week_starts(start, end, rules_today())
-    weekly = rules.weeks_with(mondays, _publication_days(session, mondays)) if mondays else 0
+    per_week = goals.publications_per_week or 1
+    weekly = rules.weeks_with(mondays, _publication_days(session, mondays), per_week) if mondays else 0
     commitment_list = commitment_rules.commitment_matters(settings.province)
     approval_commitments, licences = commitment_service.handling_counts(session, commitment_list, start, end)
-    goals = rules.indicator_targets(settings.province)
     facts = rules.MonthFacts(
         dual_reported=totals.dual_reported,
         on_time=totals.on_time,

@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from transport_credit.web.evaluation import router as evaluation_console_router
     from transport_credit.web.exchange import router as exchange_console_router
     from transport_credit.web.portal import router as portal_console_router
+    from transport_credit.web.quality import router as quality_console_router
     from transport_credit.web.report import router as report_console_router
 
     app.include_router(api_router)
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(portal_console_router)  # before the console's catch-all
     app.include_router(exchange_console_router)
     app.include_router(admin_console_router)
+    app.include_router(quality_console_router)
     app.include_router(report_console_router)
     app.include_router(analysis_console_router)
     app.include_router(evaluation_console_router)

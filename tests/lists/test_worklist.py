@@ -103,8 +103,18 @@ def test_each_official_sees_their_own_work(busy: Database, settings: Settings, t
         viewer = worklist(s, VIEWER, settings, today=TODAY)
     # A data officer: their department's rejected rows and the objections sent to it (late: due 5 working days
     # after an acceptance 30 days ago).
-    assert officer == {"quarantine": (1, 0), "exchange_rejections": (0, 0), "verifications": (1, 1)}
-    assert zhengzhou == {"quarantine": (1, 0), "exchange_rejections": (0, 0), "verifications": (0, 0)}
+    assert officer == {
+        "quarantine": (1, 0),
+        "exchange_rejections": (0, 0),
+        "numbering": (0, 0),
+        "verifications": (1, 1),
+    }
+    assert zhengzhou == {
+        "quarantine": (1, 0),
+        "exchange_rejections": (0, 0),
+        "numbering": (0, 0),
+        "verifications": (0, 0),
+    }
     assert viewer == []
     got = _by_key(office)
     assert got["quarantine"] == (2, 0)  # every department's
@@ -146,7 +156,12 @@ def test_the_work_list_is_the_consoles_home(busy: Database, settings: Settings, 
         assert home.status_code == 200
         assert "工作台" in home.text
         assert "河南省交通运输厅执法局" in home.text  # the officer's unit
-        assert re.findall(r'id="todo-([a-z_]+)"', home.text) == ["quarantine", "exchange_rejections", "verifications"]
+        assert re.findall(r'id="todo-([a-z_]+)"', home.text) == [
+            "quarantine",
+            "exchange_rejections",
+            "numbering",
+            "verifications",
+        ]
         card = home.text.split('id="todo-verifications"')[1].split("</li>")[0]
         assert 'href="/console/portal/verifications"' in card
         assert "已逾期 1" in card
@@ -157,7 +172,7 @@ def test_the_work_list_is_the_consoles_home(busy: Database, settings: Settings, 
         login(client, "office")
         home = client.get("/console")
         keys = re.findall(r'id="todo-([a-z_]+)"', home.text)
-        assert keys[:3] == ["quarantine", "exchange_rejections", "verifications"]
+        assert keys[:4] == ["quarantine", "exchange_rejections", "numbering", "verifications"]
         assert {"applications_accept", "lists_publish", "warnings", "cases", "exchange"} <= set(keys)
         for href in set(re.findall(r'<a href="(/console/[^"]*)">\s*<span class="worklist-count">', home.text)):
             assert client.get(href.replace("&amp;", "&")).status_code == 200, href

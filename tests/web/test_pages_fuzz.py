@@ -31,6 +31,7 @@ from transport_credit.web.evaluation import router as evaluation_router
 from transport_credit.web.exchange import router as exchange_router
 from transport_credit.web.lists import router as lists_router
 from transport_credit.web.portal import router as portal_router
+from transport_credit.web.quality import router as quality_router
 from transport_credit.web.report import router as report_router
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]+)?\}")
@@ -48,6 +49,7 @@ def _pages() -> dict[str, APIRoute]:
         report_router,
         analysis_router,
         admin_router,
+        quality_router,
     )
     for router in routers:
         for route in router.routes:

@@ -14,7 +14,7 @@ from transport_credit.catalog.loader import load_province
 from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
 from transport_credit.common.actor import ROLE_ADMIN
-from transport_credit.monitoring import analysis, facts, service, trends
+from transport_credit.monitoring import analysis, facts, gaps, numbering, service, trends
 from transport_credit.monitoring.report import CST, UnitFigures, percent
 
 report_app = typer.Typer(help="信用交通月报：归集、质量、应用、办理和共享交换情况及指标。", no_args_is_help=True)
@@ -139,3 +139,48 @@ def analysis_cmd(
     )
     if xlsx is not None:
         typer.echo(f"已保存：{xlsx}")
+
+
+@report_app.command("numbers", help="文书号核查：本年度（或指定年度）双公示决定文书号的断号、疑似漏报及说明。")
+@handled
+def numbers_cmd(
+    year: Annotated[int | None, typer.Option("--year", help="年度（默认本年）", min=2000, max=2100)] = None,
+    department: Annotated[str | None, typer.Option("--department", help="信息提供单位编码")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")] = False,
+) -> None:
+    chosen = year or dt.datetime.now(CST).year
+    with database(settings()) as db, db.read() as s:
+        result = gaps.number_gaps(s, cli_actor(), year=chosen, department_code=department)
+    if as_json:
+        out.emit_json(
+            {
+                "year": result.year,
+                "checked": result.checked,
+                "missing": result.missing,
+                "unrecognised": result.unrecognised,
+                "sequences": [dataclasses.asdict(q) for q in result.sequences],
+            }
+        )
+        return
+    typer.echo(f"{chosen} 年度：核查文书号序列 {result.checked} 个，疑似漏报的序号 {result.missing} 个。")
+
+    def ranges(items: list[numbering.Gap]) -> str:
+        shown = [f"{g.start}" if g.start == g.end else f"{g.start}-{g.end}" for g in items[:10]]
+        return "、".join(shown) + (f" 等 {len(items)} 段" if len(items) > 10 else "")
+
+    out.table(
+        ["序列", "单位", "类别", "已报送", "疑似漏报", "待更正", "已说明", "跳号"],
+        [
+            [
+                q.label(),
+                q.department_code,
+                q.category,
+                f"{q.numbers}（{q.first}-{q.last}）",
+                f"{q.missing_count}：{ranges(q.missing)}" if q.missing_count else "0",
+                q.rejected,
+                q.explained,
+                ranges(q.jumps) or "-",
+            ]
+            for q in result.sequences
+        ],
+    )

@@ -57,6 +57,7 @@ from transport_credit.ingest.pipeline import BatchSummary
 from transport_credit.ingest.service import import_file, push_records
 from transport_credit.lists.checks import run_check
 from transport_credit.monitoring import facts as analysis_facts
+from transport_credit.monitoring.numbering import parse_number
 from transport_credit.settings import Settings
 
 DEMO_ACTION = "demo.build"
@@ -222,11 +223,13 @@ def build_demo(
     plans = _plan_files(province, catalog, people, start, end, subjects * RECORDS_PER_SUBJECT, rng)
     flaw_every = max(2, len(plans) // 12)  # about a dozen files carry flawed rows, never all of them
     serials: dict[tuple[str, str], int] = defaultdict(int)
+    numbering: dict[tuple[str, str, int], int] = defaultdict(int)  # (department, category, year) → last serial
     clean_penalties: list[tuple[DemoFile, list[dict[str, str]], _Unit, CategoryDef]] = []
     for index, (unit, cat, p_start, p_end, count) in enumerate(plans):
         key = (unit.config.code, cat.code)
         rows = _rows(cat, unit, p_start, p_end, count, rng, serials[key] + 1, end - dt.timedelta(days=CAMPAIGN_DAYS))
         serials[key] += count
+        _number_in_order(rows, numbering, key)
         fmt: FileFormat = ("csv", "legacy", "csv", "xlsx", "csv", "legacy")[index % 6]
         flawed = _flaw(rows, cat, index // flaw_every, rng) if index % flaw_every == flaw_every - 1 else 0
         path = (
@@ -261,7 +264,7 @@ def build_demo(
         report.corrected_file = str(path)
 
     _accounts_and_client(db, settings, province, report)
-    _business_system_traffic(db, settings, report, plans, serials, rng, start=end + dt.timedelta(days=1), end=today)
+    _business_system_traffic(db, settings, report, plans, numbering, rng, start=end + dt.timedelta(days=1), end=today)
     build_lists_demo(db, settings)
     build_portal_demo(db, settings, seed=seed)
     build_evaluation_demo(db, settings, today=end, seed=seed)
@@ -404,6 +407,22 @@ def _rows(
     return rows
 
 
+def _number_in_order(
+    rows: list[dict[str, str]], numbering: dict[tuple[str, str, int], int], key: tuple[str, str]
+) -> None:
+    """Number a department's decisions the way offices do: per year, in the order they were decided
+    (``<prefix>〔<year>〕<serial>号``), continuing from the department's earlier files, so that the decision-number
+    check (文书号核查) finds only the holes the demo's flawed rows leave."""
+    rows.sort(key=lambda r: (r["decision_date"], r["decision_no"]))
+    for row in rows:
+        number = parse_number(row["decision_no"])
+        if number is None:
+            continue
+        year = int(row["decision_date"][:4])
+        numbering[(*key, year)] += 1
+        row["decision_no"] = f"{number.prefix}〔{year}〕{numbering[(*key, year)]:06d}号"
+
+
 _FLAWS = ("bad_date", "malformed_uscc", "missing_mandatory", "pilot_uscc", "bad_enum")
 
 
@@ -543,7 +562,7 @@ def _business_system_traffic(
     settings: Settings,
     report: DemoReport,
     plans: Sequence[tuple[_Unit, CategoryDef, dt.date, dt.date, int]],
-    serials: dict[tuple[str, str], int],
+    numbering: dict[tuple[str, str, int], int],
     rng: random.Random,
     *,
     start: dt.date,
@@ -557,9 +576,8 @@ def _business_system_traffic(
     unit = next((u for u, cat, *_ in plans if cat.code == "XZXK" and u.config.code == actor.department_code), None)
     if unit is None or not unit.pool:
         return
-    key = (unit.config.code, "XZXK")
-    rows = list(gen.licence_rows(unit.pool, unit.authority, start, end, API_PUSHED_LICENCES, rng, serials[key] + 1))
-    serials[key] += len(rows)
+    rows = list(gen.licence_rows(unit.pool, unit.authority, start, end, API_PUSHED_LICENCES, rng))
+    _number_in_order(rows, numbering, (unit.config.code, "XZXK"))
     for row in rows:
         row["region_code"] = unit.config.region_code
     with db.unit_of_work() as session:

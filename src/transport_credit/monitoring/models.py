@@ -1,15 +1,16 @@
 """Facts of the credit monitoring analysis (信用监测分析): the counted 行政处罚 and 行政许可 records summed per day and
 per month, rebuilt month by month when a month's records change (``monitoring/facts.py``). Derived data: it can be
-dropped and rebuilt from ``credit_records`` at any time."""
+dropped and rebuilt from ``credit_records`` at any time. And the departments' explanations of decision numbers they
+did not report (文书号断号说明, ``monitoring/gaps.py``): data of their own."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Index, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from transport_credit.db.base import Base
+from transport_credit.db.base import Base, UTCDateTime, utcnow
 
 
 class AnalysisMonth(Base):
@@ -56,3 +57,26 @@ class AnalysisMonthly(Base):
     violation_type: Mapped[str] = mapped_column(String(200))  # "" when none (licences, or not filled in)
     city: Mapped[str] = mapped_column(String(6))  # the subject's city (地市) code, or "other"
     records: Mapped[int] = mapped_column(Integer)
+
+
+class NumberGapNote(Base):
+    """A department's explanation of decision numbers of one sequence it did not report (voided, reserved, not
+    public …): the serials ``serial_from``–``serial_to`` leave the 疑似漏报 count. Never changed; a mistaken note is
+    withdrawn (``withdrawn_at``) and the serials count again."""
+
+    __tablename__ = "number_gap_notes"
+    __table_args__ = (Index("ix_number_gap_notes_sequence", "department_code", "category", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_code: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(40))
+    prefix: Mapped[str] = mapped_column(String(120))
+    year: Mapped[int] = mapped_column(Integer)
+    serial_from: Mapped[int] = mapped_column(Integer)
+    serial_to: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(120))

@@ -153,6 +153,9 @@ class IndicatorTargets(_Strict):
     # 主动公开频次: the website publishes credit information on at least this many days each week (seed 002: 每周至少
     # 1 次); None: no such indicator.
     publications_per_week: int | None = Field(default=None, ge=1, le=7)
+    # 瞒报: decision numbers missing from the year's sequences (文书号核查, monitoring/gaps.py) at most this many
+    # (seed 001: 瞒报率清零 → 0); None: no such indicator.
+    unreported_numbers: int | None = Field(default=None, ge=0)
 
     @field_validator("domain_on_time_rates")
     @classmethod
@@ -234,6 +237,7 @@ class MonthFacts:
     approval_commitments: int = 0  # commitments of the approval types decided in the month
     licences: int = 0  # licences decided in the month
     dual_by_domain: dict[str, tuple[int, int]] = field(default_factory=dict)  # 领域 → (on time, reported)
+    unreported_numbers: int | None = None  # the year's decision numbers missing, not explained (疑似漏报)
 
 
 def _domain_on_time(domain: str, target: float, facts: MonthFacts) -> Indicator:
@@ -280,6 +284,16 @@ def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
     for name, count in facts.packages.items():
         out.append(
             Indicator(f"exchange:{name}", f"向{name}报送月度数据", "已报送" if count else "未报送", "已报送", count > 0)
+        )
+    if targets.unreported_numbers is not None and facts.unreported_numbers is not None:
+        out.append(
+            Indicator(
+                "unreported_numbers",
+                "双公示决定文书号疑似漏报（本年度断号，未说明）",
+                f"{facts.unreported_numbers} 个",
+                f"不超过 {targets.unreported_numbers} 个",
+                facts.unreported_numbers <= targets.unreported_numbers,
+            )
         )
     weekly, weeks = facts.weeks_published
     if targets.publications_per_week is not None:

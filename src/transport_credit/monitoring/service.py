@@ -30,6 +30,7 @@ from transport_credit.lists.cases import published_in_quarter, quarter_of
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
 from transport_credit.lists.rules import list_rules
 from transport_credit.monitoring import report as rules
+from transport_credit.monitoring.gaps import open_gap_count
 from transport_credit.monitoring.report import Indicator, UnitFigures
 from transport_credit.portal.models import PortalApplication, PortalContent
 from transport_credit.records.models import CreditRecord
@@ -237,6 +238,7 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         approval_commitments=approval_commitments,
         licences=licences,
         dual_by_domain=_dual_by_domain(session, list(goals.domain_on_time_rates), t0, t1),
+        unreported_numbers=None if goals.unreported_numbers is None else open_gap_count(session, actor, start.year),
     )
     catalog = active_catalog(session)
     return MonthlyReport(

@@ -28,6 +28,7 @@ from transport_credit.ingest.models import QuarantineRow
 from transport_credit.lists.cases import published_in_quarter, quarter_of
 from transport_credit.lists.models import ListEntry
 from transport_credit.lists.rules import list_rules
+from transport_credit.monitoring.gaps import open_gap_count
 from transport_credit.monitoring.interfaces import interface_report
 from transport_credit.monitoring.service import count_rows
 from transport_credit.portal.models import CreditDeclaration, PortalApplication
@@ -67,6 +68,9 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
             cond.append(Q.department_code == own)
         out.append(Todo("quarantine", "待更正的问题数据（行）", count_rows(session, Q, *cond)))
         out.append(Todo("exchange_rejections", "被接收平台退回、待更正的记录", open_rejections_of(session, own)))
+        gaps = open_gap_count(session, actor, day.year)
+        note = "报送遗漏的决定，或说明作废、预留等原因" if gaps else ""
+        out.append(Todo("numbering", "文书号断号、疑似漏报的决定（本年度）", gaps, note=note))
         A = PortalApplication
         cond = [A.verify_department.is_not(None), A.status == "accepted", A.verification.is_(None)]
         if own is not None:

@@ -161,6 +161,11 @@ def test_the_monthly_report_counts_the_year_s_unexplained_numbers(numbered: Data
         report = service.monthly_report(s, OFFICE, settings, "2026-10")
     found = {i.code: i for i in report.indicators}["unreported_numbers"]
     assert (found.value, found.target, found.met) == ("2 个", "不超过 0 个", False)
+    # The 通报 names the departments: per department and summed per city.
+    by_code = {u.code: u.unreported for u in report.departments}
+    assert (by_code[ZZ], by_code[KF]) == (1, 1)
+    assert report.totals.unreported == 2
+    assert {u.code: u.unreported for u in report.cities}["410100"] == 1
 
 
 def test_the_console_page_and_its_explanation_form(numbered: Database, settings: Settings) -> None:

@@ -74,6 +74,7 @@ class UnitFigures:
     qualified: int = 0  # records above their category's quality threshold (合格记录)
     rejected: int = 0  # rows rejected into quarantine
     returned: int = 0  # records the receiving platforms sent back (退回) in the month's receipts
+    unreported: int = 0  # decision numbers of the month's year missing, not explained (文书号核查, 疑似漏报)
     checks: int = 0  # credit checks made (逢批必查)
     effects: int = 0  # effects reported (成效清单)
     rank: int | None = None
@@ -94,6 +95,7 @@ class UnitFigures:
             "qualified",
             "rejected",
             "returned",
+            "unreported",
             "checks",
             "effects",
         ):

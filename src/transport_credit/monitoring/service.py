@@ -30,7 +30,7 @@ from transport_credit.lists.cases import published_in_quarter, quarter_of
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
 from transport_credit.lists.rules import list_rules
 from transport_credit.monitoring import report as rules
-from transport_credit.monitoring.gaps import open_gap_count
+from transport_credit.monitoring.gaps import number_gaps
 from transport_credit.monitoring.report import Indicator, UnitFigures
 from transport_credit.portal.models import PortalApplication, PortalContent
 from transport_credit.records.models import CreditRecord
@@ -143,6 +143,9 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
     ):
         unit(dept).effects += int(n)
 
+    numbers = number_gaps(session, actor, year=start.year)
+    for sequence in numbers.sequences:
+        unit(sequence.department_code).unreported += sequence.missing_count
     regions = {d.code: d.region_code for d in departments}
     totals = UnitFigures("total", "全省")
     for u in units.values():
@@ -238,7 +241,7 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         approval_commitments=approval_commitments,
         licences=licences,
         dual_by_domain=_dual_by_domain(session, list(goals.domain_on_time_rates), t0, t1),
-        unreported_numbers=None if goals.unreported_numbers is None else open_gap_count(session, actor, start.year),
+        unreported_numbers=numbers.missing if goals.unreported_numbers is not None else None,
     )
     catalog = active_catalog(session)
     return MonthlyReport(
@@ -337,6 +340,7 @@ _UNIT_HEADERS = (
     "合格率",
     "拒收行",
     "被平台退回",
+    "疑似漏报（本年度）",
     "信用核查",
     "成效反馈",
 )
@@ -354,6 +358,7 @@ def _unit_row(u: UnitFigures) -> list[Any]:
         rules.percent(u.qualified_rate),
         u.rejected,
         u.returned,
+        u.unreported,
         u.checks,
         u.effects,
     ]

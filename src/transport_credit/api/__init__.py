@@ -16,6 +16,7 @@ from transport_credit.api.routes import (
     imports,
     lists,
     public,
+    quality,
     records,
     reference,
     subjects,
@@ -37,5 +38,6 @@ router.include_router(supervision.router)
 router.include_router(warnings.router)
 router.include_router(verifications.router)
 router.include_router(exchange.router)
+router.include_router(quality.router)
 
 __all__ = ["router"]

@@ -94,6 +94,9 @@ DOMAIN_VALIDATED = {
     "POST /api/v1/checks/batch",  # idem
     "GET /api/v1/subjects/{code}",  # idem
     "POST /api/v1/evaluation/runs",  # the period's form (year or end date) is the model's (invalid_period)
+    # the sequence must be one of the department's, the serials inside it, the reason one of the rules' (data):
+    # sequence_not_found, invalid_range, invalid_reason
+    "POST /api/v1/quality/numbers/notes",
 }
 
 

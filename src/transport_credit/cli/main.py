@@ -26,6 +26,7 @@ from transport_credit.catalog.schema import CategoryDef
 from transport_credit.cli import output as out
 from transport_credit.cli.admin import accounts_app, api_keys_app
 from transport_credit.cli.applications import applications_app
+from transport_credit.cli.backup import backup_app
 from transport_credit.cli.context import (
     CliError,
     category_code,
@@ -76,6 +77,7 @@ app.add_typer(warnings_app, name="warnings")
 app.add_typer(applications_app, name="applications")
 app.add_typer(exchange_app, name="exchange")
 app.add_typer(report_app, name="report")
+app.add_typer(backup_app, name="backup")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
 HostOpt = Annotated[str | None, typer.Option("--host", help="监听地址（默认取配置 TRANSPORT_CREDIT_HOST）")]

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         description="credit check fast lane: seconds a verified API key's client is trusted without re-reading it"
         " (deactivation elsewhere is seen within this time; 0 re-reads on every call)",
     )
+    exchange_outbox: Path | None = Field(
+        default=None,
+        description="前置交换目录: the shared directory (e.g. the exchange front-end server's share) packages are sent"
+        " to, one sub-directory per target; unset: packages are downloaded and handed over by hand",
+    )
     # Public website (issue 5)
     report_font: Path | None = Field(
         default=None, description="CJK font for credit report PDFs; default: Debian fonts-noto-cjk (Noto Sans CJK SC)"

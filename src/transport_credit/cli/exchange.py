@@ -12,7 +12,8 @@ import typer
 from transport_credit.auth.service import list_departments
 from transport_credit.cli import output as out
 from transport_credit.cli.context import CliError, cli_actor, database, handled, settings
-from transport_credit.exchange import receipts, rules, service
+from transport_credit.db.uow import Database
+from transport_credit.exchange import receipts, rules, service, transfer
 
 exchange_app = typer.Typer(
     help="信用信息共享交换：全量、月度增量交换包，校验交换包，接收方回执与退回记录。", no_args_is_help=True
@@ -61,14 +62,53 @@ def export_cmd(
     target: Annotated[str, typer.Option("--target", help="交换对象编码，见 tcredit exchange targets")],
     full: Annotated[bool, typer.Option("--full", help="生成全量包（重新建立基线）")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="交换包的上级目录（默认在数据目录下）")] = None,
+    send: Annotated[bool, typer.Option("--send", help="生成后发送到前置交换目录（连同尚未发送的）")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    with database(settings()) as db, db.unit_of_work() as s:
-        package = service.export_package(s, cli_actor(), settings(), target, full=full, out_dir=out_dir)
+    with database(settings()) as db:
+        with db.unit_of_work() as s:
+            package = service.export_package(s, cli_actor(), settings(), target, full=full, out_dir=out_dir)
+        sent = _send_pending(db, target) if send else []
     if as_json:
-        out.emit_json(dataclasses.asdict(package))
+        out.emit_json({**dataclasses.asdict(package), "sent": [dataclasses.asdict(r) for r in sent]})
         return
     out.table(_HEADERS, [_row(package)])
+    _echo_sent(sent)
+
+
+def _send_pending(db: Database, target: str) -> list[transfer.SendResult]:
+    with db.unit_of_work() as s:
+        return transfer.send_pending(s, cli_actor(), settings(), target)
+
+
+def _echo_sent(sent: list[transfer.SendResult]) -> None:
+    for r in sent:
+        typer.echo(f"已发送第 {r.sequence} 号交换包到 {r.destination}" if r.sent else f"第 {r.sequence} 号此前已发送")
+    if not sent:
+        typer.echo("没有需要发送的交换包。")
+
+
+@exchange_app.command(
+    "send", help="发送交换包到前置交换目录（TRANSPORT_CREDIT_EXCHANGE_OUTBOX）：默认发送该对象尚未发送的全部，按序号。"
+)
+@handled
+def send_cmd(
+    target: Annotated[str, typer.Option("--target", help="交换对象编码")],
+    sequence: Annotated[int | None, typer.Option("--sequence", min=1, help="只发送该序号的交换包")] = None,
+    again: Annotated[bool, typer.Option("--again", help="已发送的也重新发送（接收平台要求重发时）")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    with database(settings()) as db:
+        if sequence is None:
+            sent = _send_pending(db, target)
+        else:
+            with db.unit_of_work() as s:
+                package = service.package_by_sequence(s, settings(), target, sequence)
+                sent = [transfer.send_package(s, cli_actor(), settings(), package.id, again=again)]
+    if as_json:
+        out.emit_json([dataclasses.asdict(r) for r in sent])
+        return
+    _echo_sent(sent)
 
 
 @exchange_app.command("packages", help="已生成的交换包（最新的在前）。")

@@ -32,6 +32,10 @@ class ExchangePackage(Base):
     previous_sha256: Mapped[str | None] = mapped_column(String(64))  # the manifest of the previous package
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sent to the exchange directory (前置交换目录, exchange/transfer.py): where, when, by whom (the last time).
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_to: Mapped[str | None] = mapped_column(String(500))
+    sent_by: Mapped[str | None] = mapped_column(String(120))
 
 
 class ExchangeReceipt(Base):

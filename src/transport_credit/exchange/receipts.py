@@ -37,6 +37,7 @@ from transport_credit.common.errors import Conflict, InvalidInput, NotFound
 from transport_credit.db.base import utcnow
 from transport_credit.exchange import rules
 from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
+from transport_credit.exchange.service import package_by_sequence
 from transport_credit.ingest.readers import FileRefused, detect_encoding, detect_format, open_rows
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
@@ -97,15 +98,6 @@ def _view(r: ExchangeReceipt, p: ExchangePackage, *, already: bool = False) -> R
         r.created_at,
         already,
     )
-
-
-def _package(session: Session, settings: Settings, target: str, sequence: int) -> ExchangePackage:
-    t = rules.target(settings.province, target)
-    P = ExchangePackage
-    package = session.scalar(select(P).where(P.target == t.code, P.sequence == sequence))
-    if package is None:
-        raise NotFound(f"{t.name}没有第 {sequence} 号交换包", code="package_not_found")
-    return package
 
 
 def _rows(path: Path, stream: IO[bytes]) -> Generator[list[str], None, None]:
@@ -230,7 +222,8 @@ def import_receipt(
     again returns the receipt already recorded; a different file for a package that has one is refused. The file is
     read as a stream, its lines checked against the package a thousand at a time."""
     actor.require_role(ROLE_CREDIT_OFFICE)
-    return _import(session, actor, settings, _package(session, settings, target, sequence), path, file_name)
+    package = package_by_sequence(session, settings, target, sequence)
+    return _import(session, actor, settings, package, path, file_name)
 
 
 def import_receipt_for(

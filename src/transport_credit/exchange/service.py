@@ -67,6 +67,8 @@ class PackageView:
     previous_sha256: str | None
     created_by: str
     created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    sent_to: str | None = None
 
 
 def _view(p: ExchangePackage, settings: Settings) -> PackageView:
@@ -87,6 +89,8 @@ def _view(p: ExchangePackage, settings: Settings) -> PackageView:
         previous_sha256=p.previous_sha256,
         created_by=p.created_by,
         created_at=p.created_at,
+        sent_at=p.sent_at,
+        sent_to=p.sent_to,
     )
 
 
@@ -103,6 +107,16 @@ def list_packages(
     return [_view(p, settings) for p in session.scalars(stmt)]
 
 
+def package_by_sequence(session: Session, settings: Settings, target: str, sequence: int) -> ExchangePackage:
+    """A target's package by its sequence number; :class:`NotFound` otherwise."""
+    t = rules.target(settings.province, target)
+    P = ExchangePackage
+    package = session.scalar(select(P).where(P.target == t.code, P.sequence == sequence))
+    if package is None:
+        raise NotFound(f"{t.name}没有第 {sequence} 号交换包", code="package_not_found")
+    return package
+
+
 def package_paths(session: Session, actor: Actor, settings: Settings, package_id: int) -> tuple[str, list[Path]]:
     """The files of a registered package (manifest first), checked against the manifest, for a download; the
     download is audited (the files may hold personal data)."""
@@ -115,7 +129,7 @@ def package_paths(session: Session, actor: Actor, settings: Settings, package_id
     if not report.ok or report.manifest is None:
         raise Conflict("交换包文件缺失或已被改动，无法下载：" + "；".join(report.problems), code="package_damaged")
     manifest = directory / MANIFEST
-    if _sha256_of(manifest) != package.manifest_sha256:
+    if sha256_of(manifest) != package.manifest_sha256:
         raise Conflict("交换包的清单与生成时不一致，无法下载", code="package_damaged")
     paths = [manifest, *(directory / str(f["name"]) for f in report.manifest["files"])]
     audit(session, actor, "exchange.download", "exchange_package", f"{package.target}#{package.sequence}", {})
@@ -129,7 +143,7 @@ def write_zip(paths: list[Path], destination: IO[bytes]) -> None:
             zf.write(path, arcname=path.name)
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 
 from transport_credit.common.errors import InvalidInput
 from transport_credit.disclosure.rules import china_today
-from transport_credit.exchange import receipts, rules, service
+from transport_credit.exchange import receipts, rules, service, transfer
 from transport_credit.web.params import RowId
 from transport_credit.web.routes import (
     PREFIX,
@@ -50,6 +50,7 @@ def exchange_page(
     done: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     receipt: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     again: Annotated[int | None, Query(ge=0, le=1)] = None,
+    sent: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> Response:
     cfg = console.settings
     with console.db.read() as session:
@@ -75,6 +76,8 @@ def exchange_page(
         department_names=_department_names(console),
         receipt_done=next((r for r in receipt_of.values() if r.package_id == receipt), None),
         receipt_again=again,
+        sent=next((p for p in packages if p.id == sent), None),
+        outbox=cfg.exchange_outbox,
     )
 
 
@@ -107,6 +110,21 @@ async def exchange_receipt(request: Request, console: User, package_id: RowId) -
     already = await run_in_threadpool(run)
     flag = "&again=1" if already else ""
     return RedirectResponse(f"{PREFIX}/exchange?receipt={package_id}{flag}#receipt-done", status_code=303)
+
+
+@router.post("/{package_id}/send")
+async def exchange_send(request: Request, console: User, package_id: RowId) -> Response:
+    """Send a package to the exchange directory (前置交换目录); again when 重新发送 was pressed."""
+    form = await _form(request)
+    _check_csrf(console, None, form)
+    again = _text(form, "again") == "1"
+
+    def run() -> None:
+        with console.db.unit_of_work() as session:
+            transfer.send_package(session, console.actor, console.settings, package_id, again=again)
+
+    await run_in_threadpool(run)
+    return RedirectResponse(f"{PREFIX}/exchange?sent={package_id}#packages", status_code=303)
 
 
 def _rejections(console: Console, show: str, department: str | None) -> list[receipts.RejectionView]:

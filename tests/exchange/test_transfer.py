@@ -149,6 +149,8 @@ def test_the_console_sends(
         client.post(
             "/console/login", data={"username": "xyb.manager", "password": "console-pass-2026", "csrf_token": token}
         )
+        home = client.get("/console")
+        assert "已生成、尚未发送到前置机的交换包" in home.text
         view = client.get("/console/exchange")
         assert "发送至前置机" in view.text
         token = view.text.split('name="csrf_token" value="')[1].split('"')[0]

@@ -113,6 +113,9 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
     sent = set(session.scalars(select(P.target).where(P.period == period).distinct()))
     due = [t.name for code, t in targets.items() if code not in sent]
     out.append(Todo("exchange", "本月尚未生成交换包的平台", len(due), note="、".join(due) if due else "本月均已生成"))
+    if settings.exchange_outbox is not None:
+        unsent = count_rows(session, P, P.sent_at.is_(None))
+        out.append(Todo("exchange_unsent", "已生成、尚未发送到前置机的交换包", unsent))
     report = interface_report(session, actor, with_checks=False)
     states = Counter(i.health_label for i in report.interfaces if i.needs_attention)
     note = "、".join(f"{label} {n} 个" for label, n in sorted(states.items())) or "各接口正常"

@@ -414,6 +414,7 @@ _WORK_PAGES = {
     "warnings": "/warnings?status=open",
     "cases": "/cases",
     "numbering": "/quality/numbers",
+    "exchange_unsent": "/exchange#packages",
     "interfaces": "/admin/interfaces",
     "accounts": "/admin/accounts",
     "exchange": "/exchange",

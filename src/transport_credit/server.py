@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from transport_credit.web import router as web_router
     from transport_credit.web.admin import router as admin_console_router
     from transport_credit.web.analysis import router as analysis_console_router
+    from transport_credit.web.checks import router as checks_console_router
     from transport_credit.web.evaluation import router as evaluation_console_router
     from transport_credit.web.exchange import router as exchange_console_router
     from transport_credit.web.portal import router as portal_console_router
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(exchange_console_router)
     app.include_router(admin_console_router)
     app.include_router(quality_console_router)
+    app.include_router(checks_console_router)
     app.include_router(report_console_router)
     app.include_router(analysis_console_router)
     app.include_router(evaluation_console_router)

@@ -1061,3 +1061,74 @@ def recent_checks(
         )
         for c, name in session.execute(stmt)
     ]
+
+
+@dataclass(frozen=True)
+class RecordedCheck:
+    """One check as recorded (信用核查记录): what was found and offered at the time, and the feedback since."""
+
+    row: CheckRow
+    matter_name: str
+    subject_kind: str
+    uscc: str | None
+    id_masked: str | None
+    list_labels: list[str]
+    measures: list[CheckMeasure]  # offered at the time, described by the rules in force now
+    effects: list[EffectView]
+
+    @property
+    def open_measures(self) -> list[CheckMeasure]:
+        """Offered measures without feedback yet."""
+        done = {e.measure_code for e in self.effects}
+        return [m for m in self.measures if m.code not in done]
+
+
+def recorded_check(session: Session, actor: Actor, settings: Settings, check_no: str) -> RecordedCheck:
+    """One recorded check (the checking department's officials, the credit office, viewers); a check answered by
+    the API a moment ago is drained from the pending log first."""
+    actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER, ROLE_DATA_OFFICER)
+    pending = existing_log(session.get_bind())  # type: ignore[arg-type]
+    if pending is not None:
+        pending.drain_into(session)
+    found = session.execute(
+        select(CreditCheck, Subject)
+        .join(Subject, Subject.id == CreditCheck.subject_id)
+        .where(CreditCheck.check_no == (check_no or "").strip().lower())
+    ).first()
+    if found is None:
+        raise NotFound("未找到该核查编号", code="check_not_found")
+    check, subject = found
+    if not actor.has_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER) and check.department_code != actor.department_code:
+        raise PermissionDenied("只能查看本单位的核查记录", code="other_department")
+    rules = list_rules(settings.province)
+    matter = rules.matters.get(check.matter_code)
+    codes = [c for c in (check.measure_codes or "").split(",") if c]
+    measures = [
+        CheckMeasure(m.code, m.name, m.kind, m.basis, list(m.departments), [])
+        for m in (rules.measures.get(c) for c in codes)
+        if m is not None
+    ]
+    effects = session.scalars(select(Effect).where(Effect.check_id == check.id).order_by(Effect.id))
+    row = CheckRow(
+        check.check_no,
+        check.subject_id,
+        subject.name,
+        check.matter_code,
+        check.department_code,
+        check.caller,
+        check.checked_at,
+        check.lists,
+        check.measure_codes,
+        check.warned,
+        check.feedback_at,
+    )
+    return RecordedCheck(
+        row=row,
+        matter_name=matter.name if matter else check.matter_code,
+        subject_kind=KIND_LABELS.get(subject.kind, subject.kind),
+        uscc=subject.uscc,
+        id_masked=subject.id_masked,
+        list_labels=[LIST_TYPE_LABELS.get(t, t) for t in (check.lists or "").split(",") if t],
+        measures=measures,
+        effects=[effect_view(e, check.check_no) for e in effects],
+    )

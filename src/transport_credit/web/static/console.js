@@ -43,10 +43,19 @@
     });
   }
 
+  // Print buttons (信用核查结果): hidden without this file, the browser's own print works anyway.
+  function printButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var category = document.getElementById("category");
     if (category) { category.addEventListener("change", filterDepartments); filterDepartments(); }
     guardSubmit();
     confirmDismiss();
+    printButtons();
   });
 })();

@@ -154,3 +154,21 @@ def test_interface_health(
     )
     assert got == health
     assert (got in policy.HEALTH_ALERTS) is (health in ("never_used", "silent", "rejecting"))
+
+
+@pytest.mark.parametrize(
+    ("changed_ago", "max_age_days", "left"),
+    [
+        (None, 90, None),  # accounts from before the policy
+        (DAY, 90, None),  # far off
+        (83 * DAY - HOUR, 90, None),  # a little more than 7 days left
+        (83 * DAY + HOUR, 90, 6),
+        (89 * DAY + HOUR, 90, 0),  # today
+        (91 * DAY, 90, None),  # expired: password_state says so
+        (89 * DAY, None, None),  # expiry switched off
+    ],
+)
+def test_days_to_expiry(changed_ago: dt.timedelta | None, max_age_days: int | None, left: int | None) -> None:
+    rules = policy.PasswordPolicy(max_age_days=max_age_days, temporary_hours=72, warn_days=7)
+    changed = T0 - changed_ago if changed_ago is not None else None
+    assert policy.days_to_expiry(changed, T0, rules) == left

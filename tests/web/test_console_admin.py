@@ -4,6 +4,7 @@ and their guards, a user's own password, the session's idle time, and the busine
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import time
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from transport_credit.auth import service as auth
 from transport_credit.auth.models import Account, ApiClient
 from transport_credit.common.actor import ROLE_ADMIN, SYSTEM
+from transport_credit.db.base import utcnow
 from transport_credit.db.uow import Database
 from transport_credit.settings import Settings
 from transport_credit.web.session import SESSION_COOKIE, SessionSigner, new_session
@@ -195,6 +197,20 @@ def test_only_the_administrator_manages_accounts(client: TestClient) -> None:
     login(client, OFFICER)
     assert client.get("/console/admin/interfaces").status_code == 403
     assert "接口监测" not in client.get("/console").text
+
+
+def test_the_console_reminds_of_a_password_about_to_expire(client: TestClient, platform: Database) -> None:
+    with platform.unit_of_work() as session:
+        account = session.scalars(select(Account).where(Account.username == OFFICER)).one()
+        account.password_changed_at = utcnow() - dt.timedelta(days=85, hours=1)
+    login(client, OFFICER)
+    page = client.get("/console/import")
+    assert page.status_code == 200
+    assert "您的密码4 天后到期" in page.text
+    with platform.unit_of_work() as session:
+        account = session.scalars(select(Account).where(Account.username == OFFICER)).one()
+        account.password_changed_at = utcnow()
+    assert "password-expiry" not in client.get("/console/import").text
 
 
 def test_changing_ones_own_password_needs_the_current_one(client: TestClient) -> None:

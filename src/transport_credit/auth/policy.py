@@ -32,6 +32,7 @@ class LoginPolicy(_Strict):
 class PasswordPolicy(_Strict):
     max_age_days: int | None = Field(default=None, ge=1, le=3660)  # None: passwords do not expire
     temporary_hours: int = Field(ge=1, le=24 * 30)
+    warn_days: int = Field(default=7, ge=0, le=366)  # the console says so this many days before expiry
 
 
 class SessionPolicy(_Strict):
@@ -109,6 +110,17 @@ def password_state(
     if policy.max_age_days is None or changed_at is None:
         return "ok"
     return "expired" if now - changed_at > dt.timedelta(days=policy.max_age_days) else "ok"
+
+
+def days_to_expiry(changed_at: dt.datetime | None, now: dt.datetime, policy: PasswordPolicy) -> int | None:
+    """Whole days left before a password in use expires, when that is within ``warn_days`` (0: expires today);
+    None otherwise (far off, never, or already expired — then ``password_state`` says ``expired``)."""
+    if policy.max_age_days is None or changed_at is None:
+        return None
+    left = changed_at + dt.timedelta(days=policy.max_age_days) - now
+    if left < dt.timedelta(0) or left > dt.timedelta(days=policy.warn_days):
+        return None
+    return left.days
 
 
 def session_alive(signed_in_at: float, last_seen_at: float, now: float, policy: SessionPolicy) -> bool:

@@ -351,6 +351,7 @@ class ConsoleUser:
 
     actor: Actor
     credential_state: PasswordState
+    expires_in_days: int | None = None  # the password expires within the policy's warn_days (0: today)
 
 
 def session_user(session: Session, username: str, *, now: dt.datetime | None = None) -> ConsoleUser:
@@ -367,12 +368,12 @@ def session_user(session: Session, username: str, *, now: dt.datetime | None = N
     if dept is not None and not dept.active:
         raise Unauthenticated("登录已失效，请重新登录", code="session_invalid")
     rules = policy.security_policy()
-    state = policy.password_state(
-        account.password_changed_at, account.must_change_password, now or utcnow(), rules.password
-    )
+    moment = now or utcnow()
+    state = policy.password_state(account.password_changed_at, account.must_change_password, moment, rules.password)
     if state == "temporary_expired":
         raise Unauthenticated("登录已失效，请重新登录", code="session_invalid")
-    return ConsoleUser(_actor_of(account, dept), state)
+    left = policy.days_to_expiry(account.password_changed_at, moment, rules.password) if state == "ok" else None
+    return ConsoleUser(_actor_of(account, dept), state, left)
 
 
 # --- API clients (接入系统) -------------------------------------------------------------------------

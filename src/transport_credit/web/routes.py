@@ -118,6 +118,7 @@ class Console:
     session: SessionData
     actor: Actor
     credential_state: str = "ok"  # auth/policy.py PasswordState: anything else restricts the user to changing it
+    password_expires_in: int | None = None  # days left when within the policy's warning time
 
     @property
     def is_manager(self) -> bool:
@@ -170,7 +171,7 @@ def current_console(request: Request) -> Console:
             user = auth_service.session_user(session, data.username)
     except Unauthenticated as exc:
         raise LoginRequired from exc
-    console = Console(request, _settings(request), db, data, user.actor, user.credential_state)
+    console = Console(request, _settings(request), db, data, user.actor, user.credential_state, user.expires_in_days)
     request.state.console = console
     if user.credential_state != "ok" and request.url.path not in _CREDENTIAL_EXEMPT:
         raise PasswordChangeRequired
@@ -208,6 +209,7 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
         "user": console.actor if console is not None else None,
         "csrf_field": CSRF_FIELD,
         "csrf": console.session.csrf if console is not None else "",
+        "password_expires_in": console.password_expires_in if console is not None else None,
     }
 
 

@@ -106,13 +106,13 @@ def number_gaps(session: Session, actor: Actor, *, year: int, department_code: s
     cfg = rules.numbering_rules()
     start, end = _year_bounds(year)
     R = CreditRecord
-    stmt = select(R.department_code, R.category, R.natural_key).where(
+    stmt = select(R.department_code, R.category, R.natural_key, R.decision_date).where(
         R.category.in_(cfg.categories), R.decision_date >= start, R.decision_date < end, R.is_current.is_(True)
     )
     if scope is not None:
         stmt = stmt.where(R.department_code == scope)
     rows = session.execute(stmt).all()
-    received, unrecognised = _sequences([(d, c, k) for d, c, k in rows], year)
+    received, unrecognised = _sequences([(d, c, k, day.year if day else None) for d, c, k, day in rows], year)
 
     Q = QuarantineRow
     qstmt = select(Q.department_code, Q.category, Q.natural_key).where(
@@ -120,7 +120,7 @@ def number_gaps(session: Session, actor: Actor, *, year: int, department_code: s
     )
     if scope is not None:
         qstmt = qstmt.where(Q.department_code == scope)
-    waiting, _ = _sequences([(d, c, k) for d, c, k in session.execute(qstmt) if k], year)
+    waiting, _ = _sequences([(d, c, k, None) for d, c, k in session.execute(qstmt) if k], year)
 
     N = NumberGapNote
     nstmt = select(N).where(N.year == year, N.withdrawn_at.is_(None)).order_by(N.id)
@@ -168,19 +168,22 @@ def number_gaps(session: Session, actor: Actor, *, year: int, department_code: s
     return GapReport(year, out, checked, unrecognised, cfg.listed_ranges)
 
 
-def _sequences(rows: Sequence[tuple[str, str, str]], year: int) -> tuple[dict[SequenceKey, set[int]], dict[str, int]]:
-    """Serials per sequence of ``year`` from (department, category, number) rows, and per department how many
-    numbers did not parse."""
+def _sequences(
+    rows: Sequence[tuple[str, str, str, int | None]], year: int
+) -> tuple[dict[SequenceKey, set[int]], dict[str, int]]:
+    """Serials per sequence of ``year`` from (department, category, number, decision year) rows, and per department
+    how many numbers of decisions of ``year`` did not parse."""
     sequences: dict[SequenceKey, set[int]] = defaultdict(set)
     unrecognised: dict[str, int] = defaultdict(int)
     if not rows:
         return sequences, unrecognised
-    parsed = rules.parse_numbers([k for _, _, k in rows])
-    for (dept, category, _), prefix, number_year, serial in zip(
+    parsed = rules.parse_numbers([k for _, _, k, _ in rows])
+    for (dept, category, _, decided), prefix, number_year, serial in zip(
         rows, parsed["prefix"], parsed["year"], parsed["serial"], strict=True
     ):
         if serial is None:
-            unrecognised[dept] += 1
+            if decided == year:
+                unrecognised[dept] += 1
         elif number_year == year:
             sequences[(dept, category, prefix, year)].add(serial)
     return sequences, unrecognised

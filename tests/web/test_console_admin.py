@@ -136,6 +136,21 @@ def test_five_wrong_passwords_lock_and_the_administrator_unlocks(
         assert _login_page(other, OFFICER, PASSWORD) == (303, "/console")
 
 
+def test_the_work_list_tells_of_the_last_sign_in_and_wrong_passwords_since(client: TestClient) -> None:
+    login(client, OFFICER)
+    assert "这是您第一次登录" in client.get("/console").text
+    _sign_out(client)
+    assert _login_page(client, OFFICER, "wrong-password-7")[0] == 401
+    assert _login_page(client, OFFICER, "wrong-password-8")[0] == 401
+    login(client, OFFICER)
+    text = client.get("/console").text
+    assert "上次登录：" in text
+    assert "此后有 2 次密码输入错误" in text
+    _sign_out(client)
+    login(client, OFFICER)
+    assert "密码输入错误" not in client.get("/console").text
+
+
 def test_a_reset_sends_a_signed_in_user_to_change_the_password(admin_client: TestClient, platform: Database) -> None:
     with TestClient(admin_client.app) as other:
         login(other, OFFICER)

@@ -50,6 +50,9 @@ class Account(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Shown to the user after signing in (上次登录): the sign-in before this one, and the wrong passwords typed since.
+    previous_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    failures_before_login: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiClient(Base):

@@ -323,6 +323,7 @@ def sign_in(session: Session, username: str, password: str, *, now: dt.datetime 
 
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
+    account.previous_login_at, account.failures_before_login = account.last_login_at, account.failed_logins
     account.failed_logins = 0
     account.locked_until = None
     account.last_login_at = now
@@ -352,6 +353,8 @@ class ConsoleUser:
     actor: Actor
     credential_state: PasswordState
     expires_in_days: int | None = None  # the password expires within the policy's warn_days (0: today)
+    previous_login_at: dt.datetime | None = None  # 上次登录: the sign-in before this session's
+    failures_before_login: int = 0  # wrong passwords typed between that sign-in and this one
 
 
 def session_user(session: Session, username: str, *, now: dt.datetime | None = None) -> ConsoleUser:
@@ -373,7 +376,7 @@ def session_user(session: Session, username: str, *, now: dt.datetime | None = N
     if state == "temporary_expired":
         raise Unauthenticated("登录已失效，请重新登录", code="session_invalid")
     left = policy.days_to_expiry(account.password_changed_at, moment, rules.password) if state == "ok" else None
-    return ConsoleUser(_actor_of(account, dept), state, left)
+    return ConsoleUser(_actor_of(account, dept), state, left, account.previous_login_at, account.failures_before_login)
 
 
 # --- API clients (接入系统) -------------------------------------------------------------------------

@@ -119,6 +119,8 @@ class Console:
     actor: Actor
     credential_state: str = "ok"  # auth/policy.py PasswordState: anything else restricts the user to changing it
     password_expires_in: int | None = None  # days left when within the policy's warning time
+    previous_login_at: dt.datetime | None = None  # 上次登录, shown on the 工作台
+    failures_before_login: int = 0
 
     @property
     def is_manager(self) -> bool:
@@ -171,7 +173,17 @@ def current_console(request: Request) -> Console:
             user = auth_service.session_user(session, data.username)
     except Unauthenticated as exc:
         raise LoginRequired from exc
-    console = Console(request, _settings(request), db, data, user.actor, user.credential_state, user.expires_in_days)
+    console = Console(
+        request,
+        _settings(request),
+        db,
+        data,
+        user.actor,
+        user.credential_state,
+        user.expires_in_days,
+        user.previous_login_at,
+        user.failures_before_login,
+    )
     request.state.console = console
     if user.credential_state != "ok" and request.url.path not in _CREDENTIAL_EXEMPT:
         raise PasswordChangeRequired
@@ -444,6 +456,8 @@ def home(request: Request, console: User) -> Response:
         today=today,
         manager=console.is_manager,
         department_name=department_name,
+        previous_login_at=console.previous_login_at,
+        failures_before_login=console.failures_before_login,
     )
 
 

@@ -314,3 +314,32 @@ def test_reactivating_a_key(db: Database, accounts: dict[str, int]) -> None:
     with db.read() as s:
         actions = [e.action for e in list_entries(s, BOSS, target_type="api_client", target_id=str(client_id))]
         assert actions[:2] == ["api_client.activate", "api_client.deactivate"]
+
+
+def test_a_key_s_rights_change_and_the_key_stays(db: Database, accounts: dict[str, int]) -> None:
+    with db.unit_of_work() as s:
+        client, key = auth.create_api_client(s, BOSS, "执法系统", "zz-jtj", ["XZCF"], [SCOPE_CHECK])
+        client_id = client.id
+    with db.unit_of_work() as s:
+        assert auth.authenticate_api_key(s, key).scopes == frozenset({SCOPE_CHECK})  # verified and cached
+    with db.unit_of_work() as s:
+        auth.update_api_client_rights(s, OFFICE, client_id, categories=[], scopes=[SCOPE_CHECK, "records:submit"])
+    with db.unit_of_work() as s:
+        actor = auth.authenticate_api_key(s, key)  # the same key, its new rights at once
+    assert actor.scopes == frozenset({SCOPE_CHECK, "records:submit"})
+    assert actor.categories == frozenset()
+    with db.read() as s:
+        entry = list_entries(s, BOSS, target_type="api_client", target_id=str(client_id))[0]
+        assert entry.action == "api_client.update"
+        assert entry.details["from"] == {"categories": ["XZCF"], "scopes": [SCOPE_CHECK]}
+    for categories, scopes, code in (
+        (["XZXK"], [SCOPE_CHECK], "category_not_sourced"),  # 郑州 here is a source of 行政处罚 only
+        ([], [], "invalid_scope"),
+        ([], ["everything"], "invalid_scope"),
+    ):
+        with db.unit_of_work() as s, pytest.raises(InvalidInput) as excinfo:
+            auth.update_api_client_rights(s, BOSS, client_id, categories=categories, scopes=scopes)
+        assert excinfo.value.code == code
+    zhang = Actor(name="zhang", kind="account", department_code="zz-jtj", roles=frozenset({ROLE_DATA_OFFICER}))
+    with db.unit_of_work() as s, pytest.raises(PermissionDenied):
+        auth.update_api_client_rights(s, zhang, client_id, categories=[], scopes=[SCOPE_CHECK])

@@ -290,6 +290,20 @@ def test_account_security_and_interface_commands(cli_env: Path, runner: CliRunne
     assert status["window_days"] == 30
     assert [(i["name"], i["health"], i["checks"]) for i in status["interfaces"]] == [("审批系统", "new", 0)]
     assert "待接入" in _ok(runner, "api-keys", "status")
+    updated = json.loads(
+        _ok(
+            runner,
+            "api-keys",
+            "update",
+            str(created["id"]),
+            "--scope",
+            "credit:check",
+            "--scope",
+            "subjects:read",
+            "--json",
+        )
+    )
+    assert updated["scopes"] == ["credit:check", "subjects:read"]
     rotated = json.loads(_ok(runner, "api-keys", "rotate", str(created["id"]), "--json"))
     assert rotated["api_key"] != created["api_key"]
     with db.unit_of_work() as s, pytest.raises(Unauthenticated):

@@ -302,6 +302,15 @@ def test_registering_rotating_and_switching_off_an_interface(client: TestClient,
     api = client.get("/api/v1/subjects/91410100MA0000001X", headers={"X-API-Key": first_key})
     assert api.status_code in (403, 404)  # the key works (no read scope / no such subject), it is not refused
 
+    narrowed = _post(
+        client, f"/console/admin/interfaces/{client_id}", {"scopes": ["credit:check"]}, follow_redirects=False
+    )
+    assert narrowed.status_code == 303  # type: ignore[attr-defined]
+    assert "接口权限已保存" in client.get(narrowed.headers["location"]).text  # type: ignore[attr-defined]
+    no_scope = client.post("/api/v1/records/XZCF", json={"records": [{"备注": "x"}]}, headers={"X-API-Key": first_key})
+    assert (no_scope.status_code, no_scope.json()["code"]) == (403, "scope_required")  # the same key, narrowed
+    _post(client, f"/console/admin/interfaces/{client_id}", {"scopes": ["records:submit"], "categories": ["XZCF"]})
+
     rotated = _post(client, f"/console/admin/interfaces/{client_id}/rotate")
     second_key = _secret(rotated.text)  # type: ignore[attr-defined]
     assert second_key != first_key

@@ -288,6 +288,30 @@ def api_keys_rotate(client_id: ClientId, as_json: JsonOpt = False) -> None:
     typer.echo(f"新的 API 密钥（只显示这一次，请妥善保存）：{key}")
 
 
+@api_keys_app.command("update", help="修改接入系统的接口权限和可报送类别（密钥不变）。")
+@handled
+def api_keys_update(
+    client_id: ClientId,
+    scope: Annotated[list[str], typer.Option("--scope", help=f"权限范围，可多次指定：{'、'.join(API_SCOPES)}")],
+    category: Annotated[list[str] | None, typer.Option("--category", help="可报送的类别代码，可多次指定")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    with database(settings()) as db, db.unit_of_work() as session:
+        cats = [category_code(session, c) for c in (category or [])]
+        client = auth.update_api_client_rights(session, cli_actor(), client_id, categories=cats, scopes=scope)
+        result: dict[str, Any] = {
+            "id": client.id,
+            "name": client.name,
+            "categories": list(client.categories),
+            "scopes": list(client.scopes),
+        }
+    if as_json:
+        out.emit_json(result)
+        return
+    scopes, categories = "、".join(result["scopes"]), "、".join(result["categories"]) or "-"
+    typer.echo(f"接入系统「{result['name']}」的权限已更新：{scopes}；类别：{categories}")
+
+
 @api_keys_app.command("deactivate", help="停用接入系统的密钥（调用随即被拒绝）。")
 @handled
 def api_keys_deactivate(client_id: ClientId, as_json: JsonOpt = False) -> None:

@@ -295,6 +295,7 @@ def _interface_page(
     with console.db.read() as session:
         status = interfaces.interface_status(session, console.actor, client_id)
         catalog = {c.code: c.name for c in active_catalog(session).categories()}
+        sourced = auth_service.get_department(session, status.department_code).categories
     return page(
         request,
         console,
@@ -303,10 +304,29 @@ def _interface_page(
         i=status,
         rules=security.security_policy().interfaces,
         categories=catalog,
+        sourced=[c for c in catalog if c in sourced],
         scopes=SCOPE_LABELS,
         done=done,
         new_key=new_key,
     )
+
+
+@router.post("/admin/interfaces/{client_id}")
+async def update_interface(request: Request, console: User, client_id: RowId) -> Response:
+    """Change the key's scopes and categories (the key stays)."""
+    form = await _form(request)
+    _check_csrf(console, None, form)
+    scopes = [s for s in form.getlist("scopes") if isinstance(s, str)]
+    categories = [c for c in form.getlist("categories") if isinstance(c, str) and c]
+
+    def save() -> None:
+        with console.db.unit_of_work() as session:
+            auth_service.update_api_client_rights(
+                session, console.actor, client_id, categories=categories, scopes=scopes
+            )
+
+    await run_in_threadpool(save)
+    return RedirectResponse(f"{PREFIX}/admin/interfaces/{client_id}?done=updated", status_code=303)
 
 
 InterfaceAction = Literal["rotate", "deactivate", "activate"]

@@ -1,7 +1,7 @@
 """Console sessions: a signed, timestamped cookie and a double-submit CSRF token kept inside it.
 
 The cookie holds no secret and no personal data: the username, the actor's department and roles (for display
-only: every request re-reads the account, see :func:`transport_credit.auth.service.session_actor`) and the CSRF
+only: every request re-reads the account, see :func:`transport_credit.auth.service.session_user`) and the CSRF
 token. It is signed with HMAC-SHA256 under a key derived from ``settings.secret_key`` (the same construction as
 itsdangerous' ``URLSafeTimedSerializer``: ``payload.timestamp.signature``, URL-safe base64).
 

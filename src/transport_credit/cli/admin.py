@@ -315,22 +315,21 @@ def api_keys_update(
 @api_keys_app.command("deactivate", help="停用接入系统的密钥（调用随即被拒绝）。")
 @handled
 def api_keys_deactivate(client_id: ClientId, as_json: JsonOpt = False) -> None:
-    with database(settings()) as db, db.unit_of_work() as session:
-        client = auth.deactivate_api_client(session, cli_actor(), client_id)
-        result = {"id": client.id, "name": client.name, "active": client.active}
-    if as_json:
-        out.emit_json(result)
-        return
-    typer.echo(f"接入系统「{result['name']}」已停用。")
+    _set_client_active(client_id, False, as_json)
 
 
 @api_keys_app.command("activate", help="重新启用接入系统的密钥。")
 @handled
 def api_keys_activate(client_id: ClientId, as_json: JsonOpt = False) -> None:
+    _set_client_active(client_id, True, as_json)
+
+
+def _set_client_active(client_id: int, active: bool, as_json: bool) -> None:
+    switch = auth.activate_api_client if active else auth.deactivate_api_client
     with database(settings()) as db, db.unit_of_work() as session:
-        client = auth.activate_api_client(session, cli_actor(), client_id)
+        client = switch(session, cli_actor(), client_id)
         result = {"id": client.id, "name": client.name, "active": client.active}
     if as_json:
         out.emit_json(result)
         return
-    typer.echo(f"接入系统「{result['name']}」已启用。")
+    typer.echo(f"接入系统「{result['name']}」{'已启用' if active else '已停用'}。")

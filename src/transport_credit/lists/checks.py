@@ -1034,8 +1034,11 @@ class CheckRow:
 def recent_checks(
     session: Session, actor: Actor, *, limit: int = 50, department_code: str | None = None
 ) -> list[CheckRow]:
-    """Recent checks (officials), newest first."""
+    """Recent checks, newest first: the credit office's and viewers' of every department (or ``department_code``),
+    a data officer's of their own department only (as :func:`recorded_check` lets them open)."""
     actor.require_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER, ROLE_DATA_OFFICER)
+    if not actor.has_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER):
+        department_code = actor.department_code or ""
     C = CreditCheck
     stmt = (
         select(C, Subject.name)

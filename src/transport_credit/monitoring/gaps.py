@@ -202,6 +202,19 @@ def _note_view(n: NumberGapNote, cfg: rules.NumberingRules) -> NoteView:
     )
 
 
+def may_explain(actor: Actor, department_code: str) -> bool:
+    """Whether ``actor`` may explain (and withdraw explanations of) ``department_code``'s numbers: the credit office,
+    or a data officer of that department."""
+    return actor.has_role(ROLE_CREDIT_OFFICE) or (
+        actor.has_role(ROLE_DATA_OFFICER) and actor.department_code == department_code
+    )
+
+
+def _require_explainer(actor: Actor, department_code: str) -> None:
+    if not may_explain(actor, department_code):
+        raise PermissionDenied("只能说明本单位的文书号", code="other_department")
+
+
 def explain_gap(
     session: Session,
     actor: Actor,
@@ -217,9 +230,7 @@ def explain_gap(
 ) -> NoteView:
     """A department explains numbers of one of its sequences it did not report (data officer of the department,
     credit office). The serials must lie within the sequence; the explanation is audited."""
-    if not (actor.has_role(ROLE_CREDIT_OFFICE) or actor.department_code == department_code):
-        raise PermissionDenied("只能说明本单位的文书号", code="other_department")
-    actor.require_role(ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE)
+    _require_explainer(actor, department_code)
     cfg = rules.numbering_rules()
     if reason not in cfg.reasons:
         raise InvalidInput(f"说明类型无效，应为：{'、'.join(cfg.reasons.values())}", code="invalid_reason")
@@ -277,9 +288,7 @@ def withdraw_note(session: Session, actor: Actor, note_id: int) -> None:
     row = session.get(NumberGapNote, note_id)
     if row is None or row.withdrawn_at is not None:
         raise NotFound(f"说明 {note_id} 不存在或已撤回", code="note_not_found")
-    if not (actor.has_role(ROLE_CREDIT_OFFICE) or actor.department_code == row.department_code):
-        raise PermissionDenied("只能撤回本单位的说明", code="other_department")
-    actor.require_role(ROLE_DATA_OFFICER, ROLE_CREDIT_OFFICE)
+    _require_explainer(actor, row.department_code)
     row.withdrawn_at = utcnow()
     row.withdrawn_by = actor.label[:120]
     session.flush()

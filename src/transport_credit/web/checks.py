@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_VIEWER
 from transport_credit.common.errors import CreditError
 from transport_credit.lists import checks
 from transport_credit.lists.rules import MATTER_KIND_LABELS, list_rules
@@ -43,23 +42,21 @@ def _matters(console: Console) -> dict[str, list[tuple[str, str]]]:
 def _form_page(
     request: Request, console: Console, *, code: str = "", matter: str = "", status_code: int = 200, error: str = ""
 ) -> Response:
-    everyone = console.actor.has_role(ROLE_CREDIT_OFFICE, ROLE_VIEWER)
     with console.db.read() as session:
-        recent = checks.recent_checks(
-            session, console.actor, limit=30, department_code=None if everyone else console.actor.department_code
-        )
+        recent = checks.recent_checks(session, console.actor, limit=30)
+    matters = _matters(console)
     return page(
         request,
         console,
         "checks.html",
         "checks",
         status_code=status_code,
-        matters=_matters(console),
+        matters=matters,
         recent=recent,
         code=code,
         matter=matter,
         error=error,
-        matter_names={c: n for group in _matters(console).values() for c, n in group},
+        matter_names={c: n for group in matters.values() for c, n in group},
         department_names=_department_names(console),
     )
 

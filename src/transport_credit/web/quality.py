@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER
 from transport_credit.common.errors import InvalidInput
 from transport_credit.disclosure.rules import china_today
 from transport_credit.monitoring import gaps
@@ -47,10 +46,7 @@ def numbers_page(
         department=department or "",
         department_names=_department_names(console) if console.is_manager else {},
         reasons=numbering_rules().reasons,
-        can_explain=lambda code: (
-            console.actor.has_role(ROLE_CREDIT_OFFICE)
-            or (console.actor.has_role(ROLE_DATA_OFFICER) and console.actor.department_code == code)
-        ),
+        can_explain=lambda code: gaps.may_explain(console.actor, code),
         done=done,
     )
 

@@ -104,17 +104,7 @@ def numbers(
                 rejected=s.rejected,
                 explained=s.explained,
                 jumps=[RangeOut(start=g.start, end=g.end) for g in s.jumps],
-                notes=[
-                    NoteOut(
-                        id=n.id,
-                        serial_from=n.serial_from,
-                        serial_to=n.serial_to,
-                        reason=n.reason,
-                        reason_label=n.reason_label,
-                        note=n.note,
-                    )
-                    for n in s.notes
-                ],
+                notes=[_note_out(n) for n in s.notes],
             )
             for s in report.sequences
         ],
@@ -144,11 +134,15 @@ def explain(body: ExplanationIn, session: SessionDep, actor: ApiActor) -> NoteOu
         reason=body.reason,
         note=body.note,
     )
+    return _note_out(note)
+
+
+def _note_out(n: gaps.NoteView) -> NoteOut:
     return NoteOut(
-        id=note.id,
-        serial_from=note.serial_from,
-        serial_to=note.serial_to,
-        reason=note.reason,
-        reason_label=note.reason_label,
-        note=note.note,
+        id=n.id,
+        serial_from=n.serial_from,
+        serial_to=n.serial_to,
+        reason=n.reason,
+        reason_label=n.reason_label,
+        note=n.note,
     )

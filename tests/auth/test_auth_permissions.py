@@ -1,4 +1,4 @@
-"""Who may submit which categories for which department: a table of cases."""
+"""Who may submit which categories for which department, and whose figures one may look at: tables of cases."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from transport_credit.auth.permissions import can_submit, require_submit
+from transport_credit.auth.permissions import can_submit, department_view_scope, require_submit
 from transport_credit.common.actor import (
     ROLE_ADMIN,
     ROLE_CREDIT_OFFICE,
@@ -126,3 +126,30 @@ def test_submit_permissions(actor: Actor, category: str, department: Dept, allow
         assert excinfo.value.code == code
         assert excinfo.value.status == 403
         assert any("\u4e00" <= ch <= "\u9fff" for ch in excinfo.value.message)
+
+
+VIEW_CASES = [
+    ("credit office, all", account(ROLE_CREDIT_OFFICE), None, None, None),
+    ("credit office, one department", account(ROLE_CREDIT_OFFICE), "hn-zfj", "hn-zfj", None),
+    ("viewer, one department", account(ROLE_VIEWER), "hn-zfj", "hn-zfj", None),
+    ("admin, all", account(ROLE_ADMIN), None, None, None),
+    ("data officer: their own, unasked", account(ROLE_DATA_OFFICER), None, "hn-yzc", None),
+    ("data officer: their own, asked", account(ROLE_DATA_OFFICER), "hn-yzc", "hn-yzc", None),
+    ("data officer: another", account(ROLE_DATA_OFFICER), "hn-zfj", None, "other_department"),
+    ("data officer without a department", account(ROLE_DATA_OFFICER, dept=None), None, None, "role_required"),
+    ("no role", account(), None, None, "role_required"),
+    ("a key: its own department", client(None), None, "hn-yzc", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("actor", "asked", "scope", "code"), [c[1:] for c in VIEW_CASES], ids=[c[0] for c in VIEW_CASES]
+)
+def test_department_view_scope(actor: Actor, asked: str | None, scope: str | None, code: str | None) -> None:
+    if code is None:
+        assert department_view_scope(actor, asked, "核查情况") == scope
+    else:
+        with pytest.raises(PermissionDenied) as refused:
+            department_view_scope(actor, asked, "核查情况")
+        assert refused.value.code == code
+        assert "核查情况" in refused.value.message

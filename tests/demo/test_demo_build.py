@@ -18,6 +18,7 @@ from transport_credit.db.engine import make_engine
 from transport_credit.db.uow import Database
 from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
 from transport_credit.ingest.models import Batch, QuarantineRow
+from transport_credit.monitoring.coverage import measure as measure_coverage
 from transport_credit.monitoring.interfaces import interface_report
 from transport_credit.portal.models import CreditDeclaration, PortalApplication
 from transport_credit.records.models import CreditRecord
@@ -63,6 +64,12 @@ def test_demo_builds_a_province_through_the_import_path(
             assert (system.batches, system.records, system.rejected, system.checks) == (1, 40, 0, 12)
             assert system.health == "ok"
             assert system.last_used_at is not None
+            # The licensing offices checked most applicants before deciding: 信用查询办率 has last month to show.
+            last_month_end = dt.date.today().replace(day=1)
+            measured = measure_coverage(s, (last_month_end - dt.timedelta(days=1)).replace(day=1), last_month_end, 30)
+            checked, licences = map(sum, zip(*measured.by_department().values(), strict=True))
+            assert 0 < checked <= licences
+            assert measured.matter_checks
             subjects = s.scalar(select(func.count()).select_from(Subject)) or 0
             assert 250 <= subjects <= 310  # the 300 generated (a few only in rejected rows) + the pilot code
             regions = set(s.scalars(select(Subject.region_code).distinct()))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Protocol
 
-from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
+from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER, Actor
 from transport_credit.common.errors import PermissionDenied
 
 
@@ -65,3 +65,16 @@ def require_submit(actor: Actor, category_code: str, department: DepartmentLike)
     if denial is not None:
         code, message = denial
         raise PermissionDenied(message, code=code)
+
+
+def department_view_scope(actor: Actor, department_code: str | None, what: str) -> str | None:
+    """The department whose figures ``actor`` may look at, for a page or report on ``what`` (e.g. 文书号核查结果):
+    the credit office, administrators and viewers see any department (``None``: all, or the one asked for); a data
+    officer sees their own only (asked for another: refused)."""
+    if actor.has_role(ROLE_CREDIT_OFFICE, ROLE_ADMIN, ROLE_VIEWER):
+        return department_code
+    if actor.has_role(ROLE_DATA_OFFICER) and actor.department_code:
+        if department_code not in (None, actor.department_code):
+            raise PermissionDenied(f"只能查看本单位的{what}", code="other_department")
+        return actor.department_code
+    raise PermissionDenied(f"当前用户无权查看{what}", code="role_required")

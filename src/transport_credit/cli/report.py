@@ -14,14 +14,19 @@ from transport_credit.catalog.loader import load_province
 from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
 from transport_credit.common.actor import ROLE_ADMIN
-from transport_credit.monitoring import analysis, facts, gaps, numbering, service, trends
+from transport_credit.monitoring import analysis, coverage, facts, gaps, numbering, service, trends
 from transport_credit.monitoring.report import CST, UnitFigures, percent
 
 report_app = typer.Typer(help="信用交通月报：归集、质量、应用、办理和共享交换情况及指标。", no_args_is_help=True)
 
 
 def _unit(u: UnitFigures) -> dict[str, Any]:
-    return {**dataclasses.asdict(u), "on_time_rate": u.on_time_rate, "qualified_rate": u.qualified_rate}
+    return {
+        **dataclasses.asdict(u),
+        "on_time_rate": u.on_time_rate,
+        "qualified_rate": u.qualified_rate,
+        "check_rate": u.check_rate,
+    }
 
 
 @report_app.command("monthly", help="某月的月报（默认本月，截至目前）。")
@@ -184,3 +189,39 @@ def numbers_cmd(
             for q in result.sequences
         ],
     )
+
+
+@report_app.command(
+    "check-coverage", help="信用查询办率（逢批必查）：某月行政许可决定前核查申请人信用的比例及未核查的许可。"
+)
+@handled
+def check_coverage_cmd(
+    month: Annotated[str | None, typer.Option("--month", help="YYYY-MM（默认本月）")] = None,
+    department: Annotated[str | None, typer.Option("--department", help="报送单位编码")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="未核查的许可另存为 Excel 文件")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")] = False,
+) -> None:
+    chosen = month or f"{dt.datetime.now(CST):%Y-%m}"
+    with database(settings()) as db, db.read() as s:
+        result = coverage.check_coverage(s, cli_actor(), settings(), chosen, department, listed=None)
+    if xlsx is not None:
+        xlsx.write_bytes(coverage.to_xlsx(result))
+    if as_json:
+        data = dataclasses.asdict(result)
+        data.update(licences=result.licences, checked=result.checked, rate=result.rate)
+        for line, d in zip(result.departments, data["departments"], strict=True):
+            d["rate"] = line.rate
+        out.emit_json(data)
+        return
+    target = f"（目标 {percent(result.target)}）" if result.target is not None else ""
+    typer.echo(
+        f"{result.month}：行政许可决定 {result.licences} 件，"
+        f"决定前 {result.window_days} 日内已核查 {result.checked} 件，查询办率 {percent(result.rate)}{target}；"
+        f"开展核查的事项 {len(result.matters)} 项。"
+    )
+    out.table(
+        ["单位", "许可决定", "决定前已核查", "查询办率"],
+        [[d.department_name, d.licences, d.checked, percent(d.rate)] for d in result.departments],
+    )
+    if xlsx is not None:
+        typer.echo(f"已保存：{xlsx}")

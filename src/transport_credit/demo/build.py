@@ -50,7 +50,7 @@ from transport_credit.db.uow import Database
 from transport_credit.demo import generator as gen
 from transport_credit.demo.evaluation import build_evaluation_demo
 from transport_credit.demo.exchange import build_exchange_demo
-from transport_credit.demo.lists import build_lists_demo
+from transport_credit.demo.lists import build_approval_checks, build_lists_demo
 from transport_credit.demo.portal import build_portal_demo
 from transport_credit.identifiers.regions import region_name
 from transport_credit.ingest.pipeline import BatchSummary
@@ -265,6 +265,7 @@ def build_demo(
 
     _accounts_and_client(db, settings, province, report)
     _business_system_traffic(db, settings, report, plans, numbering, rng, start=end + dt.timedelta(days=1), end=today)
+    build_approval_checks(db, settings, today=today, seed=seed)
     build_lists_demo(db, settings)
     build_portal_demo(db, settings, seed=seed)
     build_evaluation_demo(db, settings, today=end, seed=seed)

@@ -7,18 +7,28 @@ entries are proposed by hand where the criteria found too few, so every state of
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from transport_credit.auth.models import Department
 from transport_credit.common.actor import SYSTEM
 from transport_credit.db.uow import Database
 from transport_credit.lists import cases, checks, service
 from transport_credit.lists.criteria import propose_automatic
-from transport_credit.lists.models import ListEntry
+from transport_credit.lists.models import CreditCheck, ListEntry
+from transport_credit.lists.rules import list_rules
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
+
+CST = dt.timezone(dt.timedelta(hours=8))
+# 逢批必查 in the demo: the licensing offices checked most applicants in the days before deciding, so the
+# 信用查询办率 page has the previous month and this one. Each department checks its own share of its licences (fixed
+# per department by the seed), zero to five days before the decision; of the others, some are checked only after
+# the decision (查询晚于决定).
+APPROVAL_CHECK_SHARES = (0.55, 0.7, 0.8, 0.9, 0.95, 1.0, 1.0)
 
 
 @dataclass
@@ -118,3 +128,59 @@ def build_lists_demo(db: Database, settings: Settings) -> ListsDemoReport:
             k: int(v) for k, v in s.execute(select(ListEntry.state, func.count()).group_by(ListEntry.state))
         }
     return report
+
+
+def build_approval_checks(db: Database, settings: Settings, *, today: dt.date, seed: int = 7) -> int:
+    """Credit checks of the applicants of the licences decided since the first day of the previous month, made
+    through the check service as of their day (before the lists demo: nobody is listed yet) and dated back to it;
+    returns how many."""
+    rng = random.Random(seed * 7919 + 13)
+    since = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    licensing = [m for m in list_rules(settings.province).matters.values() if m.kind == "licensing"]
+    R = CreditRecord
+    made = 0
+    with db.unit_of_work() as s:
+        kinds = {str(code): str(kind) for code, kind in s.execute(select(Department.code, Department.kind))}
+        rows = s.execute(
+            select(R.decision_date, R.department_code, Subject.uscc)
+            .join(Subject, Subject.id == R.subject_id)
+            .where(
+                R.category == "XZXK",
+                R.is_current.is_(True),
+                R.decision_date >= since,
+                R.decision_date <= today,
+                Subject.uscc.is_not(None),
+            )
+            .order_by(R.id)
+        ).all()
+        shares: dict[str, float] = {}
+        for decided, dept, code in rows:
+            if decided is None:  # not reached: the query bounds the decision date
+                continue
+            share = shares.setdefault(dept, rng.choice(APPROVAL_CHECK_SHARES))
+            if rng.random() < share:
+                day = decided - dt.timedelta(days=rng.randint(0, 5))
+            elif rng.random() < 0.3:
+                day = decided + dt.timedelta(days=rng.randint(1, 3))
+            else:
+                continue
+            if day > today:
+                continue
+            matters = [m for m in licensing if kinds.get(dept) in m.department_kinds] or licensing
+            result = checks.run_check(
+                s,
+                SYSTEM,
+                settings,
+                subject_code=str(code),
+                matter_code=rng.choice(matters).code,
+                department_code=dept,
+                today=day,
+            )
+            at = dt.datetime.combine(day, dt.time(rng.randint(8, 17), rng.randint(0, 59)), CST).astimezone(dt.UTC)
+            s.execute(
+                update(CreditCheck)
+                .where(CreditCheck.check_no == result.check_id)
+                .values(check_no=checks.check_no_floor(at) + result.check_id[14:], checked_at=at)
+            )
+            made += 1
+    return made

@@ -163,6 +163,12 @@ def new_check_no() -> str:
     return f"{time.time_ns() // 1000:014x}{_random_hex(9)}"
 
 
+def check_no_floor(instant: dt.datetime) -> str:
+    """The smallest check id of a check made at ``instant`` or later: check ids start with the time, so a period's
+    checks are a range of the check log's only index (``check_no >= floor(start) and check_no < floor(end)``)."""
+    return f"{int(instant.timestamp() * 1_000_000):014x}"
+
+
 # Well-formed for GB 32100 (length and alphabet; the checksum is not needed to find a subject).
 _USCC_FORM = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from transport_credit.audit.events import record as audit
 from transport_credit.auth.models import Department
+from transport_credit.auth.permissions import department_view_scope
 from transport_credit.catalog.service import active_catalog
-from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER, Actor
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
 from transport_credit.common.errors import InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.base import utcnow
 from transport_credit.ingest.models import QuarantineRow
@@ -83,13 +84,7 @@ class GapReport:
 
 def _scope(actor: Actor, department_code: str | None) -> str | None:
     """The department the actor may look at (None: all)."""
-    if actor.has_role(ROLE_CREDIT_OFFICE, ROLE_ADMIN, ROLE_VIEWER):
-        return department_code
-    if actor.has_role(ROLE_DATA_OFFICER) and actor.department_code:
-        if department_code not in (None, actor.department_code):
-            raise PermissionDenied("只能查看本单位的文书号核查结果", code="other_department")
-        return actor.department_code
-    raise PermissionDenied("当前用户无权查看文书号核查结果", code="role_required")
+    return department_view_scope(actor, department_code, "文书号核查结果")
 
 
 def _year_bounds(year: int) -> tuple[dt.date, dt.date]:

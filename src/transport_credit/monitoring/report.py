@@ -3,6 +3,7 @@ the indicators of the 信用交通省 system the platform can measure itself (ta
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import re
@@ -76,6 +77,8 @@ class UnitFigures:
     returned: int = 0  # records the receiving platforms sent back (退回) in the month's receipts
     unreported: int = 0  # decision numbers of the month's year missing, not explained (文书号核查, 疑似漏报)
     checks: int = 0  # credit checks made (逢批必查)
+    licences: int = 0  # 行政许可 decided in the month (current, not revoked)
+    licences_checked: int = 0  # of those, whose applicant was checked before the decision (查询办)
     effects: int = 0  # effects reported (成效清单)
     rank: int | None = None
 
@@ -87,6 +90,10 @@ class UnitFigures:
     def qualified_rate(self) -> float | None:
         return rate(self.qualified, self.received)
 
+    @property
+    def check_rate(self) -> float | None:
+        return rate(self.licences_checked, self.licences)
+
     def add(self, other: UnitFigures) -> None:
         for name in (
             "received",
@@ -97,6 +104,8 @@ class UnitFigures:
             "returned",
             "unreported",
             "checks",
+            "licences",
+            "licences_checked",
             "effects",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -158,6 +167,12 @@ class IndicatorTargets(_Strict):
     # 瞒报: decision numbers missing from the year's sequences (文书号核查, monitoring/gaps.py) at most this many
     # (seed 001: 瞒报率清零 → 0); None: no such indicator.
     unreported_numbers: int | None = Field(default=None, ge=0)
+    # 逢批必查 / 信用查询办率: the share of 行政许可 decisions whose applicant was checked (信用核查) in the
+    # ``check_window_days`` before the decision, the decision day included (seed 004: 查询办率 100%); None: shown
+    # without a target. ``checked_matters``: matters with at least one check in the month (seed 004: 15 个事项).
+    check_coverage_rate: float | None = Field(default=None, ge=0, le=1)
+    check_window_days: int = Field(default=30, ge=0, le=366)
+    checked_matters: int | None = Field(default=None, ge=0)
 
     @field_validator("domain_on_time_rates")
     @classmethod
@@ -216,6 +231,13 @@ def weeks_with(mondays: Sequence[dt.date], days: Collection[dt.date], at_least: 
     return sum(1 for m in mondays if len({d for d in days if m <= d < m + dt.timedelta(days=7)}) >= at_least)
 
 
+def checked_before(decided_on: dt.date, check_days: Sequence[dt.date], window_days: int) -> bool:
+    """Whether one of ``check_days`` (sorted) lies in the ``window_days`` before ``decided_on``, that day included:
+    the applicant was checked in the approval (逢批必查). A check after the decision does not count."""
+    i = bisect.bisect_right(check_days, decided_on)
+    return i > 0 and check_days[i - 1] >= decided_on - dt.timedelta(days=window_days)
+
+
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
@@ -240,6 +262,8 @@ class MonthFacts:
     licences: int = 0  # licences decided in the month
     dual_by_domain: dict[str, tuple[int, int]] = field(default_factory=dict)  # 领域 → (on time, reported)
     unreported_numbers: int | None = None  # the year's decision numbers missing, not explained (疑似漏报)
+    licences_checked: tuple[int, int] = (0, 0)  # licences of the month whose applicant was checked before, licences
+    matters_checked: int = 0  # matters with at least one credit check in the month
 
 
 def _domain_on_time(domain: str, target: float, facts: MonthFacts) -> Indicator:
@@ -297,6 +321,27 @@ def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
                 facts.unreported_numbers <= targets.unreported_numbers,
             )
         )
+    checked, decided = facts.licences_checked
+    coverage_rate = rate(checked, decided)
+    goal = targets.check_coverage_rate
+    out.append(
+        Indicator(
+            "check_coverage_rate",
+            f"行政许可信用查询办率（作出决定前 {targets.check_window_days} 日内核查申请人）",
+            f"{percent(coverage_rate)}（{checked}/{decided}）" if decided else percent(coverage_rate),
+            None if goal is None else percent(goal),
+            None if goal is None or coverage_rate is None else coverage_rate >= goal,
+        )
+    )
+    out.append(
+        Indicator(
+            "checked_matters",
+            "开展信用核查的事项数",
+            f"{facts.matters_checked} 项",
+            None if targets.checked_matters is None else f"≥ {targets.checked_matters} 项",
+            None if targets.checked_matters is None else facts.matters_checked >= targets.checked_matters,
+        )
+    )
     weekly, weeks = facts.weeks_published
     if targets.publications_per_week is not None:
         n = targets.publications_per_week

@@ -30,6 +30,7 @@ from transport_credit.lists.cases import published_in_quarter, quarter_of
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
 from transport_credit.lists.rules import list_rules
 from transport_credit.monitoring import report as rules
+from transport_credit.monitoring.coverage import measure as measure_coverage
 from transport_credit.monitoring.gaps import number_gaps
 from transport_credit.monitoring.report import Indicator, UnitFigures
 from transport_credit.portal.models import PortalApplication, PortalContent
@@ -135,6 +136,11 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         select(C.department_code, func.count()).where(C.checked_at >= t0, C.checked_at < t1).group_by(C.department_code)
     ):
         unit(dept).checks += int(n)
+    goals = rules.indicator_targets(settings.province)
+    coverage = measure_coverage(session, start, end, goals.check_window_days)
+    for dept, (checked, licensed) in coverage.by_department().items():
+        unit(dept).licences += licensed
+        unit(dept).licences_checked += checked
     E = Effect
     for dept, n in session.execute(
         select(E.department_code, func.count())
@@ -219,7 +225,6 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
     packages = {t.name: int(generated.get(t.code, 0)) for t in targets.values()}
     year, quarter = quarter_of(start)
     cases = published_in_quarter(session, year, quarter)
-    goals = rules.indicator_targets(settings.province)
     mondays = rules.week_starts(start, end, rules_today())
     per_week = goals.publications_per_week or 1
     weekly = rules.weeks_with(mondays, _publication_days(session, mondays), per_week) if mondays else 0
@@ -242,6 +247,8 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         licences=licences,
         dual_by_domain=_dual_by_domain(session, list(goals.domain_on_time_rates), t0, t1),
         unreported_numbers=numbers.missing if goals.unreported_numbers is not None else None,
+        licences_checked=(totals.licences_checked, totals.licences),
+        matters_checked=len(coverage.matter_checks),
     )
     catalog = active_catalog(session)
     return MonthlyReport(
@@ -342,6 +349,9 @@ _UNIT_HEADERS = (
     "被平台退回",
     "疑似漏报（本年度）",
     "信用核查",
+    "许可决定",
+    "决定前已核查",
+    "查询办率",
     "成效反馈",
 )
 
@@ -360,6 +370,9 @@ def _unit_row(u: UnitFigures) -> list[Any]:
         u.returned,
         u.unreported,
         u.checks,
+        u.licences,
+        u.licences_checked,
+        rules.percent(u.check_rate),
         u.effects,
     ]
 

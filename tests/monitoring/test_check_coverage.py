@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "ingest"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "lists"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
 
+sys.path.insert(0, str(Path(__file__).parents[1]))
+
 from console_kit import CITY_DEPT, CREDIT_OFFICE, MANAGER, OFFICER, PASSWORD, login
 from ingest_kit import GHC, JGC, XZXK_HEADERS, import_table, licence_row, uscc
 from lists_kit import OFFICE, VIEWER
@@ -291,3 +293,40 @@ def test_console_page_workbook_and_command_line(
         assert "查询办率 50.0%（目标 100.0%）" in text.stdout
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.browser
+def test_coverage_in_a_browser(approvals: Database, settings: Settings, cheap_hashing: None) -> None:
+    """From 信用核查 to the coverage page, a month chosen, one department opened; on a phone the rows keep their
+    labels."""
+    from playwright.sync_api import expect
+
+    from browser_kit import launch, serve, shot
+
+    with approvals.unit_of_work() as s:
+        auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
+    with serve(create_app(settings, approvals)) as base, launch() as browser:
+        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        try:
+            p = context.new_page()
+            p.goto(f"{base}/console/checks")
+            p.get_by_label("用户名").fill(MANAGER)
+            p.get_by_label("密码").fill(PASSWORD)
+            p.get_by_role("button", name="登录").click()
+            p.goto(f"{base}/console/checks")
+            p.locator("#to-coverage").click()
+            expect(p.locator("h1")).to_contain_text("信用查询办率")
+            p.get_by_label("月份").fill(MONTH)
+            p.get_by_role("button", name="查看").click()
+            expect(p.locator("#rate")).to_contain_text("50.0%")
+            expect(p.locator("#unchecked tbody tr")).to_have_count(3)
+            shot(p, "console-check-coverage")
+            p.locator("#coverage-departments a", has_text="建设管理处").click()
+            expect(p.locator("#unchecked tbody tr")).to_have_count(1)
+            expect(p.locator("#unchecked")).to_contain_text("决定后才核查（2026-10-01）")
+            p.set_viewport_size({"width": 390, "height": 844})
+            cell = p.locator("#unchecked td[data-label='申请人']").first
+            expect(cell).to_be_visible()
+            shot(p, "console-check-coverage-phone")
+        finally:
+            context.close()

@@ -32,12 +32,13 @@ from transport_credit.commitments import rules as commitment_rules
 from transport_credit.common.errors import CreditError, InvalidInput, NotFound
 from transport_credit.db.base import MAX_ID  # ids beyond it do not exist (and must not reach the database)
 from transport_credit.db.uow import Database
+from transport_credit.disclosure import inventory
 from transport_credit.disclosure import service as disclosure
 from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.schema import DisclosurePolicy
 from transport_credit.disclosure.service import ListFilter, shown_filter
 from transport_credit.identifiers.regions import region_name
-from transport_credit.lists.rules import list_rules
+from transport_credit.lists.rules import LIST_TYPE_LABELS, MATTER_KIND_LABELS, list_rules
 from transport_credit.portal import declarations, handling
 from transport_credit.portal import rules as portal_rules
 from transport_credit.portal import service as portal
@@ -494,6 +495,31 @@ def evaluations_csv(request: Request, params: ListDep) -> Response:
 @router.get("/evaluations.json")
 def evaluations_json(request: Request, params: ListDep) -> Response:
     return _download(request, params, "evaluations", "json")
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog_page(request: Request) -> Response:
+    """信用信息公开目录: what the website publishes of each category, masked how, for how long, and where."""
+    policy = load_policy()
+    categories = _read(request, lambda s: inventory.public_inventory(active_catalog(s), policy))
+    return page(request, "catalog.html", "catalog", policy=policy, categories=categories)
+
+
+@router.get("/lists/measures", response_class=HTMLResponse)
+def measures_page(request: Request) -> Response:
+    """联合奖惩措施清单: the measures with their basis, whom and which matters they apply to, who implements them."""
+    rules = list_rules(_settings(request).province)
+    incentives = [m for m in rules.measures.values() if m.kind == "incentive"]
+    punishments = [m for m in rules.measures.values() if m.kind != "incentive"]
+    return page(
+        request,
+        "measures.html",
+        "lists",
+        rules=rules,
+        groups=[("守信激励措施", "incentives", incentives), ("失信惩戒措施", "punishments", punishments)],
+        list_labels={**LIST_TYPE_LABELS, **{k.code: k.name for k in rules.list_kinds.values()}},
+        matter_kinds=MATTER_KIND_LABELS,
+    )
 
 
 @router.get("/commitments/matters", response_class=HTMLResponse)

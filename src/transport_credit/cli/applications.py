@@ -4,6 +4,7 @@ ones, for scripts that watch deadlines) and the handling steps, as the CLI actor
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
@@ -11,7 +12,7 @@ import typer
 from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
 from transport_credit.disclosure.rules import china_today
-from transport_credit.portal import handling
+from transport_credit.portal import handling, transfers
 from transport_credit.portal import service as portal
 from transport_credit.portal.models import PortalApplication
 from transport_credit.portal.rules import APPLICATION_KINDS
@@ -215,3 +216,33 @@ def decide_cmd(
             commitment_made=commitment_made,
         )
         _show(app, as_json)
+
+
+@applications_app.command("transfer-replies", help="转办回复：各来源平台已办结、待回复的转办申请数。")
+@handled
+def transfer_replies_cmd(as_json: JsonOpt = False) -> None:
+    cfg = settings()
+    with database(cfg) as db, db.read() as s:
+        awaiting = transfers.awaiting_reply(s, cli_actor())
+    if as_json:
+        out.emit_json(awaiting)
+        return
+    names = transfers.transfer_sources(cfg.province)
+    out.table(
+        ["来源平台", "代码", "待回复"],
+        [[names[c].name if c in names else c, c, n] for c, n in sorted(awaiting.items())],
+    )
+
+
+@applications_app.command("transfer-reply", help="导出给来源平台的办理结果回复文件（GB18030 CSV），并标记为已回复。")
+@handled
+def transfer_reply_cmd(
+    source: Annotated[str, typer.Argument(help="来源平台代码：creditchina、creditchina_local、transport_credit")],
+    out_file: Annotated[Path, typer.Option("--out", help="回复文件保存位置")],
+    again: Annotated[bool, typer.Option("--again", help="重新导出已回复的（不再标记）")] = False,
+) -> None:
+    cfg = settings()
+    with database(cfg) as db, db.unit_of_work() as s:
+        reply = transfers.export_replies(s, cli_actor(), cfg, source, again=again)
+        out_file.write_bytes(reply.body)
+    typer.echo(f"已导出 {reply.count} 件转办申请的办理结果：{out_file}")

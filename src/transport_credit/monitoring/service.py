@@ -44,6 +44,7 @@ DUAL_PUBLICITY = ("XZXK", "XZCF")
 class ApplicationFigures:
     received: int
     decided: int
+    transferred: int  # of those received, transferred by other platforms (转办: 信用中国, 信用交通 …)
     decided_on_time: int
     open_overdue: int  # still open, and past their deadline at the month's end (today, for the current month)
     # Verification by the providing units (信息提供单位核实) of objections
@@ -193,6 +194,7 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         verified_on_time=on_time_verified,
         verification_overdue={names.get(str(d), str(d)): int(n) for d, n in awaiting},
         received=count_rows(session, A, A.submitted_at >= t0, A.submitted_at < t1),
+        transferred=count_rows(session, A, A.submitted_at >= t0, A.submitted_at < t1, A.channel == "transfer"),
         decided=count_rows(session, A, A.decided_at >= t0, A.decided_at < t1),
         decided_on_time=on_time_decisions,
         open_overdue=count_rows(
@@ -400,6 +402,7 @@ def to_xlsx(report: MonthlyReport) -> bytes:
         other.append([f"归集：{report.category_names.get(code, code)}", n])
     a = report.applications
     other.append(["异议与修复申请：收到", a.received])
+    other.append(["异议与修复申请：其中转办", a.transferred])
     other.append(["异议与修复申请：办结", a.decided])
     other.append(["异议与修复申请：按期办结", a.decided_on_time])
     other.append(["异议与修复申请：逾期未办结", a.open_overdue])

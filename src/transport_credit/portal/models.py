@@ -57,7 +57,10 @@ class PortalApplication(Base):
     """An objection (异议) or repair (信用修复) application submitted on the website; reviewed in the console."""
 
     __tablename__ = "portal_applications"
-    __table_args__ = (Index("ix_portal_applications_status", "status", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_portal_applications_status", "status", "submitted_at"),
+        Index("uq_portal_applications_source_ref", "source", "source_ref", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tracking_no: Mapped[str] = mapped_column(String(24), unique=True)  # 受理编号, e.g. YY20261123-7K3M9Q
@@ -90,6 +93,14 @@ class PortalApplication(Base):
     verification_note: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     verified_by: Mapped[str | None] = mapped_column(String(120))
+    # 转办: an application transferred by another platform (信用中国, 信用交通 …: portal/transfers.py) rather than
+    # submitted on this website; its deadlines run from ``received_on``, and the outcome is replied to the source.
+    channel: Mapped[str] = mapped_column(String(16), default="website", server_default="website")  # website/transfer
+    source: Mapped[str | None] = mapped_column(String(40))  # the transferring platform's code (data/transfers)
+    source_ref: Mapped[str | None] = mapped_column(String(64))  # its 转办单号
+    received_on: Mapped[dt.date | None] = mapped_column(Date)  # the day the transfer was received
+    replied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the outcome replied to the source
+    replied_by: Mapped[str | None] = mapped_column(String(120))
 
 
 class CreditDeclaration(Base):

@@ -29,7 +29,7 @@ from transport_credit.common.cells import spreadsheet_text
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.base import utcnow
 from transport_credit.disclosure import service as disclosure
-from transport_credit.disclosure.rules import china_today, load_policy, scrub_text
+from transport_credit.disclosure.rules import CHINA_TZ, china_today, load_policy, scrub_text
 from transport_credit.disclosure.service import PublicRecord
 from transport_credit.identifiers.citizen_id import mask_name, mask_phone
 from transport_credit.lists import service as lists_service
@@ -315,30 +315,69 @@ def submit_application(
         raise InvalidInput(
             "只有失信信息（行政处罚、黑名单、重点关注名单）可以申请信用修复", code="repair_not_applicable"
         )
-    rule_set = handling.rule_set_on(handling.handling_rules(settings.province), today)
-    accept_due = build_calendar(session).add_workdays(today, rule_set.limits(data.kind).accept_workdays)
-    tracking = unused_tracking_no(session, PortalApplication, data.kind, today)
-    contact_masked, contact_cipher = protect_contact(settings, data.contact)
-    app = PortalApplication(
-        tracking_no=tracking,
+    return new_application(
+        session,
+        settings,
         kind=data.kind,
         subject_id=subject.id,
-        record_id=record.id if record else None,
-        record_category=record.category if record else None,
-        record_title=record.title[:200] if record else None,
-        applicant_name=data.applicant_name.strip(),
+        record=(record.id, record.category, record.title) if record else None,
+        applicant_name=data.applicant_name,
+        contact=data.contact,
+        reason=data.reason,
+        day=today,
+    )
+
+
+def new_application(
+    session: Session,
+    settings: Settings,
+    *,
+    kind: str,
+    subject_id: int,
+    record: tuple[int, str, str] | None,
+    applicant_name: str,
+    contact: str,
+    reason: str,
+    day: dt.date,
+    channel: str = "website",
+    source: str | None = None,
+    source_ref: str | None = None,
+) -> PortalApplication:
+    """Store a checked application received on ``day`` (``record``: id, category, title), due for acceptance
+    within the handling rules in force that day; the caller commits."""
+    rule_set = handling.rule_set_on(handling.handling_rules(settings.province), day)
+    accept_due = build_calendar(session).add_workdays(day, rule_set.limits(kind).accept_workdays)
+    tracking = unused_tracking_no(session, PortalApplication, kind, day)
+    contact_masked, contact_cipher = protect_contact(settings, contact)
+    app = PortalApplication(
+        tracking_no=tracking,
+        kind=kind,
+        subject_id=subject_id,
+        record_id=record[0] if record else None,
+        record_category=record[1] if record else None,
+        record_title=record[2][:200] if record else None,
+        applicant_name=applicant_name.strip(),
         contact_masked=contact_masked,
         contact_cipher=contact_cipher,
-        reason=data.reason.strip(),
+        reason=reason.strip(),
         status="received",
         submitted_at=utcnow(),
         rules_version=rule_set.version,
         accept_due=accept_due.date,
         deadline_estimated=accept_due.estimated,
+        channel=channel,
+        source=source,
+        source_ref=source_ref,
+        received_on=day if channel != "website" else None,
     )
     session.add(app)
     session.flush()
     return app
+
+
+def received_on(app: PortalApplication) -> dt.date:
+    """The day an application was received: a transfer's day of receipt, else its submission (China time)."""
+    return app.received_on or app.submitted_at.astimezone(CHINA_TZ).date()
 
 
 def unused_tracking_no(
@@ -528,7 +567,7 @@ def accept_application(
     app.status = status
     _name_record(app, named)
     day = today or china_today()
-    rule_set = handling.rule_set_on(handling.handling_rules(settings.province), app.submitted_at.date())
+    rule_set = handling.rule_set_on(handling.handling_rules(settings.province), received_on(app))
     limits = rule_set.limits(app.kind)
     calendar = build_calendar(session)
     due = calendar.add_workdays(day, limits.decide_workdays)

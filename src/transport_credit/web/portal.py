@@ -15,10 +15,10 @@ from starlette.datastructures import FormData
 
 from transport_credit import audit
 from transport_credit.catalog.service import active_catalog
-from transport_credit.common.actor import ROLE_ADMIN
-from transport_credit.common.errors import Conflict, InvalidInput
+from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE
+from transport_credit.common.errors import Conflict, CreditError, InvalidInput
 from transport_credit.disclosure.rules import china_today
-from transport_credit.portal import declarations, handling, rules
+from transport_credit.portal import declarations, handling, rules, transfers
 from transport_credit.portal import service as portal
 from transport_credit.web.params import RowId, form_int
 from transport_credit.web.routes import (
@@ -149,6 +149,7 @@ def applications(
             session, console.actor, kind=kind or None, view=view, limit=size, offset=(page_no - 1) * size, today=today
         )
         counts = portal.inbox_counts(session, console.actor, today=today)
+        awaiting = transfers.awaiting_reply(session, console.actor)
         session.expunge_all()
     return page(
         request,
@@ -167,6 +168,8 @@ def applications(
         overdue=handling.is_overdue,
         page_no=page_no,
         has_more=page_no * size < total,
+        sources=transfers.transfer_sources(console.settings.province),
+        awaiting=awaiting,
     )
 
 
@@ -219,6 +222,8 @@ def _application_page(
         error=error,
         values=values or {},
         done=request.query_params.get("done") in ("accept", "refuse", "decide"),
+        registered=request.query_params.get("done") == "transfer",
+        source_name=transfers.source_name(console.settings.province, app.source),
     )
 
 
@@ -229,6 +234,100 @@ _STEP_LABELS = {
     "portal.application.decide": "办结",
     "portal.application.contact_view": "查看联系电话",
 }
+
+
+# --- transferred requests (转办) ----------------------------------------------------------------------------------
+
+_TRANSFER_FIELDS = (
+    "source",
+    "source_ref",
+    "received_on",
+    "kind",
+    "subject_code",
+    "record_key",
+    "applicant_name",
+    "contact",
+    "reason",
+)
+
+
+def _transfer_page(
+    request: Request, console: Any, *, status_code: int = 200, error: str | None = None, values: dict[str, str]
+) -> Response:
+    console.actor.require_role(ROLE_CREDIT_OFFICE)
+    return page(
+        request,
+        console,
+        "portal_transfer.html",
+        "applications",
+        status_code=status_code,
+        sources=transfers.transfer_sources(console.settings.province),
+        kinds=rules.APPLICATION_KINDS,
+        error=error,
+        values=values,
+        today=china_today(),
+    )
+
+
+@router.get("/applications/transfer")
+def transfer_form(request: Request, console: User) -> Response:
+    return _transfer_page(request, console, values={})
+
+
+@router.post("/applications/transfer")
+async def transfer_register(request: Request, console: User) -> Response:
+    """登记转办申请: a request another platform transferred; a mistake shows the form again with what was typed."""
+    form = await _form(request)
+    _check_csrf(console, None, form)
+    values = {k: _text(form, k) for k in _TRANSFER_FIELDS}
+
+    def run() -> int:
+        try:
+            day = dt.date.fromisoformat(values["received_on"])
+        except ValueError as exc:
+            raise InvalidInput("收到日期格式应为 YYYY-MM-DD", code="invalid_date") from exc
+        data = transfers.TransferInput(
+            source=values["source"],
+            source_ref=values["source_ref"],
+            received_on=day,
+            kind=values["kind"],
+            subject_code=values["subject_code"],
+            applicant_name=values["applicant_name"],
+            contact=values["contact"],
+            reason=values["reason"],
+            record_key=values["record_key"] or None,
+        )
+        with console.db.unit_of_work() as session:
+            return transfers.register_transfer(session, console.actor, console.settings, data).id
+
+    try:
+        application_id = await run_in_threadpool(run)
+    except CreditError as exc:
+        error, status = exc.message, exc.status
+        return await run_in_threadpool(
+            lambda: _transfer_page(request, console, status_code=status, error=error, values=values)
+        )
+    return RedirectResponse(f"{PREFIX}/portal/applications/{application_id}?done=transfer", status_code=303)
+
+
+@router.post("/transfers/{source}/reply")
+async def transfer_reply(request: Request, console: User, source: str) -> Response:
+    """The reply file to a transferring platform (CSV, GB18030): the outcomes not yet replied, marked replied; with
+    ``again=1`` the ones replied before."""
+    form = await _form(request)
+    _check_csrf(console, None, form)
+    again = _text(form, "again") == "1"
+
+    def run() -> transfers.ReplyFile:
+        with console.db.unit_of_work() as session:
+            return transfers.export_replies(session, console.actor, console.settings, source[:40], again=again)
+
+    reply = await run_in_threadpool(run)
+    return Response(
+        reply.body,
+        media_type="text/csv; charset=gb18030",
+        headers={"Content-Disposition": f'attachment; filename="{reply.name}"', "Cache-Control": "no-store"},
+    )
 
 
 @router.get("/applications/{application_id}")

@@ -21,6 +21,7 @@ from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.monitoring.coverage import measure as measure_coverage
 from transport_credit.monitoring.interfaces import interface_report
 from transport_credit.portal.models import CreditDeclaration, PortalApplication
+from transport_credit.portal.transfers import awaiting_reply
 from transport_credit.records.models import CreditRecord
 from transport_credit.subjects.models import Subject
 
@@ -89,7 +90,11 @@ def test_demo_builds_a_province_through_the_import_path(
             assert dupes == []
             # The website's applications stand at different steps of their handling, as in a running inbox.
             statuses = set(s.scalars(select(PortalApplication.status)))
-            assert statuses == {"received", "accepted", "dismissed"}
+            assert statuses == {"received", "accepted", "dismissed", "refused"}
+            # Two requests transferred by other platforms (转办): one new, one refused and waiting for its reply.
+            transferred = s.scalars(select(PortalApplication.status).where(PortalApplication.channel == "transfer"))
+            assert sorted(transferred) == ["received", "refused"]
+            assert awaiting_reply(s, SYSTEM) == {"transport_credit": 1}
             # One objection waits for verification by the demo officer's unit (its 异议核实 page is not empty);
             # the answered one was verified before it was decided.
             A = PortalApplication

@@ -19,7 +19,7 @@ from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER,
 from transport_credit.db.uow import Database
 from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.service import shown_filter
-from transport_credit.portal import declarations
+from transport_credit.portal import declarations, transfers
 from transport_credit.portal import service as portal
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import write_revision
@@ -236,8 +236,57 @@ def build_portal_demo(db: Database, settings: Settings, *, seed: int = 7) -> Por
                     today=today,
                 )
         report.applications += 1
+    report.applications += _transfers(db, settings, office, today, [c.subject_id for c in candidates])
     report.declarations = _declarations(db, settings, office, today)
     return report
+
+
+def _transfers(db: Database, settings: Settings, office: Actor, today: dt.date, subject_ids: list[int]) -> int:
+    """Two requests transferred by other platforms (转办): one from 信用中国 received yesterday and not yet accepted,
+    one from 信用交通 refused (outside the department's remit) and waiting for its reply to the platform."""
+    with db.read() as s:
+        codes = [c for c in s.scalars(select(Subject.uscc).where(Subject.id.in_(subject_ids))) if c]
+    if not codes:
+        return 0
+    plans = [
+        (
+            "creditchina",
+            f"XYZG{today:%Y%m%d}0031",
+            "已缴清罚款并完成整改，申请信用修复。",
+            "repair",
+            None,
+        ),
+        (
+            "transport_credit",
+            f"JT{today:%Y%m%d}-0007",
+            "对公示的处罚信息有异议，经信用交通网站提出。",
+            "objection",
+            "经核查，该事项不属于本部门职责范围，不予受理。请向作出处罚决定的机关提出。",
+        ),
+    ]
+    made = 0
+    for n, (source, ref, reason, kind, refusal) in enumerate(plans):
+        with db.unit_of_work() as s:
+            app = transfers.register_transfer(
+                s,
+                office,
+                settings,
+                transfers.TransferInput(
+                    source=source,
+                    source_ref=ref,
+                    received_on=today - dt.timedelta(days=1 + n),
+                    kind=kind,
+                    subject_code=codes[n % len(codes)],
+                    applicant_name=["周经理", "吴女士"][n],
+                    contact=f"1390000{2000 + n:04d}",
+                    reason=reason,
+                ),
+                today=today,
+            )
+            if refusal:
+                portal.refuse_application(s, office, app.id, reply=refusal)
+        made += 1
+    return made
 
 
 def _declarations(db: Database, settings: Settings, office: Actor, today: dt.date) -> int:

@@ -16,6 +16,7 @@ from transport_credit.catalog.service import active_catalog, load_shipped
 from transport_credit.common.actor import ROLE_ADMIN, SYSTEM, Actor
 from transport_credit.db import migrate
 from transport_credit.db.uow import Database
+from transport_credit.ledger.service import load_shipped_ledger
 from transport_credit.monitoring import facts as analysis_facts
 from transport_credit.settings import Settings
 
@@ -45,6 +46,7 @@ def initialize(
         loaded = load_shipped(session, actor, settings.province)
         specs = [DepartmentSpec(**d.model_dump()) for d in province.departments]
         sync = sync_departments(session, actor, specs)
+        load_shipped_ledger(session, actor, settings)  # 创建工作台账: the province's, when its year has none yet
         catalog = active_catalog(session)
         admin_created = False
         if admin_password and session.scalar(select(Account.id).limit(1)) is None:

@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from transport_credit.web.checks import router as checks_console_router
     from transport_credit.web.evaluation import router as evaluation_console_router
     from transport_credit.web.exchange import router as exchange_console_router
+    from transport_credit.web.ledger import router as ledger_console_router
     from transport_credit.web.portal import router as portal_console_router
     from transport_credit.web.quality import router as quality_console_router
     from transport_credit.web.report import router as report_console_router
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(admin_console_router)
     app.include_router(quality_console_router)
     app.include_router(checks_console_router)
+    app.include_router(ledger_console_router)
     app.include_router(report_console_router)
     app.include_router(analysis_console_router)
     app.include_router(evaluation_console_router)

@@ -30,6 +30,7 @@ from transport_credit.web.analysis import router as analysis_router
 from transport_credit.web.checks import router as checks_router
 from transport_credit.web.evaluation import router as evaluation_router
 from transport_credit.web.exchange import router as exchange_router
+from transport_credit.web.ledger import router as ledger_router
 from transport_credit.web.lists import router as lists_router
 from transport_credit.web.portal import router as portal_router
 from transport_credit.web.quality import router as quality_router
@@ -52,6 +53,7 @@ def _pages() -> dict[str, APIRoute]:
         admin_router,
         quality_router,
         checks_router,
+        ledger_router,
     )
     for router in routers:
         for route in router.routes:

@@ -16,6 +16,7 @@ from transport_credit.evaluation.models import (
 )
 from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
 from transport_credit.ingest.models import Batch, QuarantineRow
+from transport_credit.ledger.models import LedgerProgress, LedgerTask
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
 from transport_credit.monitoring.models import AnalysisDaily, AnalysisMonth, AnalysisMonthly
 from transport_credit.portal.models import CreditDeclaration, CreditReport, PortalApplication, PortalContent
@@ -53,6 +54,8 @@ __all__ = [
     "InspectionItem",
     "InspectionTask",
     "Inspector",
+    "LedgerProgress",
+    "LedgerTask",
     "ListEntry",
     "PortalApplication",
     "PortalContent",

@@ -206,6 +206,25 @@ def indicator_targets(province: str | None = None) -> IndicatorTargets:
     return load_indicator_targets(_monitoring_dir(), province)
 
 
+# The codes of the indicators below (a 领域 or a platform follows the colon: dual_on_time_rate:道路运输, exchange:…);
+# the work ledger links its tasks to them.
+INDICATOR_CODES = frozenset(
+    {
+        "dual_on_time_rate",
+        "qualified_rate",
+        "city_coverage",
+        "exchange",
+        "unreported_numbers",
+        "check_coverage_rate",
+        "checked_matters",
+        "weekly_publication",
+        "commitment_matter_share",
+        "commitment_handling_share",
+        "cases_per_quarter",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Indicator:
     code: str

@@ -25,6 +25,7 @@ from transport_credit.exchange import rules as exchange_rules
 from transport_credit.exchange.models import ExchangePackage
 from transport_credit.exchange.receipts import open_rejections_of
 from transport_credit.ingest.models import QuarantineRow
+from transport_credit.ledger.service import attention as ledger_attention
 from transport_credit.lists.cases import published_in_quarter, quarter_of
 from transport_credit.lists.models import ListEntry
 from transport_credit.lists.rules import list_rules
@@ -77,6 +78,8 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
             cond.append(A.verify_department == own)
         n, late = _counts(session, A, cond, A.verify_due < day)
         out.append(Todo("verifications", "待反馈核实意见的异议", n, late))
+        ledger_overdue, ledger_waiting = ledger_attention(session, actor, settings, day)
+        out.append(Todo("ledger", "本月待报进展的台账任务", ledger_waiting, ledger_overdue, "逾期未完成"))
     if not manager:
         return out
 

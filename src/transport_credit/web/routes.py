@@ -81,6 +81,7 @@ _NAV = (
     ("cases", "典型案例", "/cases"),
     ("exchange", "共享交换", "/exchange"),
     ("report", "信用月报", "/report"),
+    ("ledger", "工作台账", "/ledger"),
     ("analysis", "监测分析", "/analysis"),
     ("interfaces", "接口监测", "/admin/interfaces"),
     ("accounts", "用户管理", "/admin/accounts"),
@@ -434,6 +435,7 @@ _WORK_PAGES = {
     "accounts": "/admin/accounts",
     "exchange": "/exchange",
     "exchange_rejections": "/exchange/rejections",
+    "ledger": "/ledger",
 }
 
 

@@ -5,6 +5,7 @@ ledger with each task's state and, where the platform measures it, its indicator
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -36,8 +37,10 @@ def read_ledger_file(path: Path) -> rules.LedgerDocument:
     return load_yaml_model(path, rules.LedgerDocument, "工作台账文件", "ledger_invalid")
 
 
+@functools.cache
 def shipped_ledger(province: str) -> rules.LedgerDocument | None:
-    """The ledger shipped for the province (``data/ledger/<province>.yaml``), if there is one."""
+    """The ledger shipped for the province (``data/ledger/<province>.yaml``), if there is one (read once: package
+    data does not change while the platform runs)."""
     path = Path(str(resources.files("transport_credit") / "data" / "ledger" / f"{province}.yaml"))
     return read_ledger_file(path) if path.is_file() else None
 

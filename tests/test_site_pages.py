@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from collections.abc import Iterator
@@ -11,11 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from portal_kit import LUOYANG_DEPT, PERSON_ID, PHONE, Seeded, seed_portal
+from portal_kit import LUOYANG_DEPT, PERSON_ID, PHONE, Seeded, minimum_period_passed, seed_portal
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, Actor
 from transport_credit.db.uow import Database
 from transport_credit.portal import service as portal
 from transport_credit.portal.models import CreditReport, PortalApplication
+from transport_credit.records.models import CreditRecord
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
 
@@ -193,6 +195,21 @@ def test_application_from_a_record(client: TestClient, seeded: Seeded, db: Datab
     assert form.status_code == 200
     assert "洛交罚〔2026〕001号" in form.text
     assert "受理后 10 个工作日内作出决定" in form.text  # the handling deadlines in force (data/applications)
+    # decided three days ago: the applicant is told when the minimum publicity period ends, before applying
+    early = re.search(r'id="repair-early"[^>]*>该信息的最短公示期至 (\d{4}-\d{2}-\d{2}) 届满', form.text)
+    assert early is not None
+    opens = dt.date.fromisoformat(early.group(1))
+    with db.read() as s:
+        record = s.get(CreditRecord, record_id)
+        assert record is not None
+        assert record.decision_date is not None
+        assert opens >= record.decision_date + dt.timedelta(days=89)  # a general penalty: three months at least
+    assert f"最短公示期至 {opens.isoformat()} 届满，届满后可申请信用修复" in client.get(f"/records/{record_id}").text
+    minimum_period_passed(db, record_id)
+    assert 'id="repair-early"' not in client.get("/apply", params={"record": record_id, "kind": "repair"}).text
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    assert f"最短公示期已满（{yesterday.isoformat()}）" in client.get(f"/records/{record_id}").text
+    assert 'id="repair-opens"' not in client.get(f"/records/{seeded.records['licence']}").text  # nothing to repair
     bad = client.post(
         "/apply",
         data={

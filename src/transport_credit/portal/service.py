@@ -644,6 +644,15 @@ def _record_facts(session: Session, record: CreditRecord) -> handling.RecordFact
     )
 
 
+def repair_opens_on(session: Session, record_id: int) -> dt.date | None:
+    """The day a credit repair of this record can be granted (its minimum publicity period has passed), for the
+    website to tell the subject before it applies; None for a record no repair applies to."""
+    record = session.get(CreditRecord, record_id)
+    if record is None or record.category not in handling.REPAIRABLE_CATEGORIES:
+        return None
+    return _minimum_end(session, record)
+
+
 def _minimum_end(session: Session, record: CreditRecord) -> dt.date | None:
     """The end of the record's minimum publicity period: as the import stored it, else (records written by a
     service, such as published list entries) from the publicity rule set of its decision date and severity."""

@@ -302,12 +302,21 @@ def subject_report(request: Request, subject_id: IdPath) -> Response:
 
 @router.get("/records/{record_id}", response_class=HTMLResponse)
 def record_page(request: Request, record_id: IdPath) -> Response:
-    def load(session: Session) -> tuple[disclosure.PublicRecord, set[int]]:
+    def load(session: Session) -> tuple[disclosure.PublicRecord, set[int], dt.date | None]:
         record = disclosure.public_record(session, record_id)
-        return record, portal.records_under_objection(session, [record.id])
+        opens = portal.repair_opens_on(session, record.id)
+        return record, portal.records_under_objection(session, [record.id]), opens
 
-    record, disputed = _read(request, load)
-    return page(request, "record.html", "", record=record, disputed=record.id in disputed)
+    record, disputed, repair_opens = _read(request, load)
+    return page(
+        request,
+        "record.html",
+        "",
+        record=record,
+        disputed=record.id in disputed,
+        repair_opens=repair_opens,
+        today=china_today(),
+    )
 
 
 # --- lists: 双公示 and red/black/watch lists -----------------------------------------------------------------------
@@ -718,14 +727,27 @@ def apply_form(
     record: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: Annotated[str, Query(max_length=20)] = "objection",
 ) -> Response:
-    def load(session: Session) -> dict[str, Any]:
-        rec = disclosure.public_record(session, record) if record else None
-        subject_id = rec.subject_id if rec else subject
-        subj = disclosure.public_subject(session, subject_id, per_section=0) if subject_id else None
-        return {"record": rec, "subject": subj}
+    data = _read(request, lambda s: _apply_context(s, record, subject))
+    return page(
+        request,
+        "apply.html",
+        "apply",
+        kind=kind,
+        errors={},
+        values={},
+        limits=_limits(request),
+        today=china_today(),
+        **data,
+    )
 
-    data = _read(request, load)
-    return page(request, "apply.html", "apply", kind=kind, errors={}, values={}, limits=_limits(request), **data)
+
+def _apply_context(session: Session, record_id: int | None, subject_id: int | None) -> dict[str, Any]:
+    """The application form's subject and record, and when a repair of the record can be granted."""
+    rec = disclosure.public_record(session, record_id) if record_id else None
+    subject_id = rec.subject_id if rec else subject_id
+    subj = disclosure.public_subject(session, subject_id, per_section=0) if subject_id else None
+    opens = portal.repair_opens_on(session, rec.id) if rec else None
+    return {"record": rec, "subject": subj, "repair_opens": opens}
 
 
 def _limits(request: Request) -> dict[str, Any]:
@@ -765,11 +787,7 @@ async def apply_submit(request: Request) -> Response:
         if exc.code != "invalid_application":
             raise
 
-        def load(session: Session) -> dict[str, Any]:
-            rec = disclosure.public_record(session, data.record_id) if data.record_id else None
-            return {"record": rec, "subject": disclosure.public_subject(session, data.subject_id, per_section=0)}
-
-        ctx = await run_in_threadpool(_read, request, load)
+        ctx = await run_in_threadpool(_read, request, lambda s: _apply_context(s, data.record_id, data.subject_id))
         return page(
             request,
             "apply.html",
@@ -779,6 +797,7 @@ async def apply_submit(request: Request) -> Response:
             errors=exc.details,
             values=values,
             limits=_limits(request),
+            today=china_today(),
             **ctx,
         )
     return page(request, "applied.html", "apply", application=app)

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from transport_credit.common.errors import InvalidInput
 from transport_credit.evaluation import service as evaluation
+from transport_credit.evaluation import review as evaluation_review
 from transport_credit.supervision import service as supervision
 from transport_credit.warnings import service as warnings
 from transport_credit.web.params import Flag, PageNo, RowId
@@ -84,6 +85,7 @@ def evaluation_run_page(
             s, console.actor, run_id, grade=grade or None, limit=limit, offset=(p - 1) * limit
         )
         model = evaluation.get_model(s, console.actor, console.settings, run.model_code, run.model_version).model
+        review = evaluation_review.run_review(s, console.actor, console.settings, run_id)
         s.expunge_all()
     return page(
         request,
@@ -92,6 +94,7 @@ def evaluation_run_page(
         "evaluation",
         run=run,
         model=model,
+        review=review,
         rows=[{"r": r, "name": n, "adjustment": ADJUSTMENTS.get(r.adjustment, "直接定级")} for r, n in rows],
         total=total,
         grade=grade or "",

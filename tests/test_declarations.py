@@ -396,3 +396,67 @@ def test_a_company_declares_an_award_in_a_browser(platform: Database, settings: 
             expect(p.locator("body")).to_contain_text("主体自主申报")
         finally:
             context.close()
+
+
+COMMITMENT = {
+    "commitment_type": "主动型",
+    "commitment_matter": "守法诚信经营",
+    "commitment_content": "本单位承诺依法依规从事道路货物运输经营，不超限超载，接受社会监督。",
+    "decision_date": "2026-10-08",
+    "valid_until": "2027-10-07",
+    "domain": "道路运输",
+}
+
+
+def test_a_company_makes_a_commitment_to_the_public(platform: Database, settings: Settings) -> None:
+    """主动型 and 行业自律型 commitments are declared like an award: checked by the catalog, adopted by the credit
+    office as a 信用承诺 record numbered with the declaration's tracking number, accepted by the office, 履约中."""
+    from fastapi.testclient import TestClient
+
+    from transport_credit.server import create_app
+
+    company = _company(platform)
+    with pytest.raises(InvalidInput) as refused, platform.unit_of_work() as s:
+        declarations.submit_declaration(
+            s,
+            settings,
+            subject_id=company,
+            category="XYCN",
+            fields={**COMMITMENT, "commitment_type": "审批替代型"},  # made in an approval, not declared
+            applicant_name="王经理",
+            contact="13812345678",
+            statement="承诺书原件存于本单位，可来电核实。",
+        )
+    assert refused.value.details["commitment_type"] == "「承诺类型」可以申报的是：主动型、行业自律型"
+    with platform.unit_of_work() as s:
+        d = declarations.submit_declaration(
+            s,
+            settings,
+            subject_id=company,
+            category="XYCN",
+            fields=COMMITMENT,
+            applicant_name="王经理",
+            contact="13812345678",
+            statement="承诺书原件存于本单位，可来电核实。",
+        )
+        tracking = d.tracking_no
+        assert d.fields["commitment_no"] == tracking
+    with platform.unit_of_work() as s:
+        [view] = declarations.list_declarations(s, OFFICE, "open")
+        assert ("承诺书编号", tracking) in view.fields  # named as the catalog names it
+        adopted = declarations.adopt_declaration(s, OFFICE, settings, d.id, reply="经核实，承诺已签署，予以公示。")
+        record = s.get(CreditRecord, adopted.record_id)
+        assert record is not None
+        assert (record.category, record.natural_key) == ("XYCN", tracking)
+        assert record.data["accepting_unit"] == "河南省交通运输厅法规处（信用办）"
+        assert record.data["fulfilment"] == "履约中"
+        assert record.data["commitment_type"] == "主动型"
+        assert record.data["remarks"].endswith("核实采纳】")
+    with TestClient(create_app(settings, platform)) as client:
+        form = client.get("/declare", params={"subject": company, "category": "XYCN"})
+        assert 'name="f_commitment_content"' in form.text
+        assert "<option>审批替代型</option>" not in form.text  # only what may be declared is offered
+        assert "<option>行业自律型</option>" in form.text
+        assert 'name="f_award_name"' not in form.text
+        public = client.get("/commitments", params={"commitment_type": "主动型"})
+        assert tracking in public.text

@@ -63,6 +63,14 @@ class DeclarableCategory(BaseModel):
     source_unit_field: str
     source_uscc_field: str
     remarks_field: str
+    # The values a subject may choose of an enumerated field (信用承诺: 主动型 and 行业自律型 only; the others come
+    # from approvals), fields the platform sets to a constant, the fields naming the credit office (承诺受理单位),
+    # and the field numbered with the declaration's tracking number (a 主动型 commitment has no issued number).
+    choices: dict[str, list[str]] = Field(default_factory=dict)
+    fixed: dict[str, str] = Field(default_factory=dict)
+    office_name_fields: list[str] = Field(default_factory=list)
+    office_uscc_fields: list[str] = Field(default_factory=list)
+    numbered: str | None = None
 
 
 class DeclarationRules(BaseModel):
@@ -144,6 +152,11 @@ def _row(form: DeclarationForm, subject: Subject, office: Department, fields: Ma
         row[binding.uscc] = subject.uscc or ""
     row[declarable.source_unit_field] = office.name
     row[declarable.source_uscc_field] = office.uscc or ""
+    row.update(declarable.fixed)
+    for key in declarable.office_name_fields:
+        row[key] = office.name
+    for key in declarable.office_uscc_fields:
+        row[key] = office.uscc or ""
     remark = f"【主体自主申报，经{office.name}核实采纳】"
     row[declarable.remarks_field] = (row.get(declarable.remarks_field, "") + remark).strip()
     return row
@@ -164,10 +177,13 @@ def _check_fields(
     rolled back (nothing is written), and the natural key not already on record."""
     errors: dict[str, str] = {}
     for f in form.fields:
+        allowed = form.declarable.choices.get(f.key)
         if f.mandatory and not fields.get(f.key):
             errors[f.key] = f"请填写「{f.name}」"
         elif len(fields.get(f.key, "")) > MAX_VALUE:
             errors[f.key] = f"「{f.name}」不超过 {MAX_VALUE} 个字"
+        elif allowed and fields.get(f.key) and fields[f.key] not in allowed:
+            errors[f.key] = f"「{f.name}」可以申报的是：{'、'.join(allowed)}"
     if errors:
         return errors
     keys: list[str] = []
@@ -214,6 +230,10 @@ def submit_declaration(
     subject = _declarable_subject(session, subject_id)
     form = _form(session, category)
     values = {f.key: str(fields.get(f.key) or "").strip() for f in form.fields}
+    day = today or china_today()
+    tracking = unused_tracking_no(session, CreditDeclaration, "declaration", day)
+    if form.declarable.numbered:
+        values[form.declarable.numbered] = tracking
     errors = rules.check_applicant(applicant_name, contact)
     if "\x00" in "".join(values.values()) + statement:
         errors["statement"] = "申报内容含有无效字符"
@@ -224,10 +244,8 @@ def submit_declaration(
         errors.update(_check_fields(session, settings, form, subject, office, values))
     if errors:
         raise InvalidInput("申报填写有误：" + "；".join(errors.values()), code="invalid_declaration", details=errors)
-    day = today or china_today()
     cfg = declaration_rules()
     due = build_calendar(session).add_workdays(day, cfg.decide_workdays)
-    tracking = unused_tracking_no(session, CreditDeclaration, "declaration", day)
     contact_masked, contact_cipher = protect_contact(settings, contact)
     declaration = CreditDeclaration(
         tracking_no=tracking,
@@ -300,10 +318,13 @@ def _views(session: Session, rows: list[CreditDeclaration]) -> list[DeclarationV
     R = CreditRecord
     records = select(R.id, R.natural_key).where(R.id.in_({d.record_id for d in rows if d.record_id is not None}))
     keys = {int(i): str(k) for i, k in session.execute(records)}
+    catalog = active_catalog(session)
     out = []
     for d in rows:
         form = forms.get(d.category)
-        labels = {f.key: f.name for f in form.fields} if form else {}
+        labels = (
+            {f.key: f.name for f in catalog.category(d.category).fields} if catalog.has_category(d.category) else {}
+        )
         order = [f.key for f in form.fields] if form else []
         keyed = sorted(d.fields.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
         out.append(

@@ -813,13 +813,18 @@ def apply_status(request: Request, no: Annotated[str, Query(max_length=30)] = ""
 
 
 @router.get("/declare", response_class=HTMLResponse)
-def declare_form(request: Request, subject: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
+def declare_form(
+    request: Request,
+    subject: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
     def load(session: Session) -> dict[str, Any]:
         subj = disclosure.public_subject(session, subject, per_section=0) if subject else None
         return {"subject": subj, "forms": declarations.declaration_forms(session)}
 
     ctx = _read(request, load)
-    return page(request, "declare.html", "declare", errors={}, values={}, **ctx)
+    values = {"category": category} if category in {f.category for f in ctx["forms"]} else {}
+    return page(request, "declare.html", "declare", errors={}, values=values, **ctx)
 
 
 @router.post("/declare", response_class=HTMLResponse)

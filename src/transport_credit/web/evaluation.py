@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from transport_credit.common.errors import InvalidInput
-from transport_credit.evaluation import service as evaluation
 from transport_credit.evaluation import review as evaluation_review
+from transport_credit.evaluation import service as evaluation
 from transport_credit.supervision import service as supervision
 from transport_credit.warnings import service as warnings
 from transport_credit.web.params import Flag, PageNo, RowId

@@ -4,7 +4,6 @@ progress."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,7 @@ import typer
 from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
 from transport_credit.ledger import rules, service
-from transport_credit.monitoring.report import CST
+from transport_credit.monitoring.report import this_month
 
 ledger_app = typer.Typer(help="“信用交通省”创建工作台账：载入台账、查看各任务每月进展。", no_args_is_help=True)
 
@@ -45,7 +44,7 @@ def show_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")] = False,
 ) -> None:
     cfg = settings()
-    chosen = month or f"{dt.datetime.now(CST):%Y-%m}"
+    chosen = month or this_month()
     with database(cfg) as db, db.read() as s:
         view = service.ledger_view(s, cli_actor(), cfg, month=chosen, department_code=department)
     if xlsx is not None:

@@ -15,7 +15,7 @@ from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
 from transport_credit.common.actor import ROLE_ADMIN
 from transport_credit.monitoring import analysis, coverage, facts, gaps, numbering, service, trends
-from transport_credit.monitoring.report import CST, UnitFigures, percent
+from transport_credit.monitoring.report import CST, UnitFigures, percent, this_month
 
 report_app = typer.Typer(help="信用交通月报：归集、质量、应用、办理和共享交换情况及指标。", no_args_is_help=True)
 
@@ -36,7 +36,7 @@ def monthly_cmd(
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="另存为 Excel 文件")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")] = False,
 ) -> None:
-    chosen = month or f"{dt.datetime.now(CST):%Y-%m}"
+    chosen = month or this_month()
     with database(settings()) as db, db.read() as s:
         report = service.monthly_report(s, cli_actor(), settings(), chosen)
     if xlsx is not None:
@@ -80,7 +80,7 @@ def analysis_cmd(
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="另存为 Excel 文件")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")] = False,
 ) -> None:
-    chosen = end_month or f"{dt.datetime.now(CST):%Y-%m}"
+    chosen = end_month or this_month()
     cfg = settings()
     with database(cfg) as db, db.unit_of_work() as s:  # the analysis refreshes its facts first
         if rebuild:
@@ -201,7 +201,7 @@ def check_coverage_cmd(
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="未核查的许可另存为 Excel 文件")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")] = False,
 ) -> None:
-    chosen = month or f"{dt.datetime.now(CST):%Y-%m}"
+    chosen = month or this_month()
     with database(settings()) as db, db.read() as s:
         result = coverage.check_coverage(s, cli_actor(), settings(), chosen, department, listed=None)
     if xlsx is not None:

@@ -35,6 +35,11 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def this_month() -> str:
+    """The current month in China Standard Time, ``YYYY-MM`` (the default of the monthly pages and commands)."""
+    return f"{dt.datetime.now(CST):%Y-%m}"
+
+
 def utc_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """Days in China Standard Time as UTC instants (timestamps are stored in UTC)."""
     return (

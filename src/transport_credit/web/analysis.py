@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from transport_credit.monitoring import analysis, trends
-from transport_credit.monitoring.report import CST, percent
-from transport_credit.web.routes import PREFIX, ConsoleRoute, User, page
+from transport_credit.monitoring.report import percent, this_month
+from transport_credit.web.params import Month
+from transport_credit.web.routes import PREFIX, ConsoleRoute, User, page, xlsx_response
 
 router = APIRouter(prefix=PREFIX + "/analysis", route_class=ConsoleRoute, include_in_schema=False)
-Month = Annotated[str | None, Query(max_length=7, pattern=r"^[0-9]{4}-[0-9]{2}$")]
 Months = Annotated[int | None, Query(ge=1, le=60)]
 Domain = Annotated[str | None, Query(max_length=40)]
 
@@ -22,7 +21,7 @@ Domain = Annotated[str | None, Query(max_length=40)]
 def analysis_page(
     request: Request, console: User, end_month: Month = None, months: Months = None, domain: Domain = None
 ) -> Response:
-    chosen = end_month or f"{dt.datetime.now(CST):%Y-%m}"
+    chosen = end_month or this_month()
     with console.db.unit_of_work() as session:  # the analysis refreshes its facts (derived data) first
         result = analysis.credit_analysis(
             session, console.actor, console.settings, end_month=chosen, months=months, domain=domain
@@ -46,19 +45,12 @@ def analysis_page(
 
 @router.get("/xlsx")
 def analysis_xlsx(console: User, end_month: Month = None, months: Months = None, domain: Domain = None) -> Response:
-    chosen = end_month or f"{dt.datetime.now(CST):%Y-%m}"
+    chosen = end_month or this_month()
     with console.db.unit_of_work() as session:
         result = analysis.credit_analysis(
             session, console.actor, console.settings, end_month=chosen, months=months, domain=domain
         )
-    return Response(
-        analysis.to_xlsx(result),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="credit-analysis-{result.end_month}.xlsx"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return xlsx_response(analysis.to_xlsx(result), f"credit-analysis-{result.end_month}.xlsx")
 
 
 def _grid(regions: list[analysis.RegionFigures]) -> list[list[analysis.RegionFigures | None]]:

@@ -7,7 +7,6 @@ Thin like the rest of the console: parse, check CSRF, call one service in a unit
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -18,7 +17,8 @@ from transport_credit.common.errors import CreditError
 from transport_credit.lists import checks
 from transport_credit.lists.rules import MATTER_KIND_LABELS, list_rules
 from transport_credit.monitoring import coverage
-from transport_credit.monitoring.report import CST, percent
+from transport_credit.monitoring.report import percent, this_month
+from transport_credit.web.params import Department, Month
 from transport_credit.web.routes import (
     PREFIX,
     Console,
@@ -29,6 +29,7 @@ from transport_credit.web.routes import (
     _form,
     _text,
     page,
+    xlsx_response,
 )
 
 router = APIRouter(prefix=PREFIX + "/checks", route_class=ConsoleRoute, include_in_schema=False)
@@ -86,15 +87,11 @@ async def run(request: Request, console: User) -> Response:
     return page(request, console, "check_result.html", "checks", r=result, department_names=_department_names(console))
 
 
-Month = Annotated[str | None, Query(max_length=7, pattern=r"^\d{4}-\d{2}$")]
-Department = Annotated[str | None, Query(max_length=64)]
-
-
 @router.get("/coverage")
 def coverage_page(request: Request, console: User, month: Month = None, department: Department = None) -> Response:
     """信用查询办率: the month's licences whose applicant was checked before the decision, by department, and the
     licences decided without a check."""
-    chosen = month or f"{dt.datetime.now(CST):%Y-%m}"
+    chosen = month or this_month()
     with console.db.read() as session:
         report = coverage.check_coverage(session, console.actor, console.settings, chosen, department or None)
     return page(
@@ -112,19 +109,11 @@ def coverage_page(request: Request, console: User, month: Month = None, departme
 
 @router.get("/coverage/xlsx")
 def coverage_xlsx(console: User, month: Month = None, department: Department = None) -> Response:
-    chosen = month or f"{dt.datetime.now(CST):%Y-%m}"
     with console.db.read() as session:
         report = coverage.check_coverage(
-            session, console.actor, console.settings, chosen, department or None, listed=None
+            session, console.actor, console.settings, month or this_month(), department or None, listed=None
         )
-    return Response(
-        coverage.to_xlsx(report),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="check-coverage-{report.month}.xlsx"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return xlsx_response(coverage.to_xlsx(report), f"check-coverage-{report.month}.xlsx")
 
 
 @router.get("/{check_no}")

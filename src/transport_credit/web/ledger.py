@@ -6,7 +6,6 @@ Thin like the rest of the console: parse, check CSRF, call one service in a unit
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 from urllib.parse import quote
 
@@ -16,17 +15,21 @@ from starlette.concurrency import run_in_threadpool
 
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE
 from transport_credit.ledger import rules, service
-from transport_credit.monitoring.report import CST
-from transport_credit.web.params import RowId
-from transport_credit.web.routes import PREFIX, ConsoleRoute, User, _check_csrf, _department_names, _form, _text, page
+from transport_credit.monitoring.report import this_month
+from transport_credit.web.params import Department, Month, RowId
+from transport_credit.web.routes import (
+    PREFIX,
+    ConsoleRoute,
+    User,
+    _check_csrf,
+    _department_names,
+    _form,
+    _text,
+    page,
+    xlsx_response,
+)
 
 router = APIRouter(prefix=PREFIX + "/ledger", route_class=ConsoleRoute, include_in_schema=False)
-Month = Annotated[str | None, Query(max_length=7, pattern=r"^\d{4}-\d{2}$")]
-Department = Annotated[str | None, Query(max_length=64)]
-
-
-def _month(month: str | None) -> str:
-    return month or f"{dt.datetime.now(CST):%Y-%m}"
 
 
 @router.get("")
@@ -37,7 +40,7 @@ def ledger_page(
     department: Department = None,
     done: Annotated[int | None, Query(ge=1, le=1)] = None,
 ) -> Response:
-    chosen = _month(month)
+    chosen = month or this_month()
     with console.db.read() as session:
         view = service.ledger_view(session, console.actor, console.settings, month=chosen, department_code=department)
         years = service.ledger_years(session)
@@ -62,24 +65,18 @@ def ledger_page(
 
 @router.get("/xlsx")
 def ledger_xlsx(console: User, month: Month = None, department: Department = None) -> Response:
-    chosen = _month(month)
     with console.db.read() as session:
-        view = service.ledger_view(session, console.actor, console.settings, month=chosen, department_code=department)
-    return Response(
-        service.to_xlsx(view),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="ledger-{view.month}.xlsx"',
-            "Cache-Control": "no-store",
-        },
-    )
+        view = service.ledger_view(
+            session, console.actor, console.settings, month=month or this_month(), department_code=department
+        )
+    return xlsx_response(service.to_xlsx(view), f"ledger-{view.month}.xlsx")
 
 
 @router.post("/{task_id}/progress")
 async def report(request: Request, console: User, task_id: RowId) -> Response:
     form = await _form(request)
     _check_csrf(console, None, form)
-    month = _month(_text(form, "month") or None)
+    month = _text(form, "month") or this_month()
     department = _text(form, "department") or None
 
     def save() -> None:

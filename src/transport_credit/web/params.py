@@ -13,6 +13,9 @@ from transport_credit.db.base import MAX_ID
 MAX_PAGE_NO = 100_000
 
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# YYYY-MM (ASCII digits); month_bounds checks the month itself
+Month = Annotated[str | None, Query(max_length=7, pattern=r"^[0-9]{4}-[0-9]{2}$")]
+Department = Annotated[str | None, Query(max_length=64)]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE_NO)]
 Flag = Annotated[int, Query(ge=0, le=1)]
 

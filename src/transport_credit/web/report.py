@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from transport_credit.monitoring import service
-from transport_credit.monitoring.report import CST, percent
-from transport_credit.web.routes import PREFIX, ConsoleRoute, User, page
+from transport_credit.monitoring.report import percent, this_month
+from transport_credit.web.params import Month
+from transport_credit.web.routes import PREFIX, ConsoleRoute, User, page, xlsx_response
 
 router = APIRouter(prefix=PREFIX + "/report", route_class=ConsoleRoute, include_in_schema=False)
-Month = Annotated[str | None, Query(max_length=7, pattern=r"^\d{4}-\d{2}$")]
-
-
-def _default_month() -> str:
-    return f"{dt.datetime.now(CST):%Y-%m}"
 
 
 @router.get("")
 def report_page(request: Request, console: User, month: Month = None) -> Response:
-    chosen = month or _default_month()
+    chosen = month or this_month()
     with console.db.read() as session:
         report = service.monthly_report(session, console.actor, console.settings, chosen)
     return page(request, console, "report.html", "report", report=report, month=chosen, percent=percent)
@@ -30,14 +23,6 @@ def report_page(request: Request, console: User, month: Month = None) -> Respons
 
 @router.get("/xlsx")
 def report_xlsx(console: User, month: Month = None) -> Response:
-    chosen = month or _default_month()
     with console.db.read() as session:
-        report = service.monthly_report(session, console.actor, console.settings, chosen)
-    return Response(
-        service.to_xlsx(report),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="monthly-report-{report.month}.xlsx"',
-            "Cache-Control": "no-store",
-        },
-    )
+        report = service.monthly_report(session, console.actor, console.settings, month or this_month())
+    return xlsx_response(service.to_xlsx(report), f"monthly-report-{report.month}.xlsx")

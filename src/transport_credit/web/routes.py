@@ -226,6 +226,18 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
     }
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(body: bytes, filename: str) -> Response:
+    """A workbook download (ASCII ``filename``), never cached."""
+    return Response(
+        body,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
 def page(
     request: Request,
     console: Console | None,

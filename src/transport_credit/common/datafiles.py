@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import TypeVar
 
@@ -11,6 +12,11 @@ from pydantic import BaseModel, ValidationError
 from transport_credit.common.errors import InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def shipped_path(*parts: str) -> Path:
+    """A file or directory of the package's ``data/`` (e.g. ``shipped_path("ledger", "henan.yaml")``)."""
+    return Path(str(resources.files("transport_credit").joinpath("data", *parts)))
 
 
 def load_yaml_model(path: Path, model: type[M], what: str, code: str) -> M:

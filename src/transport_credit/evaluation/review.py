@@ -12,8 +12,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 import orjson
@@ -22,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from transport_credit.common.actor import Actor
-from transport_credit.common.datafiles import load_yaml_model
+from transport_credit.common.datafiles import load_yaml_model, shipped_path
 from transport_credit.common.errors import NotFound
 from transport_credit.evaluation import service
 from transport_credit.evaluation.models import EvaluationHits, EvaluationRun
@@ -42,8 +40,9 @@ class ReviewRules(BaseModel):
 
 @functools.cache
 def review_rules() -> ReviewRules:
-    path = Path(str(resources.files("transport_credit") / "data" / "review" / "evaluation.yaml"))
-    return load_yaml_model(path, ReviewRules, "评价后评估规则文件", "review_rules_invalid")
+    return load_yaml_model(
+        shipped_path("review", "evaluation.yaml"), ReviewRules, "评价后评估规则文件", "review_rules_invalid"
+    )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ import functools
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -21,7 +20,7 @@ from transport_credit.audit.events import record as audit
 from transport_credit.auth.models import Department
 from transport_credit.auth.permissions import department_view_scope
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, ROLE_VIEWER, Actor
-from transport_credit.common.datafiles import load_yaml_model
+from transport_credit.common.datafiles import load_yaml_model, shipped_path
 from transport_credit.common.errors import InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.base import utcnow
 from transport_credit.ledger import rules
@@ -41,7 +40,7 @@ def read_ledger_file(path: Path) -> rules.LedgerDocument:
 def shipped_ledger(province: str) -> rules.LedgerDocument | None:
     """The ledger shipped for the province (``data/ledger/<province>.yaml``), if there is one (read once: package
     data does not change while the platform runs)."""
-    path = Path(str(resources.files("transport_credit") / "data" / "ledger" / f"{province}.yaml"))
+    path = shipped_path("ledger", f"{province}.yaml")
     return read_ledger_file(path) if path.is_file() else None
 
 

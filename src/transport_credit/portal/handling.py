@@ -231,6 +231,14 @@ class Problem:
     message: str
 
 
+def require_repairable(kind: str, category: str | None) -> None:
+    """A repair application may name only a dishonest record (or none: the subject as a whole)."""
+    if kind == "repair" and category is not None and category not in REPAIRABLE_CATEGORIES:
+        raise InvalidInput(
+            "只有失信信息（行政处罚、黑名单、重点关注名单）可以申请信用修复", code="repair_not_applicable"
+        )
+
+
 def outcome_problem(
     outcome: str,
     record: RecordFacts | None,

@@ -311,10 +311,7 @@ def submit_application(
         record = disclosure.public_record(session, data.record_id, today=today)
         if record.subject_id != subject.id:
             raise InvalidInput("所选信息不属于该信用主体", code="record_subject_mismatch")
-    if data.kind == "repair" and record is not None and record.category not in handling.REPAIRABLE_CATEGORIES:
-        raise InvalidInput(
-            "只有失信信息（行政处罚、黑名单、重点关注名单）可以申请信用修复", code="repair_not_applicable"
-        )
+    handling.require_repairable(data.kind, record.category if record else None)
     return new_application(
         session,
         settings,

@@ -17,19 +17,17 @@ import functools
 import io
 import re
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from transport_credit.audit.events import record as audit
 from transport_credit.catalog.loader import load_province
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.cells import spreadsheet_text
-from transport_credit.common.datafiles import load_yaml_model
+from transport_credit.common.datafiles import load_yaml_model, shipped_path
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound
 from transport_credit.db.base import utcnow
 from transport_credit.disclosure.rules import CHINA_TZ, china_today, load_policy
@@ -77,8 +75,9 @@ class TransferSources(_Strict):
 @functools.cache
 def transfer_sources(province: str) -> dict[str, TransferSource]:
     """The platforms that transfer requests, by code, their names completed with the province's short name."""
-    path = Path(str(resources.files("transport_credit") / "data" / "transfers" / "sources.yaml"))
-    doc = load_yaml_model(path, TransferSources, "转办来源文件", "transfer_sources_invalid")
+    doc = load_yaml_model(
+        shipped_path("transfers", "sources.yaml"), TransferSources, "转办来源文件", "transfer_sources_invalid"
+    )
     short = load_province(province).website_title.split("·")[-1].strip()
     return {s.code: s.model_copy(update={"name": s.name.replace("{province}", short)}) for s in doc.sources}
 
@@ -141,10 +140,7 @@ def register_transfer(
     if subject is None:
         raise NotFound("平台上没有该代码的信用主体，请核对统一社会信用代码或证件号码", code="subject_not_found")
     record = _record(session, subject, (data.record_key or "").strip()) if (data.record_key or "").strip() else None
-    if data.kind == "repair" and record is not None and record.category not in handling.REPAIRABLE_CATEGORIES:
-        raise InvalidInput(
-            "只有失信信息（行政处罚、黑名单、重点关注名单）可以申请信用修复", code="repair_not_applicable"
-        )
+    handling.require_repairable(data.kind, record.category if record else None)
     app = new_application(
         session,
         settings,
@@ -192,21 +188,19 @@ class ReplyFile:
     count: int
 
 
-def _closed(app: PortalApplication) -> bool:
-    return app.status not in handling.OPEN_STATUSES
+def _closed_transfers() -> tuple[ColumnElement[bool], ...]:
+    P = PortalApplication
+    return (P.channel == "transfer", P.source.is_not(None), P.status.not_in(sorted(handling.OPEN_STATUSES)))
 
 
 def awaiting_reply(session: Session, actor: Actor) -> dict[str, int]:
     """Source code → transferred applications decided or refused and not yet replied to the source."""
     actor.require_role(ROLE_CREDIT_OFFICE)
     P = PortalApplication
-    out: dict[str, int] = {}
-    for source, status in session.execute(
-        select(P.source, P.status).where(P.channel == "transfer", P.replied_at.is_(None))
-    ):
-        if source is not None and status not in handling.OPEN_STATUSES:
-            out[str(source)] = out.get(str(source), 0) + 1
-    return out
+    rows = session.execute(
+        select(P.source, func.count()).where(*_closed_transfers(), P.replied_at.is_(None)).group_by(P.source)
+    )
+    return {str(source): int(n) for source, n in rows}
 
 
 def export_replies(
@@ -219,9 +213,9 @@ def export_replies(
     if source not in sources:
         raise NotFound("没有该转办来源平台", code="unknown_transfer_source")
     P = PortalApplication
-    stmt = select(P).where(P.channel == "transfer", P.source == source).order_by(P.id)
+    stmt = select(P).where(*_closed_transfers(), P.source == source).order_by(P.id)
     stmt = stmt.where(P.replied_at.is_not(None)) if again else stmt.where(P.replied_at.is_(None))
-    apps = [a for a in session.scalars(stmt.with_for_update()) if _closed(a)]
+    apps = list(session.scalars(stmt.with_for_update()))
     names = {
         int(i): (str(n), u)
         for i, n, u in session.execute(

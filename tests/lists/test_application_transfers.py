@@ -262,36 +262,26 @@ def test_console_registration_inbox_and_reply(penalties: Database, settings: Set
         assert "已回复" in client.get(f"/console/portal/applications/{app_id}").text
 
 
-def test_command_line_replies(
-    penalties: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_command_line_replies(penalties: Database, settings: Settings, tmp_path: Path, cli_env: Path) -> None:
     import json
 
     from typer.testing import CliRunner
 
     from transport_credit.cli.main import app as cli
-    from transport_credit.settings import get_settings
 
     app = _register(penalties, settings, _transfer(source="transport_credit", source_ref="JT-7"))
     with penalties.unit_of_work() as s:
         portal.refuse_application(s, OFFICE, app.id, reply="非本部门职责范围，不予受理。")
-    monkeypatch.setenv("TRANSPORT_CREDIT_DATABASE_URL", settings.effective_database_url)
-    monkeypatch.setenv("TRANSPORT_CREDIT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("TRANSPORT_CREDIT_PII_KEY", settings.pii_key.get_secret_value())
-    get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        listed = runner.invoke(cli, ["applications", "transfer-replies", "--json"])
-        assert listed.exit_code == 0, listed.output
-        assert json.loads(listed.stdout) == {"transport_credit": 1}
-        out_file = tmp_path / "reply.csv"
-        done = runner.invoke(cli, ["applications", "transfer-reply", "transport_credit", "--out", str(out_file)])
-        assert done.exit_code == 0, done.output
-        assert "已导出 1 件" in done.stdout
-        assert "JT-7" in out_file.read_bytes().decode("gb18030")
-        assert json.loads(runner.invoke(cli, ["applications", "transfer-replies", "--json"]).stdout) == {}
-        unknown = runner.invoke(cli, ["applications", "transfer-reply", "nowhere", "--out", str(out_file)])
-        assert unknown.exit_code == 1
-        assert "没有该转办来源平台" in unknown.output
-    finally:
-        get_settings.cache_clear()
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["applications", "transfer-replies", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == {"transport_credit": 1}
+    out_file = tmp_path / "reply.csv"
+    done = runner.invoke(cli, ["applications", "transfer-reply", "transport_credit", "--out", str(out_file)])
+    assert done.exit_code == 0, done.output
+    assert "已导出 1 件" in done.stdout
+    assert "JT-7" in out_file.read_bytes().decode("gb18030")
+    assert json.loads(runner.invoke(cli, ["applications", "transfer-replies", "--json"]).stdout) == {}
+    unknown = runner.invoke(cli, ["applications", "transfer-reply", "nowhere", "--out", str(out_file)])
+    assert unknown.exit_code == 1
+    assert "没有该转办来源平台" in unknown.output

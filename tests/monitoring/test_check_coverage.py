@@ -40,7 +40,7 @@ from transport_credit.monitoring import report as rules
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import change_status
 from transport_credit.server import create_app
-from transport_credit.settings import Settings, get_settings
+from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 
 MONTH = "2026-09"
@@ -232,7 +232,7 @@ def test_coverage_indicators(
 
 
 def test_console_page_workbook_and_command_line(
-    approvals: Database, settings: Settings, tmp_path: Path, cheap_hashing: None, monkeypatch: pytest.MonkeyPatch
+    approvals: Database, settings: Settings, tmp_path: Path, cheap_hashing: None, cli_env: Path
 ) -> None:
     with approvals.unit_of_work() as s:
         auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
@@ -269,30 +269,23 @@ def test_console_page_workbook_and_command_line(
         assert licence_row(2)["decision_no"] not in own.text
         assert client.get("/console/checks/coverage", params={"month": MONTH, "department": GHC}).status_code == 403
 
-    monkeypatch.setenv("TRANSPORT_CREDIT_DATABASE_URL", settings.effective_database_url)
-    monkeypatch.setenv("TRANSPORT_CREDIT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("TRANSPORT_CREDIT_PII_KEY", settings.pii_key.get_secret_value())
-    get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        out_file = tmp_path / "coverage.xlsx"
-        result = runner.invoke(cli, ["report", "check-coverage", "--month", MONTH, "--json", "--xlsx", str(out_file)])
-        assert result.exit_code == 0, result.output
-        data = json.loads(result.stdout)
-        assert (data["licences"], data["checked"], data["rate"], data["unchecked_total"]) == (6, 3, 0.5, 3)
-        assert data["departments"][0] == {
-            "department_code": GHC,
-            "department_name": "河南省交通运输厅规划处",
-            "licences": 4,
-            "checked": 2,
-            "rate": 0.5,
-        }
-        assert out_file.read_bytes()[:2] == b"PK"
-        text = runner.invoke(cli, ["report", "check-coverage", "--month", MONTH])
-        assert text.exit_code == 0, text.output
-        assert "查询办率 50.0%（目标 100.0%）" in text.stdout
-    finally:
-        get_settings.cache_clear()
+    runner = CliRunner()
+    out_file = tmp_path / "coverage.xlsx"
+    result = runner.invoke(cli, ["report", "check-coverage", "--month", MONTH, "--json", "--xlsx", str(out_file)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["licences"], data["checked"], data["rate"], data["unchecked_total"]) == (6, 3, 0.5, 3)
+    assert data["departments"][0] == {
+        "department_code": GHC,
+        "department_name": "河南省交通运输厅规划处",
+        "licences": 4,
+        "checked": 2,
+        "rate": 0.5,
+    }
+    assert out_file.read_bytes()[:2] == b"PK"
+    text = runner.invoke(cli, ["report", "check-coverage", "--month", MONTH])
+    assert text.exit_code == 0, text.output
+    assert "查询办率 50.0%（目标 100.0%）" in text.stdout
 
 
 @pytest.mark.browser

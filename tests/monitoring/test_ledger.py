@@ -34,7 +34,7 @@ from transport_credit.ledger import rules, service
 from transport_credit.ledger.models import LedgerTask
 from transport_credit.monitoring.worklist import worklist
 from transport_credit.server import create_app
-from transport_credit.settings import Settings, get_settings
+from transport_credit.settings import Settings
 
 D = dt.date
 OFFICE = Actor("信用办", "account", department_code="410000-fgc", roles=frozenset({ROLE_CREDIT_OFFICE}))
@@ -312,7 +312,7 @@ def test_the_shipped_ledgers_load_for_their_provinces(db: Database, settings: Se
 
 
 def test_console_page_workbook_and_command_line(
-    ledger: Database, settings: Settings, tmp_path: Path, cheap_hashing: None, monkeypatch: pytest.MonkeyPatch
+    ledger: Database, settings: Settings, tmp_path: Path, cheap_hashing: None, cli_env: Path
 ) -> None:
     with ledger.unit_of_work() as s:
         auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
@@ -340,7 +340,7 @@ def test_console_page_workbook_and_command_line(
         )
         assert refused.status_code == 403
         home = client.get("/console")
-        assert 'href="/console/ledger"' in home.text
+        assert 'id="todo-ledger"' in home.text  # the 工作台's card
         login(client, MANAGER)
         page = client.get("/console/ledger", params={"month": month})
         assert "加快省交通运输信用信息协同共享平台建设" in page.text
@@ -354,28 +354,21 @@ def test_console_page_workbook_and_command_line(
         assert "郑州市交通运输局（牵头）：推进中，已按周报送。" in str(a02[6])
         assert client.get("/console/ledger", params={"month": "2026-13"}).status_code == 422
 
-    monkeypatch.setenv("TRANSPORT_CREDIT_DATABASE_URL", settings.effective_database_url)
-    monkeypatch.setenv("TRANSPORT_CREDIT_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("TRANSPORT_CREDIT_PII_KEY", settings.pii_key.get_secret_value())
-    get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        shown = runner.invoke(cli, ["ledger", "show", "--month", month, "--json"])
-        assert shown.exit_code == 0, shown.output
-        data = json.loads(shown.stdout)
-        assert [t["code"] for t in data["tasks"]] == ["A01", "A02", "B01"]
-        path = tmp_path / "ledger.yaml"
-        revised = _doc(version="2026.3").model_dump(mode="json")
-        path.write_text(yaml.safe_dump(revised, allow_unicode=True), encoding="utf-8")
-        loaded = runner.invoke(cli, ["ledger", "load", str(path)])
-        assert loaded.exit_code == 0, loaded.output
-        assert "更新 3 项" in loaded.stdout
-        path.write_text("kind: work_ledger\nversion: x\n", encoding="utf-8")
-        bad = runner.invoke(cli, ["ledger", "load", str(path)])
-        assert bad.exit_code == 1
-        assert "工作台账文件 ledger.yaml 有误" in bad.output
-    finally:
-        get_settings.cache_clear()
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["ledger", "show", "--month", month, "--json"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert [t["code"] for t in data["tasks"]] == ["A01", "A02", "B01"]
+    path = tmp_path / "ledger.yaml"
+    revised = _doc(version="2026.3").model_dump(mode="json")
+    path.write_text(yaml.safe_dump(revised, allow_unicode=True), encoding="utf-8")
+    loaded = runner.invoke(cli, ["ledger", "load", str(path)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "更新 3 项" in loaded.stdout
+    path.write_text("kind: work_ledger\nversion: x\n", encoding="utf-8")
+    bad = runner.invoke(cli, ["ledger", "load", str(path)])
+    assert bad.exit_code == 1
+    assert "工作台账文件 ledger.yaml 有误" in bad.output
 
 
 def ledger_task_id(db: Database, code: str) -> int:

@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from transport_credit.web.portal import router as portal_console_router
     from transport_credit.web.quality import router as quality_console_router
     from transport_credit.web.report import router as report_console_router
+    from transport_credit.web.xinyi import router as xinyi_console_router
 
     app.include_router(api_router)
 
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(quality_console_router)
     app.include_router(checks_console_router)
     app.include_router(ledger_console_router)
+    app.include_router(xinyi_console_router)
     app.include_router(report_console_router)
     app.include_router(analysis_console_router)
     app.include_router(evaluation_console_router)

@@ -219,6 +219,12 @@ RULES = list_rules("henan")
         (SubjectStatus(grades=(Grade("道路运输驾驶员诚信考核", "B"),)), "JC-RCJC", {"P-JC-ZD"}),
         (SubjectStatus(grades=(Grade("公路施工企业信用评价", "B"),)), "JC-RCJC", set()),
         (SubjectStatus(grades=(Grade("任意模型", "D"),)), "CZ-ZJBZ", {"P-CZ-XZ"}),
+        # the platform's own results name the model with its version: the measure names the model
+        (SubjectStatus(grades=(Grade("公路施工企业信用评价（2009.1）", "AA"),)), "ZB-GLGC", {"I-ZB-YX"}),
+        (SubjectStatus(grades=(Grade("道路运输驾驶员诚信考核(2008.1)", "B"),)), "JC-RCJC", {"P-JC-ZD"}),
+        (SubjectStatus(grades=(Grade("道路运输企业信用评价（2024.1）", "AA"),)), "XY-XYH-YX", {"I-XYH-YX"}),
+        (SubjectStatus(grades=(Grade("道路运输企业信用评价（2024.1）", "A"),)), "XY-XYH-YX", set()),
+        (SubjectStatus(frozenset({"red"})), "XY-XYX-ETC", {"I-XYX-ETC"}),
         (SubjectStatus(), "XK-DLYS-JY", set()),
     ],
 )

@@ -35,6 +35,7 @@ from transport_credit.web.lists import router as lists_router
 from transport_credit.web.portal import router as portal_router
 from transport_credit.web.quality import router as quality_router
 from transport_credit.web.report import router as report_router
+from transport_credit.web.xinyi import router as xinyi_router
 
 PARAM = re.compile(r"\{([^}:]+)(?::[^}]+)?\}")
 
@@ -54,6 +55,7 @@ def _pages() -> dict[str, APIRoute]:
         quality_router,
         checks_router,
         ledger_router,
+        xinyi_router,
     )
     for router in routers:
         for route in router.routes:

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import typer
+from pydantic import BaseModel
 
 
 def _default(value: Any) -> Any:
@@ -24,6 +25,8 @@ def _default(value: Any) -> Any:
         return sorted(value) if isinstance(value, set | frozenset) else list(value)
     if isinstance(value, bytes):
         return None
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 

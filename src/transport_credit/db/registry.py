@@ -15,6 +15,7 @@ from transport_credit.evaluation.models import (
     ProvincialGrade,
 )
 from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
+from transport_credit.incentives.models import XinyiLaunch
 from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.ledger.models import LedgerProgress, LedgerTask
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
@@ -64,5 +65,6 @@ __all__ = [
     "Subject",
     "SubjectAlias",
     "TypicalCase",
+    "XinyiLaunch",
     "ix_credit_records_category_decision",
 ]

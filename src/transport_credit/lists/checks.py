@@ -433,7 +433,62 @@ def _answer(
     """The answer, with its check row inserted in ``tx`` (or handed to ``log`` for a group commit)."""
     matter = rules.matters[matter_code]
     sql = tx.sql
-    records = row.records
+    entries, grades, commitments, broken = _read_records(row.records, today)
+    status = _status_of(rules, entries, grades)
+    measures = _measures(rules, status, matter)
+    visible = may_see_personal_data(actor)
+    subject = _subject(row, visible)
+    check_no = new_check_no()
+    now = utcnow()
+    black = "black" in status.list_types
+    check_row = (
+        check_no,
+        row.id,
+        matter.code,
+        dept,
+        actor.label[:120],
+        _stamp(now, sql.pg),
+        ",".join(sorted(status.list_types)) or None,
+        ",".join(m.code for m in measures) or None,
+        black,
+    )
+    if log is not None:
+        log.append(
+            check_row, _warning_request(actor, check_no, row.id, matter.code, matter.name, dept) if black else None
+        )
+    else:
+        cur = tx.cursor()
+        try:
+            cur.execute(sql.insert, check_row)
+        finally:
+            cur.close()
+    return CheckResult(
+        check_id=check_no,
+        checked_at=now,
+        matter_code=matter.code,
+        matter_name=matter.name,
+        matter_kind=MATTER_KIND_LABELS[matter.kind],
+        department_code=dept,
+        subject=subject,
+        grades=grades,
+        list_entries=entries,
+        measures=measures,
+        commitments=commitments,
+        warning_raised=black,
+        personal_data_visible=visible,
+        rules_version=rules.version,
+        conclusion=_conclusion(entries, measures),
+        commitment_route=commitment_route(
+            commitment_matters(settings.province), matter.code, status.list_types, broken
+        ),
+    )
+
+
+def _read_records(
+    records: Sequence[Any], today: dt.date
+) -> tuple[list[CheckListEntry], list[CheckGrade], list[CheckCommitment], bool]:
+    """A subject's prefetched current records as the check shows them on ``today``: published list entries, valid
+    grades (newest first per domain), active commitments, and whether a commitment is broken."""
     grades: list[CheckGrade] = []
     entries: list[CheckListEntry] = []
     commitments: list[CheckCommitment] = []
@@ -485,8 +540,12 @@ def _answer(
                 )
             )
     grades.sort(key=lambda g: (g.domain or "", g.evaluated_on or ""), reverse=True)
+    return entries, grades, commitments, broken
+
+
+def _status_of(rules: ListRules, entries: Sequence[CheckListEntry], grades: Sequence[CheckGrade]) -> SubjectStatus:
     by_name = rules.list_codes_by_name
-    status = (
+    return (
         SubjectStatus(
             list_types=frozenset(e.list_type for e in entries),
             list_codes=frozenset(by_name[e.list_name] for e in entries if e.list_name in by_name),
@@ -495,53 +554,22 @@ def _answer(
         if entries or grades
         else _NO_STATUS
     )
-    measures = _measures(rules, status, matter)
-    visible = may_see_personal_data(actor)
-    subject = _subject(row, visible)
-    check_no = new_check_no()
-    now = utcnow()
-    black = "black" in status.list_types
-    check_row = (
-        check_no,
-        row.id,
-        matter.code,
-        dept,
-        actor.label[:120],
-        _stamp(now, sql.pg),
-        ",".join(sorted(status.list_types)) or None,
-        ",".join(m.code for m in measures) or None,
-        black,
-    )
-    if log is not None:
-        log.append(
-            check_row, _warning_request(actor, check_no, row.id, matter.code, matter.name, dept) if black else None
-        )
-    else:
-        cur = tx.cursor()
-        try:
-            cur.execute(sql.insert, check_row)
-        finally:
-            cur.close()
-    return CheckResult(
-        check_id=check_no,
-        checked_at=now,
-        matter_code=matter.code,
-        matter_name=matter.name,
-        matter_kind=MATTER_KIND_LABELS[matter.kind],
-        department_code=dept,
-        subject=subject,
-        grades=grades,
-        list_entries=entries,
-        measures=measures,
-        commitments=commitments,
-        warning_raised=black,
-        personal_data_visible=visible,
-        rules_version=rules.version,
-        conclusion=_conclusion(entries, measures),
-        commitment_route=commitment_route(
-            commitment_matters(settings.province), matter.code, status.list_types, broken
-        ),
-    )
+
+
+def subject_status(session: Session, rules: ListRules, subject_id: int, today: dt.date) -> SubjectStatus | None:
+    """What the measures are matched against for the subject on ``today`` (its published list entries and valid
+    grades, read as the check reads them); ``None`` for an unknown subject. Records nothing."""
+    tx = _tx(session)
+    cur = tx.cursor()
+    try:
+        cur.execute(tx.sql.by_id, (subject_id,))
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    if not rows:
+        return None
+    entries, grades, _commitments, _broken = _read_records([r[7:] for r in rows if r[7] is not None], today)
+    return _status_of(rules, entries, grades)
 
 
 def _measures(rules: ListRules, status: SubjectStatus, matter: Matter) -> list[CheckMeasure]:

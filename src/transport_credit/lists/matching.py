@@ -70,11 +70,22 @@ class MatchedMeasure:
     reasons: tuple[str, ...] = field(default=())  # why it applies (Chinese, for the caller)
 
 
+def model_name(model: str) -> str:
+    """The evaluation model's name without the version the platform's own results carry (道路运输企业信用评价（2024.1）
+    → 道路运输企业信用评价): measures name models, not versions."""
+    model = model.strip()
+    if model.endswith(("）", ")")):
+        cut = max(model.rfind("（"), model.rfind("("))
+        if cut > 0:
+            return model[:cut].strip()
+    return model
+
+
 def _grade_reasons(measure: Measure, grades: Iterable[Grade]) -> list[str]:
     out = []
     for g in grades:
         for rule in measure.grades:
-            if g.grade in rule.grades and (not rule.models or g.model in rule.models):
+            if g.grade in rule.grades and (not rule.models or model_name(g.model) in rule.models):
                 out.append(f"信用等级 {g.grade}（{g.model}）")
                 break
     return out
@@ -104,21 +115,28 @@ def applicable_measures(rules: ListRules, status: SubjectStatus, matter: Matter)
 MEMO_SIZE = 4096
 
 
-def _applicable(rules: ListRules, status: SubjectStatus, matter: Matter) -> list[MatchedMeasure]:
+def measure_reasons(rules: ListRules, measure: Measure, status: SubjectStatus) -> list[str]:
+    """Why ``measure`` applies to a subject in ``status`` (its lists, by type or specific list code, and its grades);
+    empty when it does not."""
     from transport_credit.lists.rules import LIST_TYPE_LABELS
 
+    reasons: list[str] = []
+    for ref in measure.lists:
+        if ref in status.list_types:
+            reasons.append(f"列入{LIST_TYPE_LABELS[ref]}")
+        elif ref in status.list_codes:
+            reasons.append(f"列入{rules.list_kinds[ref].name}")
+    reasons.extend(_grade_reasons(measure, status.grades))
+    return list(dict.fromkeys(reasons))
+
+
+def _applicable(rules: ListRules, status: SubjectStatus, matter: Matter) -> list[MatchedMeasure]:
     out: list[MatchedMeasure] = []
     for m in rules.measures.values():
         if not measure_applies_to_matter(m, matter):
             continue
-        reasons: list[str] = []
-        for ref in m.lists:
-            if ref in status.list_types:
-                reasons.append(f"列入{LIST_TYPE_LABELS[ref]}")
-            elif ref in status.list_codes:
-                reasons.append(f"列入{rules.list_kinds[ref].name}")
-        reasons.extend(_grade_reasons(m, status.grades))
+        reasons = measure_reasons(rules, m, status)
         if reasons:
-            out.append(MatchedMeasure(m, tuple(dict.fromkeys(reasons))))
+            out.append(MatchedMeasure(m, tuple(reasons)))
     out.sort(key=lambda mm: 0 if mm.measure.kind == "punishment" else 1)
     return out

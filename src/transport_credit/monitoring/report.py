@@ -178,6 +178,9 @@ class IndicatorTargets(_Strict):
     check_coverage_rate: float | None = Field(default=None, ge=0, le=1)
     check_window_days: int = Field(default=30, ge=0, le=366)
     checked_matters: int | None = Field(default=None, ge=0)
+    # 设区市“信易行”应用覆盖率: the share of the province's cities where a scenario of the 信易+ list's
+    # ``coverage_family`` runs at the month's end (seed 004: 100%); None: shown without a target.
+    xinyi_city_coverage: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("domain_on_time_rates")
     @classmethod
@@ -226,6 +229,7 @@ INDICATOR_CODES = frozenset(
         "commitment_matter_share",
         "commitment_handling_share",
         "cases_per_quarter",
+        "xinyi_city_coverage",
     }
 )
 
@@ -288,6 +292,8 @@ class MonthFacts:
     unreported_numbers: int | None = None  # the year's decision numbers missing, not explained (疑似漏报)
     licences_checked: tuple[int, int] = (0, 0)  # licences of the month whose applicant was checked before, licences
     matters_checked: int = 0  # matters with at least one credit check in the month
+    xinyi_family: str = ""  # the 信易+ family whose city coverage is measured (信易行); "": none
+    xinyi_cities: tuple[int, int] = (0, 0)  # cities where it runs at the month's end, cities
 
 
 def _domain_on_time(domain: str, target: float, facts: MonthFacts) -> Indicator:
@@ -396,6 +402,19 @@ def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
             None,
         ),
     ]
+    if facts.xinyi_family:
+        running, cities = facts.xinyi_cities
+        share = rate(running, cities)
+        goal = targets.xinyi_city_coverage
+        out.append(
+            Indicator(
+                "xinyi_city_coverage",
+                f"设区市“{facts.xinyi_family}”应用覆盖率",
+                f"{percent(share)}（{running}/{cities}）" if cities else percent(share),
+                None if goal is None else percent(goal),
+                None if goal is None or share is None else share >= goal,
+            )
+        )
     out.append(
         Indicator(
             "cases_per_quarter",

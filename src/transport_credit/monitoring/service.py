@@ -25,6 +25,7 @@ from transport_credit.disclosure.rules import load_policy
 from transport_credit.exchange import rules as exchange_rules
 from transport_credit.exchange.models import ExchangePackage, ExchangeReceipt, ExchangeRejection
 from transport_credit.identifiers.regions import region_name
+from transport_credit.incentives import service as xinyi
 from transport_credit.ingest.models import QuarantineRow
 from transport_credit.lists.cases import published_in_quarter, quarter_of
 from transport_credit.lists.models import CreditCheck, Effect, ListEntry, TypicalCase
@@ -251,6 +252,7 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         unreported_numbers=numbers.missing if goals.unreported_numbers is not None else None,
         licences_checked=(totals.licences_checked, totals.licences),
         matters_checked=len(coverage.matter_checks),
+        **_xinyi_facts(session, settings, today),
     )
     catalog = active_catalog(session)
     return MonthlyReport(
@@ -422,3 +424,12 @@ def to_xlsx(report: MonthlyReport) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _xinyi_facts(session: Session, settings: Settings, day: dt.date) -> dict[str, Any]:
+    """The 信易+ family the report measures and the cities it covers on ``day`` (the month's end, or today)."""
+    view = xinyi.coverage(session, settings, day=day)
+    family = view.family(view.coverage_family) if view.coverage_family else None
+    if family is None:
+        return {}
+    return {"xinyi_family": family.family.name, "xinyi_cities": (len(family.covered), family.total)}

@@ -38,6 +38,8 @@ from transport_credit.disclosure.rules import china_today, load_policy
 from transport_credit.disclosure.schema import DisclosurePolicy
 from transport_credit.disclosure.service import ListFilter, shown_filter
 from transport_credit.identifiers.regions import region_name
+from transport_credit.incentives import rules as xinyi_rules
+from transport_credit.incentives import service as xinyi
 from transport_credit.lists.rules import LIST_TYPE_LABELS, MATTER_KIND_LABELS, list_rules
 from transport_credit.portal import declarations, handling
 from transport_credit.portal import rules as portal_rules
@@ -268,13 +270,16 @@ def suggest(request: Request, q: Annotated[str, Query(max_length=100)] = "") -> 
 
 @router.get("/subjects/{subject_id}", response_class=HTMLResponse)
 def subject_page(request: Request, subject_id: IdPath) -> Response:
-    def load(session: Session) -> tuple[disclosure.PublicSubject, set[int]]:
+    settings = _settings(request)
+
+    def load(session: Session) -> tuple[disclosure.PublicSubject, set[int], xinyi.SubjectBenefits]:
         subject = disclosure.public_subject(session, subject_id, per_section=100)
         ids = [r.id for _c, _t, records in subject.sections for r in records]
-        return subject, portal.records_under_objection(session, ids)
+        benefits = xinyi.subject_benefits(session, settings, subject.id)
+        return subject, portal.records_under_objection(session, ids), benefits
 
-    subject, disputed = _read(request, load)
-    return page(request, "subject.html", "", subject=subject, disputed=disputed)
+    subject, disputed, benefits = _read(request, load)
+    return page(request, "subject.html", "", subject=subject, disputed=disputed, benefits=benefits)
 
 
 @router.post("/subjects/{subject_id}/report")
@@ -528,6 +533,33 @@ def measures_page(request: Request) -> Response:
         groups=[("守信激励措施", "incentives", incentives), ("失信惩戒措施", "punishments", punishments)],
         list_labels={**LIST_TYPE_LABELS, **{k.code: k.name for k in rules.list_kinds.values()}},
         matter_kinds=MATTER_KIND_LABELS,
+    )
+
+
+@router.get("/xinyi", response_class=HTMLResponse)
+def xinyi_page(request: Request) -> Response:
+    """“信易+”守信激励: the scenarios by family, who qualifies, who provides them, where they run, how to get them."""
+    settings = _settings(request)
+    doc = xinyi.scenarios(settings)
+    lrules = list_rules(settings.province)
+
+    def load(session: Session) -> tuple[xinyi.CoverageView, dict[str, list[str]]]:
+        view = xinyi.coverage(session, settings)
+        where: dict[str, list[str]] = {}
+        for launch in xinyi.launches(session, settings, day=view.day):
+            if launch.running:
+                where.setdefault(launch.scenario_code, []).append(launch.region_name)
+        return view, where
+
+    view, where = _read(request, load)
+    return page(
+        request,
+        "xinyi.html",
+        "lists",
+        doc=doc,
+        coverage=view,
+        where=where,
+        conditions={s.code: xinyi_rules.conditions(lrules, s) for s in doc.scenarios},
     )
 
 

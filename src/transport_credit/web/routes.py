@@ -77,6 +77,7 @@ _NAV = (
     ("checks", "信用核查", "/checks"),
     ("lists", "红黑名单", "/lists"),
     ("measures", "奖惩措施", "/measures"),
+    ("xinyi", "信易+", "/xinyi"),
     ("effects", "成效清单", "/effects"),
     ("cases", "典型案例", "/cases"),
     ("exchange", "共享交换", "/exchange"),
@@ -331,6 +332,14 @@ async def _form(request: Request) -> FormData:
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def _date(form: FormData, name: str, label: str) -> dt.date:
+    """A form's date field (YYYY-MM-DD); :class:`InvalidInput` naming the field (``label``) otherwise."""
+    try:
+        return dt.date.fromisoformat(_text(form, name))
+    except ValueError as exc:
+        raise InvalidInput(f"{label}格式应为 YYYY-MM-DD", code="invalid_date") from exc
 
 
 def _check_csrf(console: Console | None, session: SessionData | None, form: FormData) -> None:

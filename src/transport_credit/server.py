@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from transport_credit.web import router as web_router
     from transport_credit.web.admin import router as admin_console_router
     from transport_credit.web.analysis import router as analysis_console_router
+    from transport_credit.web.campaigns import router as campaigns_console_router
     from transport_credit.web.checks import router as checks_console_router
     from transport_credit.web.evaluation import router as evaluation_console_router
     from transport_credit.web.exchange import router as exchange_console_router
@@ -179,6 +180,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(checks_console_router)
     app.include_router(ledger_console_router)
     app.include_router(xinyi_console_router)
+    app.include_router(campaigns_console_router)
     app.include_router(report_console_router)
     app.include_router(analysis_console_router)
     app.include_router(evaluation_console_router)

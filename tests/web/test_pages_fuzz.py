@@ -27,6 +27,7 @@ from transport_credit.site.routes import router as site_router
 from transport_credit.web import router as console_router
 from transport_credit.web.admin import router as admin_router
 from transport_credit.web.analysis import router as analysis_router
+from transport_credit.web.campaigns import router as campaigns_router
 from transport_credit.web.checks import router as checks_router
 from transport_credit.web.evaluation import router as evaluation_router
 from transport_credit.web.exchange import router as exchange_router
@@ -56,6 +57,7 @@ def _pages() -> dict[str, APIRoute]:
         checks_router,
         ledger_router,
         xinyi_router,
+        campaigns_router,
     )
     for router in routers:
         for route in router.routes:

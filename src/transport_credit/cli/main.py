@@ -27,6 +27,7 @@ from transport_credit.cli import output as out
 from transport_credit.cli.admin import accounts_app, api_keys_app
 from transport_credit.cli.applications import applications_app
 from transport_credit.cli.backup import backup_app
+from transport_credit.cli.campaigns import campaigns_app
 from transport_credit.cli.context import (
     CliError,
     category_code,
@@ -81,6 +82,7 @@ app.add_typer(exchange_app, name="exchange")
 app.add_typer(report_app, name="report")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(xinyi_app, name="xinyi")
+app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(backup_app, name="backup")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]

@@ -3,6 +3,7 @@
 from transport_credit.audit.models import AuditEntry
 from transport_credit.auth.models import Account, ApiClient, Department
 from transport_credit.calendar.models import CalendarYear
+from transport_credit.campaigns.models import Campaign, CampaignAction, CampaignTarget
 from transport_credit.catalog.models import CatalogDocument
 from transport_credit.db.base import Base
 from transport_credit.disclosure.models import ix_credit_records_category_decision
@@ -36,6 +37,9 @@ __all__ = [
     "Base",
     "Batch",
     "CalendarYear",
+    "Campaign",
+    "CampaignAction",
+    "CampaignTarget",
     "CatalogDocument",
     "CreditCheck",
     "CreditDeclaration",

@@ -48,6 +48,7 @@ from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM, Actor
 from transport_credit.db.uow import Database
 from transport_credit.demo import generator as gen
+from transport_credit.demo.campaigns import build_campaigns_demo
 from transport_credit.demo.evaluation import build_evaluation_demo
 from transport_credit.demo.exchange import build_exchange_demo
 from transport_credit.demo.ledger import build_ledger_demo
@@ -274,6 +275,7 @@ def build_demo(
     build_exchange_demo(db, settings, seed=seed)
     build_ledger_demo(db, settings, today=today, seed=seed)
     build_xinyi_demo(db, settings, today=today, seed=seed)
+    build_campaigns_demo(db, settings, today=today, seed=seed)
     with db.unit_of_work() as session:  # the 监测分析 page opens at once
         analysis_facts.refresh(session, province.cities)
     report.seconds = round(time.perf_counter() - started, 2)

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from transport_credit.common.datafiles import load_yaml_model, shipped_path
+from transport_credit.common.datafiles import load_for_province, shipped_path
 from transport_credit.common.errors import InvalidInput
 from transport_credit.lists.matching import SubjectStatus, measure_reasons
 from transport_credit.lists.rules import LIST_TYPE_LABELS, ListRules, SubjectKind
@@ -113,17 +113,8 @@ def check_against(doc: XinyiDocument, rules: ListRules) -> None:
 
 
 def load_xinyi(directory: Path, province: str | None) -> XinyiDocument:
-    """The scenario list in force for ``province`` among the ``xinyi*.yaml`` files of ``directory``: the province's
-    own file if there is one, else the platform's (the newest version of either)."""
-    docs = [
-        load_yaml_model(p, XinyiDocument, "信易+场景清单", "xinyi_invalid")
-        for p in sorted(directory.glob("xinyi*.yaml"))
-    ]
-    own = [d for d in docs if province and d.province == province]
-    candidates = own or [d for d in docs if d.province is None]
-    if not candidates:
-        raise InvalidInput("缺少信易+场景清单", code="xinyi_invalid")
-    return max(candidates, key=lambda d: d.version)
+    """The scenario list in force for ``province`` among the ``xinyi*.yaml`` files of ``directory``."""
+    return load_for_province(directory, "xinyi*.yaml", XinyiDocument, "信易+场景清单", "xinyi_invalid", province)
 
 
 @functools.cache

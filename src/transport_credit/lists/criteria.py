@@ -9,6 +9,7 @@ meet the count and have no open entry on that list get a proposal (origin ``auto
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,22 +49,45 @@ class Candidate:
 
 def candidates(session: Session, criterion: Criterion, today: dt.date) -> list[Candidate]:
     """Subjects meeting ``criterion`` on ``today`` (one grouped query, then the evidence keys of those few)."""
+    return matching_subjects(
+        session,
+        criterion.source_category,
+        criterion.conditions,
+        criterion.subject_kinds,
+        window_days=criterion.window_days,
+        min_count=criterion.min_count,
+        today=today,
+    )
+
+
+def matching_subjects(
+    session: Session,
+    category: str,
+    conditions: Sequence[Condition],
+    subject_kinds: Sequence[str],
+    *,
+    window_days: int,
+    min_count: int,
+    today: dt.date,
+) -> list[Candidate]:
+    """Subjects of ``subject_kinds`` with at least ``min_count`` current, active ``category`` records decided in the
+    ``window_days`` up to ``today`` that meet every condition, with (up to ``MAX_EVIDENCE``) their records' keys."""
     R = CreditRecord
-    since = today - dt.timedelta(days=criterion.window_days)
+    since = today - dt.timedelta(days=window_days)
     where = and_(
-        R.category == criterion.source_category,
+        R.category == category,
         R.is_current.is_(True),
         R.status == "active",
         R.decision_date > since,
         R.decision_date <= today,
-        *[condition_sql(c) for c in criterion.conditions],
+        *[condition_sql(c) for c in conditions],
     )
     stmt = (
         select(R.subject_id, func.count())
         .join(Subject, Subject.id == R.subject_id)
-        .where(where, Subject.kind.in_(criterion.subject_kinds))
+        .where(where, Subject.kind.in_(subject_kinds))
         .group_by(R.subject_id)
-        .having(func.count() >= criterion.min_count)
+        .having(func.count() >= min_count)
     )
     found = [(int(s), int(n)) for s, n in session.execute(stmt)]
     out = []

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from transport_credit.common.datafiles import load_yaml_model
+from transport_credit.common.datafiles import load_for_province
 from transport_credit.common.errors import InvalidInput
 from transport_credit.identifiers.regions import get_region
 
@@ -198,15 +198,9 @@ def _monitoring_dir() -> Path:
 def load_indicator_targets(directory: Path, province: str | None) -> IndicatorTargets:
     """The targets in force for ``province`` among the ``indicators*.yaml`` files of ``directory``: the province's
     own file if there is one, else the platform's default (the newest version of either)."""
-    docs = [
-        load_yaml_model(p, IndicatorTargets, "月报指标文件", "indicators_invalid")
-        for p in sorted(directory.glob("indicators*.yaml"))
-    ]
-    own = [d for d in docs if province and d.province == province]
-    candidates = own or [d for d in docs if d.province is None]
-    if not candidates:
-        raise InvalidInput("缺少月报指标文件", code="indicators_invalid")
-    return max(candidates, key=lambda d: d.version)
+    return load_for_province(
+        directory, "indicators*.yaml", IndicatorTargets, "月报指标文件", "indicators_invalid", province
+    )
 
 
 @functools.cache

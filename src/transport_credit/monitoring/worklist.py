@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from transport_credit.auth.admin import locked_accounts
+from transport_credit.campaigns.service import attention as campaign_attention
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, Actor
 from transport_credit.disclosure.rules import china_today
 from transport_credit.exchange import rules as exchange_rules
@@ -80,6 +81,8 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
         out.append(Todo("verifications", "待反馈核实意见的异议", n, late))
         ledger_overdue, ledger_waiting = ledger_attention(session, actor, settings, day)
         out.append(Todo("ledger", "本月待报进展的台账任务", ledger_waiting, ledger_overdue, "逾期未完成"))
+        pending, overdue = campaign_attention(session, actor, day)
+        out.append(Todo("campaigns", "专项治理中待处置的对象", pending + overdue, overdue, "整改逾期"))
     if not manager:
         return out
 

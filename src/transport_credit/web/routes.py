@@ -74,6 +74,7 @@ _NAV = (
     ("evaluation", "信用评价", "/evaluation"),
     ("supervision", "双随机抽查", "/supervision"),
     ("warnings", "信用预警", "/warnings"),
+    ("campaigns", "专项治理", "/campaigns"),
     ("checks", "信用核查", "/checks"),
     ("lists", "红黑名单", "/lists"),
     ("measures", "奖惩措施", "/measures"),
@@ -457,6 +458,7 @@ _WORK_PAGES = {
     "exchange": "/exchange",
     "exchange_rejections": "/exchange/rejections",
     "ledger": "/ledger",
+    "campaigns": "/campaigns",
 }
 
 

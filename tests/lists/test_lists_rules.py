@@ -225,6 +225,12 @@ RULES = list_rules("henan")
         (SubjectStatus(grades=(Grade("道路运输企业信用评价（2024.1）", "AA"),)), "XY-XYH-YX", {"I-XYH-YX"}),
         (SubjectStatus(grades=(Grade("道路运输企业信用评价（2024.1）", "A"),)), "XY-XYH-YX", set()),
         (SubjectStatus(frozenset({"red"})), "XY-XYX-ETC", {"I-XYX-ETC"}),
+        # 信用+执法监管: the subject's credit as a reference in enforcement
+        (SubjectStatus(frozenset({"black"})), "ZF-CFCL", {"P-ZF-CFCL"}),
+        (SubjectStatus(frozenset({"watch"})), "ZF-QWCN", {"P-ZF-QWCN"}),
+        (SubjectStatus(grades=(Grade("道路运输企业信用评价（2024.1）", "C"),)), "ZF-QWCN", {"P-ZF-QWCN"}),
+        (SubjectStatus(grades=(Grade("道路运输企业信用评价（2024.1）", "AA"),)), "ZF-QWCN", {"I-ZF-QWCN"}),
+        (SubjectStatus(frozenset({"red"})), "ZF-CFCL", set()),
         (SubjectStatus(), "XK-DLYS-JY", set()),
     ],
 )

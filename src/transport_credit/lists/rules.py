@@ -22,7 +22,9 @@ from transport_credit.common.errors import NotFound
 
 ListType = Literal["red", "black", "watch"]
 MeasureKind = Literal["incentive", "punishment"]
-MatterKind = Literal["licensing", "bidding", "procurement", "award", "funding", "inspection", "service", "xinyi"]
+MatterKind = Literal[
+    "licensing", "bidding", "procurement", "award", "funding", "inspection", "service", "enforcement", "xinyi"
+]
 SubjectKind = Literal["org", "individual_business", "person"]
 ConditionOp = Literal["contains_any", "equals_any", "gte", "lte"]
 
@@ -36,6 +38,7 @@ MATTER_KIND_LABELS: dict[str, str] = {
     "funding": "财政资金",
     "inspection": "日常检查",
     "service": "公共服务",
+    "enforcement": "行政执法",
     "xinyi": "信易+应用",
 }
 

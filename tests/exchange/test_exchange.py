@@ -28,6 +28,7 @@ from transport_credit.common.errors import Conflict, NotFound, PermissionDenied
 from transport_credit.db.uow import Database
 from transport_credit.exchange import rules, service
 from transport_credit.identifiers.citizen_id import mask_id_number
+from transport_credit.lists import cases
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import change_status
 from transport_credit.settings import Settings
@@ -315,3 +316,56 @@ def test_an_export_gives_up_clearly_while_records_are_being_written(
     assert not list((tmp_path / "out").glob("**/*.jsonl"))
     package = _export(db, settings, "ministry", tmp_path)  # the writer is done: the export goes through
     assert (package.sequence, package.rows) == (1, 3)  # the revoked record is not in force
+
+
+def _case(db: Database, title: str) -> int:
+    with db.unit_of_work() as s:
+        drafted = cases.draft_case(
+            s,
+            OFFICE,
+            title=title,
+            summary="依据联合奖惩措施清单实施惩戒。",
+            body="经信用核查，对该企业依法实施联合惩戒。",
+            kind="punishment",
+            domain="道路运输",
+        )
+        cases.publish_case(s, OFFICE, drafted.id)
+        return drafted.id
+
+
+def test_typical_cases_go_to_the_shared_platforms(platform: Database, settings: Settings, tmp_path: Path) -> None:
+    first, second = _case(platform, "超限运输失信惩戒案例"), _case(platform, "违法分包失信惩戒案例")
+    full = _export(platform, settings, "ministry", tmp_path)
+    lines = [orjson.loads(x) for x in (Path(full.directory) / "typical_cases.jsonl").read_bytes().splitlines()]
+    assert [(x["op"], x["case_id"], x["kind"]) for x in lines] == [
+        ("upsert", first, "失信惩戒"),
+        ("upsert", second, "失信惩戒"),
+    ]
+    assert lines[0]["title"] == "超限运输失信惩戒案例"
+    assert lines[0]["body"] == "经信用核查，对该企业依法实施联合惩戒。"
+    assert full.counts["DXAL"] == {"upsert": 2}
+    assert full.rows == 6  # four records, two cases
+    assert service.verify_directory(Path(full.directory)).ok
+    # the next package: the case withdrawn since (sent before) and a new one; an unchanged case is not sent again
+    with platform.unit_of_work() as s:
+        cases.withdraw_case(s, OFFICE, first, "案例信息有误")
+    third = _case(platform, "红名单企业守信激励案例")
+    nxt = _export(platform, settings, "ministry", tmp_path)
+    lines = [orjson.loads(x) for x in (Path(nxt.directory) / "typical_cases.jsonl").read_bytes().splitlines()]
+    assert [(x["op"], x["case_id"]) for x in lines] == [("upsert", third), ("withdraw", first)]
+    assert nxt.counts == {"DXAL": {"upsert": 1, "withdraw": 1}}
+    assert service.verify_directory(Path(nxt.directory)).ok
+    # nothing new: no cases file
+    quiet = _export(platform, settings, "ministry", tmp_path)
+    assert not (Path(quiet.directory) / "typical_cases.jsonl").exists()
+    # the provincial platform's CSV package carries them too; a case drafted but not published never goes
+    with platform.unit_of_work() as s:
+        cases.draft_case(s, OFFICE, title="草稿案例", summary="草稿", body="草稿", kind="reward")
+    province = _export(platform, settings, "province", tmp_path)
+    raw = (Path(province.directory) / "DXAL.csv").read_bytes()
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [(r["op"], r["category"], r["title"]) for r in rows] == [
+        ("upsert", "DXAL", "违法分包失信惩戒案例"),
+        ("upsert", "DXAL", "红名单企业守信激励案例"),
+    ]
+    assert service.verify_directory(Path(province.directory)).ok

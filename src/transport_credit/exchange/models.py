@@ -36,6 +36,9 @@ class ExchangePackage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     sent_to: Mapped[str | None] = mapped_column(String(500))
     sent_by: Mapped[str | None] = mapped_column(String(120))
+    # Typical cases (典型案例) published or withdrawn up to this time are in this package or an earlier one (targets
+    # that receive them); None: the package carries none.
+    cases_through: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ExchangeReceipt(Base):

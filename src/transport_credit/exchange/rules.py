@@ -73,6 +73,9 @@ class Target(_Strict):
     format: Literal["jsonl", "csv"] = "jsonl"
     field_names: dict[str, dict[str, str]] = Field(default_factory=dict)  # category → field key → target's name
     receipt: ReceiptFormat = ReceiptFormat()
+    # 联合奖惩典型案例: seed 000 asks for the quarter's cases to be 同步给“信用交通”“信用河南”网站. The package then
+    # carries the cases published since the last package (op upsert) and those withdrawn that it had sent (withdraw).
+    cases: bool = False
 
 
 class TargetsDocument(_Strict):
@@ -194,15 +197,70 @@ def csv_values(line: Mapping[str, Any], field_names: Sequence[str]) -> list[str]
         "subject_id_number": subject["id_number"],
     }
     data = line["data"]
-    return [_cell(fixed.get(k)) for k in CSV_FIXED] + [_cell(data.get(name)) for name in field_names]
+    return [cell(fixed.get(k)) for k in CSV_FIXED] + [cell(data.get(name)) for name in field_names]
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     return "" if value is None else str(value)
+
+
+CASE_CATEGORY = "DXAL"  # 典型案例: the lines' category in a package (not a catalog category)
+CASE_FIELDS = (
+    "op",
+    "category",
+    "case_id",
+    "title",
+    "kind",
+    "domain",
+    "region_code",
+    "subject_name",
+    "summary",
+    "body",
+    "published_at",
+    "url",
+)
+CASE_KIND_LABELS = {"reward": "守信激励", "punishment": "失信惩戒"}
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: int
+    title: str
+    kind: str
+    domain: str | None
+    region_code: str | None
+    subject_name: str | None
+    summary: str
+    body: str
+    published_at: dt.datetime | None
+
+
+def case_line(row: CaseRow, op: Operation, base_url: str | None) -> dict[str, Any]:
+    """One typical case in a package: what the receiving website publishes (a withdrawal carries only its id)."""
+    if op == "withdraw":
+        return {"op": op, "category": CASE_CATEGORY, "case_id": row.case_id, "withdraw_reason": "withdrawn"}
+    return {
+        "op": op,
+        "category": CASE_CATEGORY,
+        "case_id": row.case_id,
+        "title": row.title,
+        "kind": CASE_KIND_LABELS.get(row.kind, row.kind),
+        "domain": row.domain,
+        "region_code": row.region_code,
+        "subject_name": row.subject_name,
+        "summary": row.summary,
+        "body": row.body,
+        "published_at": _iso(row.published_at),
+        "url": f"{base_url.rstrip('/')}/cases/{row.case_id}" if base_url else None,
+    }
 
 
 def file_name(t: Target, category: str | None = None) -> str:
     return f"{category}.csv" if t.format == "csv" else "records.jsonl"
+
+
+def cases_file_name(t: Target) -> str:
+    return f"{CASE_CATEGORY}.csv" if t.format == "csv" else "typical_cases.jsonl"
 
 
 def package_dir_name(target_code: str, sequence: int, kind: str, period: str) -> str:

@@ -40,6 +40,7 @@ from transport_credit.db.base import utcnow
 from transport_credit.disclosure.rules import china_today
 from transport_credit.exchange import rules
 from transport_credit.exchange.models import ExchangePackage
+from transport_credit.lists.models import TypicalCase
 from transport_credit.records.ids import settled_max_record_id
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
@@ -275,6 +276,54 @@ def _write_records(
     return list(files.values()), counts
 
 
+def _write_cases(
+    directory: Path,
+    t: rules.Target,
+    session: Session,
+    settings: Settings,
+    since: dt.datetime | None,
+    until: dt.datetime,
+    counts: dict[str, Counter[str]],
+) -> _File | None:
+    """The typical cases of the package: published (and still published) since ``since`` (all, for a full package or
+    a target's first package with cases), and those withdrawn since then that an earlier package had sent."""
+    C = TypicalCase
+    published = [C.status == "published", C.published_at <= until]
+    if since is not None:
+        published.append(C.published_at > since)
+    wanted: list[tuple[rules.Operation, TypicalCase]] = [
+        ("upsert", c) for c in session.scalars(select(C).where(*published).order_by(C.published_at, C.id))
+    ]
+    if since is not None:
+        withdrawn = session.scalars(
+            select(C)
+            .where(C.status == "withdrawn", C.withdrawn_at > since, C.withdrawn_at <= until, C.published_at <= since)
+            .order_by(C.withdrawn_at, C.id)
+        )
+        wanted += [("withdraw", c) for c in withdrawn]
+    if not wanted:
+        return None
+    f = _open(directory, rules.cases_file_name(t))
+    try:
+        if t.format == "csv":
+            f.write(codecs.BOM_UTF8)
+            f.write(_csv_line(list(rules.CASE_FIELDS)))
+        for op, c in wanted:
+            row = rules.CaseRow(
+                c.id, c.title, c.kind, c.domain, c.region_code, c.subject_name, c.summary, c.body, c.published_at
+            )
+            line = rules.case_line(row, op, settings.public_base_url)
+            if t.format == "csv":
+                f.write(_csv_line([rules.cell(line.get(k)) for k in rules.CASE_FIELDS]))
+            else:
+                f.write(orjson.dumps(line) + b"\n")
+            f.rows += 1
+            counts[rules.CASE_CATEGORY][op] += 1
+    finally:
+        f.handle.close()
+    return f
+
+
 def _csv_file(directory: Path, t: rules.Target, category: str, fields: dict[str, list[tuple[str, str]]]) -> _File:
     f = _open(directory, rules.file_name(t, category))
     f.write(codecs.BOM_UTF8)  # Excel and the offices' tools read the Chinese text right
@@ -343,6 +392,13 @@ def export_package(
         keys = pii_keys(settings.pii_key.get_secret_value()) if t.personal_ids == "clear" else None
         rows = _source_rows(session, keys, [c.code for c in cats], full=kind == "full", from_id=from_id, to_id=to_id)
         files, counts = _write_records(partial, t, cats, rows)
+        cases_through = None
+        if t.cases:
+            cases_through = utcnow()
+            since = None if kind == "full" or last is None else last.cases_through
+            case_file = _write_cases(partial, t, session, settings, since, cases_through, counts)
+            if case_file is not None:
+                files.append(case_file)
         total_rows = sum(f.rows for f in files)
         count_map = {c: dict(n) for c, n in sorted(counts.items())}
         previous = last.manifest_sha256 if last is not None else None
@@ -359,6 +415,7 @@ def export_package(
             "generated_at": utcnow().isoformat(),
             "catalog_version": catalog.version,
             "personal_ids": t.personal_ids,
+            "cases_through": cases_through.isoformat() if cases_through else None,
             "rows": total_rows,
             "counts": count_map,
             "files": [{"name": f.name, "sha256": f.digest.hexdigest(), "rows": f.rows} for f in files],
@@ -387,6 +444,7 @@ def export_package(
         directory=str(final),
         manifest_sha256=hashlib.sha256(body).hexdigest(),
         previous_sha256=previous,
+        cases_through=cases_through,
         created_by=actor.label[:120],
         created_at=utcnow(),
     )

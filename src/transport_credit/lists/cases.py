@@ -210,6 +210,7 @@ def withdraw_case(session: Session, actor: Actor, case_id: int, reason: str) -> 
     if case.status != "published":
         raise Conflict("只能撤回已发布的案例", code="case_not_published")
     case.status = "withdrawn"
+    case.withdrawn_at = utcnow()
     session.flush()
     audit.record(session, actor, "case.withdraw", "typical_case", str(case.id), {"reason": reason.strip()})
     return _view(case)

@@ -118,6 +118,7 @@ class TypicalCase(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("list_entries.id"))
     status: Mapped[str] = mapped_column(String(12))  # draft / published / withdrawn
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the shared platforms are told
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

@@ -97,6 +97,10 @@ DOMAIN_VALIDATED = {
     # the sequence must be one of the department's, the serials inside it, the reason one of the rules' (data):
     # sequence_not_found, invalid_range, invalid_reason
     "POST /api/v1/quality/numbers/notes",
+    # the source platforms are data (transfer_sources), the telephone and the received day are checked as the
+    # website's forms check them (invalid_transfer); acknowledged numbers must be the source's closed transfers
+    "POST /api/v1/transfers",
+    "POST /api/v1/transfers/replies/ack",
 }
 
 

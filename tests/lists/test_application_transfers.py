@@ -285,3 +285,76 @@ def test_command_line_replies(penalties: Database, settings: Settings, tmp_path:
     unknown = runner.invoke(cli, ["applications", "transfer-reply", "nowhere", "--out", str(out_file)])
     assert unknown.exit_code == 1
     assert "没有该转办来源平台" in unknown.output
+
+
+def test_a_connector_does_it_over_the_api(penalties: Database, settings: Settings) -> None:
+    """The connector to 信用中国 registers transfers, reads their state, fetches the replies waiting and
+    acknowledges those it delivered; a key without the transfer scope is refused."""
+    with penalties.unit_of_work() as s:
+        _, key = auth.create_api_client(s, SYSTEM, "信用中国转办对接", "410000-fgc", [], ["applications:transfer"])
+        _, other_key = auth.create_api_client(s, SYSTEM, "审批系统", "410000-ysj", [], ["credit:check"])
+    body = {
+        "source": "creditchina",
+        "source_ref": "XYZG/2026/9",  # a slash: the number travels as a query parameter
+        "received_on": TODAY.isoformat(),
+        "kind": "objection",
+        "subject_code": uscc(21),
+        "applicant_name": "赵经理",
+        "contact": "13812345678",
+        "reason": "处罚决定书记载的车牌号有误，申请更正。",
+        "record_key": PENALTY["decision_no"],
+    }
+    with TestClient(create_app(settings, penalties), base_url="http://testserver") as client:
+        headers = {"X-API-Key": key}
+        made = client.post("/api/v1/transfers", json=body, headers=headers)
+        assert made.status_code == 201, made.text
+        out = made.json()
+        assert (out["status"], out["closed"], out["source_name"], out["record_title"]) == (
+            "received",
+            False,
+            "信用中国",
+            PENALTY["decision_no"],
+        )
+        again = client.post("/api/v1/transfers", json=body, headers=headers)
+        assert again.status_code == 409
+        assert again.json()["details"]["tracking_no"] == out["tracking_no"]
+        refused = client.post("/api/v1/transfers", json=body, headers={"X-API-Key": other_key})
+        assert refused.status_code == 403
+        bad = client.post("/api/v1/transfers", json={**body, "source_ref": "x2", "contact": "12"}, headers=headers)
+        assert bad.status_code == 422
+        assert bad.json()["code"] == "invalid_transfer"
+        assert "contact" in bad.json()["details"]
+        params = {"source": "creditchina", "source_ref": "XYZG/2026/9"}
+        assert (
+            client.get("/api/v1/transfers", params=params, headers=headers).json()["tracking_no"] == out["tracking_no"]
+        )
+        missing = client.get("/api/v1/transfers", params={**params, "source_ref": "nope"}, headers=headers)
+        assert missing.status_code == 404
+        assert client.get("/api/v1/transfers/replies", params={"source": "creditchina"}, headers=headers).json() == []
+        with penalties.unit_of_work() as s:  # the credit office refuses it on the console
+            app_id = s.scalar(select(PortalApplication.id).where(PortalApplication.tracking_no == out["tracking_no"]))
+            assert app_id is not None
+            portal.refuse_application(s, OFFICE, app_id, reply="转办材料不全，不予受理，请补充后重新申请。")
+        waiting = client.get("/api/v1/transfers/replies", params={"source": "creditchina"}, headers=headers).json()
+        assert [(w["tracking_no"], w["closed"], w["reply"]) for w in waiting] == [
+            (out["tracking_no"], True, "转办材料不全，不予受理，请补充后重新申请。")
+        ]
+        wrong = client.post(
+            "/api/v1/transfers/replies/ack",
+            json={"source": "creditchina", "tracking_nos": [out["tracking_no"], "NOPE-1"]},
+            headers=headers,
+        )
+        assert wrong.status_code == 422
+        assert wrong.json()["details"]["tracking_nos"] == ["NOPE-1"]
+        ack = {"source": "creditchina", "tracking_nos": [out["tracking_no"]]}
+        done = client.post("/api/v1/transfers/replies/ack", json=ack, headers=headers)
+        assert done.json() == {"acknowledged": [out["tracking_no"]]}
+        assert client.post("/api/v1/transfers/replies/ack", json=ack, headers=headers).json() == {"acknowledged": []}
+        assert client.get("/api/v1/transfers/replies", params={"source": "creditchina"}, headers=headers).json() == []
+        state = client.get("/api/v1/transfers", params=params, headers=headers).json()
+        assert state["replied_at"] is not None
+    with penalties.read() as s:
+        assert transfers.awaiting_reply(s, OFFICE) == {}
+        [entry] = audit.list_entries(s, OFFICE, action="portal.transfer.reply")
+        assert entry.actor.startswith("信用中国转办对接")
+        assert entry.details["applications"] == [out["tracking_no"]]

@@ -21,6 +21,7 @@ from transport_credit.api.routes import (
     reference,
     subjects,
     supervision,
+    transfers,
     verifications,
     warnings,
 )
@@ -37,6 +38,7 @@ router.include_router(evaluation.router)
 router.include_router(supervision.router)
 router.include_router(warnings.router)
 router.include_router(verifications.router)
+router.include_router(transfers.router)
 router.include_router(exchange.router)
 router.include_router(quality.router)
 

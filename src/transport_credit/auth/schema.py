@@ -31,4 +31,5 @@ class DepartmentSpec(BaseModel):
 SCOPE_SUBMIT = "records:submit"  # 推送许可、处罚等信用记录
 SCOPE_CHECK = "credit:check"  # 逢批必查: 审批前的信用核查
 SCOPE_READ = "subjects:read"  # 查询信用档案
-API_SCOPES = (SCOPE_SUBMIT, SCOPE_CHECK, SCOPE_READ)
+SCOPE_TRANSFER = "applications:transfer"  # 转办: 信用中国等平台转来的异议、修复申请及答复
+API_SCOPES = (SCOPE_SUBMIT, SCOPE_CHECK, SCOPE_READ, SCOPE_TRANSFER)

@@ -7,6 +7,10 @@ verification by the providing unit and outcomes), its deadlines counted from the
 refused, its outcome goes back to the platform in a reply file (:func:`export_replies`, GB18030 CSV for the
 platform's back office), which marks the applications replied; a reply file can be produced again for the
 replied ones (``again``) without marking anything.
+
+A connector to the platform (an API key with ``applications:transfer``) does the same over the REST API: it
+registers the transfers it receives, reads a transfer's state, fetches the replies waiting (:func:`pending_replies`)
+and acknowledges those it delivered (:func:`acknowledge_replies`), which marks them replied.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from transport_credit.audit.events import record as audit
+from transport_credit.auth.schema import SCOPE_TRANSFER
 from transport_credit.catalog.loader import load_province
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.cells import spreadsheet_text
@@ -118,11 +123,19 @@ def check_transfer(
     return errors
 
 
+def _require_handler(actor: Actor) -> None:
+    """Officials of the credit office, or a connector's key with the transfer scope."""
+    if actor.kind == "api_client":
+        actor.require_scope(SCOPE_TRANSFER)
+    else:
+        actor.require_role(ROLE_CREDIT_OFFICE)
+
+
 def register_transfer(
     session: Session, actor: Actor, settings: Settings, data: TransferInput, *, today: dt.date | None = None
 ) -> PortalApplication:
     """Register a transferred request as an application received on ``data.received_on``; the caller commits."""
-    actor.require_role(ROLE_CREDIT_OFFICE)
+    _require_handler(actor)
     day = today or china_today()
     sources = transfer_sources(settings.province)
     errors = check_transfer(sources, data.source, data.source_ref, data.received_on, day)
@@ -195,7 +208,7 @@ def _closed_transfers() -> tuple[ColumnElement[bool], ...]:
 
 def awaiting_reply(session: Session, actor: Actor) -> dict[str, int]:
     """Source code → transferred applications decided or refused and not yet replied to the source."""
-    actor.require_role(ROLE_CREDIT_OFFICE)
+    _require_handler(actor)
     P = PortalApplication
     rows = session.execute(
         select(P.source, func.count()).where(*_closed_transfers(), P.replied_at.is_(None)).group_by(P.source)
@@ -203,47 +216,167 @@ def awaiting_reply(session: Session, actor: Actor) -> dict[str, int]:
     return {str(source): int(n) for source, n in rows}
 
 
-def export_replies(
-    session: Session, actor: Actor, settings: Settings, source: str, *, again: bool = False
-) -> ReplyFile:
-    """The reply file to ``source``: its transferred applications decided or refused and not yet replied (marked
-    replied now), or with ``again`` the ones already replied (nothing marked). The caller commits."""
-    actor.require_role(ROLE_CREDIT_OFFICE)
-    sources = transfer_sources(settings.province)
-    if source not in sources:
-        raise NotFound("没有该转办来源平台", code="unknown_transfer_source")
-    P = PortalApplication
-    stmt = select(P).where(*_closed_transfers(), P.source == source).order_by(P.id)
-    stmt = stmt.where(P.replied_at.is_not(None)) if again else stmt.where(P.replied_at.is_(None))
-    apps = list(session.scalars(stmt.with_for_update()))
+@dataclass(frozen=True)
+class TransferView:
+    """A transferred application as the sending platform is answered about it."""
+
+    source: str
+    source_name: str
+    source_ref: str
+    tracking_no: str
+    kind: str
+    kind_label: str
+    subject_name: str
+    subject_uscc: str | None
+    record_title: str | None
+    received_on: dt.date | None
+    status: str
+    status_label: str
+    closed: bool  # decided or refused: its reply can go back
+    reply: str | None
+    decided_on: dt.date | None
+    replied_at: dt.datetime | None
+
+    def reply_row(self) -> list[str]:
+        """The reply file's line (REPLY_HEADERS)."""
+        return [
+            spreadsheet_text(self.source_ref),
+            self.source_name,
+            self.tracking_no,
+            self.kind_label,
+            spreadsheet_text(self.subject_name),
+            self.subject_uscc or "",
+            spreadsheet_text(self.record_title or "（主体整体）"),
+            self.received_on.isoformat() if self.received_on else "",
+            self.status_label,
+            spreadsheet_text(self.reply or ""),
+            self.decided_on.isoformat() if self.decided_on else "",
+        ]
+
+
+def _views(session: Session, sources: dict[str, TransferSource], apps: list[PortalApplication]) -> list[TransferView]:
     names = {
         int(i): (str(n), u)
         for i, n, u in session.execute(
             select(Subject.id, Subject.name, Subject.uscc).where(Subject.id.in_({a.subject_id for a in apps}))
         )
     }
+    out = []
+    for a in apps:
+        name, uscc = names.get(a.subject_id, ("", None))
+        source = sources.get(a.source or "")
+        out.append(
+            TransferView(
+                a.source or "",
+                source.name if source else a.source or "",
+                a.source_ref or "",
+                a.tracking_no,
+                a.kind,
+                rules.APPLICATION_KINDS.get(a.kind, a.kind),
+                name,
+                uscc,
+                a.record_title,
+                a.received_on,
+                a.status,
+                handling.status_label(a.status),
+                a.status not in handling.OPEN_STATUSES,
+                a.reply,
+                a.decided_at.astimezone(CHINA_TZ).date() if a.decided_at else None,
+                a.replied_at,
+            )
+        )
+    return out
+
+
+def _source(settings: Settings, source: str) -> dict[str, TransferSource]:
+    sources = transfer_sources(settings.province)
+    if source not in sources:
+        raise NotFound("没有该转办来源平台", code="unknown_transfer_source")
+    return sources
+
+
+def transfer_status(session: Session, actor: Actor, settings: Settings, source: str, source_ref: str) -> TransferView:
+    """Where a transferred request stands (by the sending platform's 转办单号)."""
+    _require_handler(actor)
+    sources = _source(settings, source)
+    P = PortalApplication
+    app = session.scalar(
+        select(P).where(P.channel == "transfer", P.source == source, P.source_ref == source_ref.strip())
+    )
+    if app is None:
+        raise NotFound("没有该转办单号的登记", code="transfer_not_found")
+    return _views(session, sources, [app])[0]
+
+
+def pending_replies(session: Session, actor: Actor, settings: Settings, source: str) -> list[TransferView]:
+    """The transferred requests of ``source`` decided or refused and not yet replied (nothing is marked)."""
+    _require_handler(actor)
+    sources = _source(settings, source)
+    P = PortalApplication
+    apps = list(
+        session.scalars(
+            select(P).where(*_closed_transfers(), P.source == source, P.replied_at.is_(None)).order_by(P.id)
+        )
+    )
+    return _views(session, sources, apps)
+
+
+def acknowledge_replies(
+    session: Session, actor: Actor, settings: Settings, source: str, tracking_nos: list[str]
+) -> list[str]:
+    """Mark the replies the connector delivered to ``source`` as replied; returns those newly marked (one already
+    marked is left as it is). A number that is not a closed transfer of ``source`` refuses the whole call."""
+    _require_handler(actor)
+    _source(settings, source)
+    wanted = sorted({t.strip() for t in tracking_nos if t.strip()})
+    if not wanted:
+        raise InvalidInput("请提供已送达答复的受理编号", code="empty_acknowledgement")
+    P = PortalApplication
+    apps = {
+        a.tracking_no: a
+        for a in session.scalars(
+            select(P).where(*_closed_transfers(), P.source == source, P.tracking_no.in_(wanted)).with_for_update()
+        )
+    }
+    unknown = [t for t in wanted if t not in apps]
+    if unknown:
+        raise InvalidInput(
+            f"以下受理编号不是该平台转办、已办结的申请：{'、'.join(unknown)}",
+            code="not_a_closed_transfer",
+            details={"tracking_nos": unknown},
+        )
+    now = utcnow()
+    marked = []
+    for t in wanted:
+        app = apps[t]
+        if app.replied_at is None:
+            app.replied_at = now
+            app.replied_by = actor.label[:120]
+            marked.append(t)
+    session.flush()
+    if marked:  # a repeated acknowledgement changes nothing and is not audited again
+        details = {"applications": marked, "again": False}
+        audit(session, actor, "portal.transfer.reply", "transfer_source", source, details)
+    return marked
+
+
+def export_replies(
+    session: Session, actor: Actor, settings: Settings, source: str, *, again: bool = False
+) -> ReplyFile:
+    """The reply file to ``source``: its transferred applications decided or refused and not yet replied (marked
+    replied now), or with ``again`` the ones already replied (nothing marked). The caller commits."""
+    _require_handler(actor)
+    sources = _source(settings, source)
+    P = PortalApplication
+    stmt = select(P).where(*_closed_transfers(), P.source == source).order_by(P.id)
+    stmt = stmt.where(P.replied_at.is_not(None)) if again else stmt.where(P.replied_at.is_(None))
+    apps = list(session.scalars(stmt.with_for_update()))
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(REPLY_HEADERS)
     now = utcnow()
-    for a in apps:
-        name, uscc = names.get(a.subject_id, ("", None))
-        decided = a.decided_at.astimezone(CHINA_TZ).date().isoformat() if a.decided_at else ""
-        w.writerow(
-            [
-                spreadsheet_text(a.source_ref or ""),
-                sources[source].name,
-                a.tracking_no,
-                rules.APPLICATION_KINDS.get(a.kind, a.kind),
-                spreadsheet_text(name),
-                uscc or "",
-                spreadsheet_text(a.record_title or "（主体整体）"),
-                a.received_on.isoformat() if a.received_on else "",
-                handling.status_label(a.status),
-                spreadsheet_text(a.reply or ""),
-                decided,
-            ]
-        )
+    for a, view in zip(apps, _views(session, sources, apps), strict=True):
+        w.writerow(view.reply_row())
         if not again:
             a.replied_at = now
             a.replied_by = actor.label[:120]

@@ -40,6 +40,7 @@ SCOPE_LABELS = {
     "records:submit": "报送信用记录",
     "credit:check": "信用核查（逢批必查）",
     "subjects:read": "查询信用档案",
+    "applications:transfer": "转办对接（信用中国等平台转来的异议、修复申请及答复）",
 }
 CREDENTIAL_NOTES = {
     "temporary": "这是系统管理员设置的初始密码或重置密码，请先设置您自己的密码，然后才能使用平台。",

@@ -333,6 +333,10 @@ def test_providers_feedback_is_the_scenarios_usage(db: Database, settings: Setti
     assert (usage["XYX-ETC"].granted, usage["XYX-ETC"].declined) == (0, 1)
     assert usage["XYB-BZJ"].granted == 0
     assert before["XYH-YXPH"].granted == 0
+    with db.read() as s:
+        granted = monthly_report(s, OFFICE, settings, month).xinyi_granted
+    assert granted["网络货运运力优先撮合"] == 2
+    assert granted["高速公路 ETC 通行费优惠"] == 0
 
 
 # --- console, website, command line -------------------------------------------------------------------------------

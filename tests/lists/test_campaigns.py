@@ -34,6 +34,7 @@ from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER,
 from transport_credit.common.errors import Conflict, InvalidInput, PermissionDenied
 from transport_credit.db.uow import Database
 from transport_credit.lists import service as lists
+from transport_credit.monitoring.service import monthly_report, to_xlsx
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
@@ -348,3 +349,32 @@ def test_command_line(filled: Database, cli_env: Path) -> None:
     again = runner.invoke(cli, ["campaigns", "draw", str(data["id"])])
     assert again.exit_code == 1
     assert "该专项治理已结束" in again.output
+
+
+def test_the_monthly_report_shows_the_campaigns_month(filled: Database, settings: Settings) -> None:
+    start = TODAY.replace(day=1)
+    campaign_id = _open(filled, settings, starts_on=start)
+    target = _targets(filled, campaign_id)[uscc(1)]
+    with filled.unit_of_work() as s:
+        service.record_action(s, OFFICE, settings, target.id, action="interview", taken_on=start, note="约谈")
+        service.record_action(
+            s,
+            OFFICE,
+            settings,
+            target.id,
+            action="rectify",
+            taken_on=start,
+            note="限期整改",
+            deadline=start + dt.timedelta(days=1),
+        )
+    month = f"{TODAY:%Y-%m}"
+    with filled.read() as s:
+        report = monthly_report(s, OFFICE, settings, month)
+        before = monthly_report(s, OFFICE, settings, f"{start - dt.timedelta(days=1):%Y-%m}")
+        workbook = load_workbook(io.BytesIO(to_xlsx(report)))
+    [c] = report.campaigns
+    overdue = 1 if start + dt.timedelta(days=1) < TODAY else 0
+    assert (c.targets, c.actions, c.finished, c.overdue) == (1, 2, 0, overdue)
+    assert before.campaigns == []  # not yet under way
+    items = {r[0]: r[1] for r in workbook["其他"].iter_rows(values_only=True)}
+    assert items[f"专项治理：{c.name}（本月处置措施）"] == 2

@@ -466,6 +466,42 @@ def attention(session: Session, actor: Actor, today: dt.date) -> tuple[int, int]
     return states["pending"], states["overdue"]
 
 
+@dataclass(frozen=True)
+class CampaignMonth:
+    """A campaign's work in a month, for the monthly report."""
+
+    name: str
+    targets: int
+    actions: int  # actions taken in the month
+    finished: int  # targets closed (整改销号) in the month
+    overdue: int  # 整改逾期 on ``day``
+
+
+def month_figures(session: Session, start: dt.date, end: dt.date, day: dt.date) -> list[CampaignMonth]:
+    """The campaigns under way in ``[start, end)``: their targets, the month's actions and closings, and the
+    targets overdue on ``day`` (the month's end, or today)."""
+    T, A = CampaignTarget, CampaignAction
+    out = []
+    for c in session.scalars(
+        select(Campaign).where(Campaign.starts_on < end, Campaign.ends_on >= start).order_by(Campaign.starts_on)
+    ):
+        targets = {int(i): f for i, f in session.execute(select(T.id, T.finished_on).where(T.campaign_id == c.id))}
+        taken: dict[int, list[rules.TakenAction]] = defaultdict(list)
+        month_actions = 0
+        for target_id, code, taken_on, deadline in session.execute(
+            select(A.target_id, A.action, A.taken_on, A.deadline)
+            .join(T, T.id == A.target_id)
+            .where(T.campaign_id == c.id, A.taken_on <= day)
+        ):
+            taken[int(target_id)].append(rules.TakenAction(str(code), taken_on, deadline))
+            month_actions += start <= taken_on < end
+        open_on_day = {i: f if f is not None and f <= day else None for i, f in targets.items()}
+        overdue = sum(rules.target_state(taken.get(i, []), f, day) == "overdue" for i, f in open_on_day.items())
+        finished = sum(1 for f in targets.values() if f is not None and start <= f < end)
+        out.append(CampaignMonth(c.name, len(targets), month_actions, finished, overdue))
+    return out
+
+
 def to_xlsx(view: CampaignView) -> bytes:
     """治理台账: one line per target with its actions, deadline, state and closing."""
     wb = Workbook()

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from transport_credit.auth.models import Department
+from transport_credit.campaigns.service import CampaignMonth, month_figures
 from transport_credit.catalog.loader import load_province
 from transport_credit.catalog.service import active_catalog
 from transport_credit.commitments import rules as commitment_rules
@@ -77,6 +78,8 @@ class MonthlyReport:
     packages: dict[str, int]  # target name → packages generated for the month
     indicators: list[Indicator]
     category_names: dict[str, str] = field(default_factory=dict)
+    xinyi_granted: dict[str, int] = field(default_factory=dict)  # 信易+ scenario → benefits granted in the month
+    campaigns: list[CampaignMonth] = field(default_factory=list)  # 专项治理 under way in the month
 
 
 def _qualified_expr(session: Session) -> Any:
@@ -270,6 +273,8 @@ def monthly_report(session: Session, actor: Actor, settings: Settings, month: st
         packages=packages,
         indicators=rules.indicators(facts, goals),
         category_names={c.code: c.name for c in catalog.categories()},
+        xinyi_granted={u.scenario.name: u.granted for u in xinyi.usage(session, settings, f"{start:%Y-%m}")},
+        campaigns=month_figures(session, start, end, today),
     )
 
 
@@ -418,6 +423,13 @@ def to_xlsx(report: MonthlyReport) -> bytes:
         other.append([f"名单：移出（{reason}）", n])
     for name, n in report.packages.items():
         other.append([f"共享交换：{name}", n])
+    for name, n in report.xinyi_granted.items():
+        other.append([f"信易+：{name}（给予优惠）", n])
+    for c in report.campaigns:
+        other.append([f"专项治理：{c.name}（治理对象）", c.targets])
+        other.append([f"专项治理：{c.name}（本月处置措施）", c.actions])
+        other.append([f"专项治理：{c.name}（本月整改销号）", c.finished])
+        other.append([f"专项治理：{c.name}（整改逾期）", c.overdue])
     for sheet in wb.worksheets:
         for cell in sheet[1 if sheet.title != "指标" else 2]:
             cell.font = bold

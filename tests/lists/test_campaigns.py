@@ -31,8 +31,9 @@ from transport_credit.campaigns.models import CampaignTarget
 from transport_credit.catalog.service import active_catalog
 from transport_credit.cli.main import app as cli
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM, Actor
-from transport_credit.common.errors import Conflict, InvalidInput, PermissionDenied
+from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.uow import Database
+from transport_credit.lists import cases
 from transport_credit.lists import service as lists
 from transport_credit.monitoring.service import monthly_report, to_xlsx
 from transport_credit.server import create_app
@@ -378,3 +379,44 @@ def test_the_monthly_report_shows_the_campaigns_month(filled: Database, settings
     assert before.campaigns == []  # not yet under way
     items = {r[0]: r[1] for r in workbook["其他"].iter_rows(values_only=True)}
     assert items[f"专项治理：{c.name}（本月处置措施）"] == 2
+
+
+def test_an_exposure_becomes_a_typical_case(filled: Database, settings: Settings, cheap_hashing: None) -> None:
+    start = TODAY - dt.timedelta(days=5)
+    campaign_id = _open(filled, settings, starts_on=start)
+    target = _targets(filled, campaign_id)[uscc(1)]
+    with filled.unit_of_work() as s:
+        service.record_action(s, OFFICER, settings, target.id, action="interview", taken_on=start, note="约谈负责人")
+        exposure = service.record_action(
+            s, OFFICER, settings, target.id, action="exposure", taken_on=TODAY, note="在信用交通网站通报曝光"
+        )
+        interview_id = exposure.id - 1
+        with pytest.raises(PermissionDenied):
+            service.draft_exposure_case(s, OFFICER, settings, exposure.id)
+        with pytest.raises(NotFound):
+            service.draft_exposure_case(s, OFFICE, settings, interview_id)  # not an exposure
+    with filled.unit_of_work() as s:
+        auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
+    with TestClient(create_app(settings, filled), base_url="http://testserver") as client:
+        login(client, MANAGER)
+        page = client.get(f"/console/campaigns/{campaign_id}")
+        assert f'action="/console/campaigns/actions/{exposure.id}/case"' in page.text
+        made = client.post(
+            f"/console/campaigns/actions/{exposure.id}/case",
+            data={"csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
+        )
+        assert made.status_code == 303
+        case_id = int(made.headers["location"].split("#case-")[1])
+        assert f'id="case-{case_id}"' in client.get(made.headers["location"]).text
+        again = client.get(f"/console/campaigns/{campaign_id}")
+        assert f'data-case="{case_id}"' in again.text
+        twice = client.post(f"/console/campaigns/actions/{exposure.id}/case", data={"csrf_token": csrf_of(page.text)})
+        assert twice.status_code == 409
+    with filled.unit_of_work() as s:
+        case = cases.get_case(s, OFFICE, case_id)
+        assert (case.status, case.kind, case.subject_name) == ("draft", "punishment", "郑州顺达1号物流有限公司")
+        assert case.title == "道路运输领域失信行为曝光：郑州顺达1号物流有限公司"
+        assert "约谈：约谈负责人" in case.body
+        assert "公开曝光：在信用交通网站通报曝光" in case.body
+        cases.publish_case(s, OFFICE, case_id)  # then on the website like any case

@@ -66,3 +66,5 @@ class CampaignAction(Base):
     note: Mapped[str] = mapped_column(Text)
     taken_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 公开曝光: the typical case drafted from it, for the credit office to publish on the website
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("typical_cases.id"))

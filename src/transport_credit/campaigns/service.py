@@ -25,6 +25,7 @@ from transport_credit.common.errors import Conflict, InvalidInput, NotFound, Per
 from transport_credit.db.base import utcnow
 from transport_credit.disclosure.rules import china_today
 from transport_credit.identifiers.citizen_id import mask_name
+from transport_credit.lists import cases
 from transport_credit.lists.criteria import matching_subjects
 from transport_credit.lists.models import ListEntry
 from transport_credit.lists.rules import LIST_TYPE_LABELS, list_rules
@@ -262,6 +263,53 @@ def finish_target(
     return target
 
 
+def draft_exposure_case(session: Session, actor: Actor, settings: Settings, action_id: int) -> int:
+    """公开曝光: draft the typical case of a target's exposure action (the credit office then publishes it on the
+    website like any case); returns the case's id."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    action = session.get(CampaignAction, action_id)
+    if action is None or action.action != "exposure":
+        raise NotFound("没有该公开曝光措施", code="campaign_action_not_found")
+    if action.case_id is not None:
+        raise Conflict("该曝光已生成典型案例", code="campaign_case_exists", details={"case_id": action.case_id})
+    target = session.get(CampaignTarget, action.target_id)
+    assert target is not None
+    campaign = _campaign(session, target.campaign_id)
+    doc = templates(settings)
+    case = cases.draft_case(
+        session,
+        actor,
+        title=f"{campaign.domain}领域失信行为曝光：{target.subject_name}"[:200],
+        summary=f"在{campaign.name}中，{target.subject_name}因{target.reason}被依法公开曝光。"[:1000],
+        body="\n".join(
+            [
+                f"{campaign.name}（{campaign.starts_on:%Y年%m月%d日}起）中，{target.subject_name}纳入治理对象，原因：{target.reason}。",
+                *(
+                    f"{a.taken_on:%Y年%m月%d日}，{_action_name(doc, a.action)}：{a.note}"
+                    for a in session.scalars(
+                        select(CampaignAction)
+                        .where(CampaignAction.target_id == target.id, CampaignAction.taken_on <= action.taken_on)
+                        .order_by(CampaignAction.taken_on, CampaignAction.id)
+                    )
+                ),
+                f"依据：{campaign.basis}",
+            ]
+        ),
+        kind="punishment",
+        domain=campaign.domain,
+        subject_id=target.subject_id,
+    )
+    action.case_id = case.id
+    session.flush()
+    audit(session, actor, "campaign.case", "campaign_target", str(target.id), {"action": action.id, "case": case.id})
+    return case.id
+
+
+def _action_name(doc: rules.TemplatesDocument, code: str) -> str:
+    known = doc.action(code)
+    return known.name if known else code
+
+
 def campaign_of_target(session: Session, target_id: int) -> int:
     campaign_id = session.scalar(select(CampaignTarget.campaign_id).where(CampaignTarget.id == target_id))
     if campaign_id is None:
@@ -311,12 +359,14 @@ def campaign_list(session: Session) -> list[CampaignSummary]:
 
 @dataclass(frozen=True)
 class ActionView:
+    id: int
     code: str
     name: str
     taken_on: dt.date
     deadline: dt.date | None
     note: str
     taken_by: str
+    case_id: int | None  # 公开曝光: the typical case drafted from it
 
 
 @dataclass(frozen=True)
@@ -396,10 +446,9 @@ def campaign_view(
         deadlines = [a.deadline for a in taken if a.deadline is not None]
         acts = []
         for a in taken:
-            known = doc.action(a.action)
-            name = known.name if known else a.action
+            name = _action_name(doc, a.action)
             action_counts[name] += 1
-            acts.append(ActionView(a.action, name, a.taken_on, a.deadline, a.note, a.taken_by))
+            acts.append(ActionView(a.id, a.action, name, a.taken_on, a.deadline, a.note, a.taken_by, a.case_id))
         views.append(
             TargetView(
                 t.id,

@@ -138,9 +138,10 @@ def draft_case(
     effect_id: int | None = None,
     entry_id: int | None = None,
     domain: str | None = None,
+    subject_id: int | None = None,
 ) -> CaseView:
-    """Draft a case (credit office), from an effect, a list entry, or free text. Kind and subject follow the
-    source when one is given."""
+    """Draft a case (credit office), from an effect, a list entry, or free text (optionally about a subject). Kind
+    and subject follow the source when one is given."""
     actor.require_role(ROLE_CREDIT_OFFICE)
     title, summary, body = _check_text(title, summary, body)
     subject: Subject | None = None
@@ -160,6 +161,10 @@ def draft_case(
         subject = subject or session.get(Subject, entry.subject_id)
         kind = kind or ("reward" if entry.list_type == "red" else "punishment")
         domain = domain or entry.domain
+    if subject is None and subject_id is not None:
+        subject = session.get(Subject, subject_id)
+        if subject is None:
+            raise NotFound("未找到该信用主体", code="subject_not_found")
     if kind not in CASE_KINDS:
         raise InvalidInput("案例类型应为 reward（守信激励）或 punishment（失信惩戒）", code="invalid_case_kind")
     if subject is not None:

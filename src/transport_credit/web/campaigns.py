@@ -174,3 +174,17 @@ async def finish(request: Request, console: User, target_id: RowId) -> Response:
 
     campaign_id = await run_in_threadpool(save)
     return RedirectResponse(f"{PREFIX}/campaigns/{campaign_id}?saved=1#target-{target_id}", status_code=303)
+
+
+@router.post("/actions/{action_id}/case")
+async def exposure_case(request: Request, console: User, action_id: RowId) -> Response:
+    """公开曝光 → a typical case draft, published from the 典型案例 page like any case."""
+    form = await _form(request)
+    _check_csrf(console, None, form)
+
+    def save() -> int:
+        with console.db.unit_of_work() as session:
+            return service.draft_exposure_case(session, console.actor, console.settings, action_id)
+
+    case_id = await run_in_threadpool(save)
+    return RedirectResponse(f"{PREFIX}/cases#case-{case_id}", status_code=303)

@@ -303,10 +303,28 @@ def test_console_pages(filled: Database, settings: Settings, cheap_hashing: None
         assert xlsx.status_code == 200
         assert load_workbook(io.BytesIO(xlsx.content))["治理台账"]["B3"].value == "郑州顺达1号物流有限公司"
         assert 'id="todo-campaigns"' in client.get("/console").text
+        added = client.post(
+            f"/console/campaigns/{campaign_id}/targets",
+            data={
+                "csrf_token": csrf_of(view.text),
+                "subject_code": uscc(3),
+                "reason": "执法检查发现指使超限运输",
+                "department": CITY_DEPT,
+            },
+            follow_redirects=False,
+        )
+        assert added.status_code == 303
+        assert "手工纳入：执法检查发现指使超限运输" in client.get(added.headers["location"]).text
+        unknown = client.post(
+            f"/console/campaigns/{campaign_id}/targets",
+            data={"csrf_token": csrf_of(view.text), "subject_code": "x", "reason": "x", "department": CITY_DEPT},
+        )
+        assert unknown.status_code == 404
         assert client.get(f"/console/campaigns/{campaign_id}", params={"state": "nope"}).status_code == 422
-        login(client, CITY_OFFICER)  # 郑州市交通运输局: none of the targets is theirs
+        login(client, CITY_OFFICER)  # 郑州市交通运输局: only the target added by hand is theirs
         mine = client.get(f"/console/campaigns/{campaign_id}")
-        assert 'id="no-targets"' in mine.text
+        assert "手工纳入" in mine.text
+        assert "郑州顺达1号物流有限公司" not in mine.text
         refused = client.post(
             f"/console/campaigns/targets/{target_id}/actions",
             data={"csrf_token": csrf_of(mine.text), "action": "warning", "taken_on": TODAY.isoformat(), "note": "x"},
@@ -420,3 +438,42 @@ def test_an_exposure_becomes_a_typical_case(filled: Database, settings: Settings
         assert "约谈：约谈负责人" in case.body
         assert "公开曝光：在信用交通网站通报曝光" in case.body
         cases.publish_case(s, OFFICE, case_id)  # then on the website like any case
+
+
+def test_a_subject_taken_on_by_hand(filled: Database, settings: Settings, cli_env: Path) -> None:
+    campaign_id = _open(filled, settings)
+
+    def add(actor: Actor = OFFICE, **kw: Any) -> CampaignTarget:
+        values = {"subject_code": uscc(3), "reason": "执法检查发现指使超限运输", "department_code": "410300-jtj"}
+        values.update(kw)
+        with filled.unit_of_work() as s:
+            return service.add_target(s, actor, settings, campaign_id, **values)
+
+    with pytest.raises(PermissionDenied):
+        add(OFFICER)
+    for kw, error, code in (
+        ({"subject_code": uscc(99)}, NotFound, "subject_not_found"),
+        ({"reason": " "}, InvalidInput, "campaign_reason"),
+        ({"department_code": "999999-x"}, InvalidInput, "campaign_department"),
+        ({"subject_code": uscc(1)}, Conflict, "campaign_target_exists"),  # the rule took it on already
+    ):
+        with pytest.raises(error) as caught:
+            add(**kw)
+        assert caught.value.code == code
+    target = add()
+    assert (target.reason, target.department_code, target.evidence) == (
+        "手工纳入：执法检查发现指使超限运输",
+        "410300-jtj",
+        [],
+    )
+    with filled.unit_of_work() as s:
+        assert service.draw_targets(s, OFFICE, settings, campaign_id) == 0  # not taken on twice
+    with filled.read() as s:
+        assert service.attention(s, OTHER, TODAY) == (1, 0)  # 洛阳's officer now has a target to act on
+    runner = CliRunner()
+    done = runner.invoke(
+        cli, ["campaigns", "add", str(campaign_id), uscc(2), "--reason", "群众投诉", "--department", "410100-jtj"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "已纳入" in done.stdout
+    assert len(_targets(filled, campaign_id)) == 3

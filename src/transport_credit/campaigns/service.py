@@ -32,6 +32,7 @@ from transport_credit.lists.rules import LIST_TYPE_LABELS, list_rules
 from transport_credit.records.models import CreditRecord
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
+from transport_credit.subjects.service import find_subject
 
 NOTE_MAX = 2000
 NAME_MAX = 200
@@ -183,6 +184,52 @@ def draw_targets(
         session, actor, "campaign.draw", "campaign", str(campaign.id), {"day": day.isoformat(), "added": len(new_ids)}
     )
     return len(new_ids)
+
+
+def add_target(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    campaign_id: int,
+    *,
+    subject_code: str,
+    reason: str,
+    department_code: str,
+    today: dt.date | None = None,
+) -> CampaignTarget:
+    """Take on a subject the template's rules did not find (a problem found in an inspection, a complaint, another
+    department's notice), with the reason and the responsible department."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    campaign = _campaign(session, campaign_id, open_only=True)
+    subject = find_subject(session, settings, subject_code)
+    if subject is None:
+        raise NotFound("平台上没有该代码的信用主体，请核对统一社会信用代码或证件号码", code="subject_not_found")
+    text = _text(reason, "纳入原因", "campaign_reason")
+    department = session.scalar(
+        select(Department.code).where(Department.code == department_code.strip(), Department.active.is_(True))
+    )
+    if department is None:
+        raise InvalidInput("请选择在用的责任单位", code="campaign_department")
+    taken = session.scalar(
+        select(CampaignTarget.id).where(
+            CampaignTarget.campaign_id == campaign.id, CampaignTarget.subject_id == subject.id
+        )
+    )
+    if taken is not None:
+        raise Conflict("该主体已是本次专项治理的治理对象", code="campaign_target_exists", details={"target_id": taken})
+    target = CampaignTarget(
+        campaign_id=campaign.id,
+        subject_id=subject.id,
+        subject_name=(mask_name(subject.name) if subject.kind == "person" else subject.name)[:200],
+        reason=f"手工纳入：{text}",
+        evidence=[],
+        department_code=department,
+        added_on=today or china_today(),
+    )
+    session.add(target)
+    session.flush()
+    audit(session, actor, "campaign.add", "campaign", str(campaign.id), {"target": target.id, "department": department})
+    return target
 
 
 # --- acting on a target -------------------------------------------------------------------------------------------

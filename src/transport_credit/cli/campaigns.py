@@ -145,6 +145,23 @@ def draw_cmd(campaign_id: Annotated[int, typer.Argument(help="专项治理编号
     typer.echo(f"新增治理对象 {added} 个。")
 
 
+@campaigns_app.command("add", help="手工纳入治理对象（检查发现、投诉举报、有关部门通报等）。")
+@handled
+def add_cmd(
+    campaign_id: Annotated[int, typer.Argument(help="专项治理编号")],
+    subject_code: Annotated[str, typer.Argument(help="统一社会信用代码或证件号码")],
+    reason: Annotated[str, typer.Option("--reason", help="纳入原因")],
+    department: Annotated[str, typer.Option("--department", help="责任单位编码")],
+) -> None:
+    cfg = settings()
+    with database(cfg) as db, db.unit_of_work() as s:
+        target = service.add_target(
+            s, cli_actor(), cfg, campaign_id, subject_code=subject_code, reason=reason, department_code=department
+        )
+        target_id = target.id
+    typer.echo(f"已纳入（治理对象编号 {target_id}）。")
+
+
 @campaigns_app.command("close", help="结束专项治理并登记工作总结。")
 @handled
 def close_cmd(

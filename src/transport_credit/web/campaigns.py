@@ -93,6 +93,7 @@ def campaign_page(
         state_labels=rules.STATE_LABELS,
         actions=service.templates(console.settings).actions,
         office=office,
+        all_departments=_department_names(console) if office else {},
         may_act=lambda t: (
             view.status == "open"
             and t.finished_on is None
@@ -121,6 +122,28 @@ async def draw(request: Request, console: User, campaign_id: RowId) -> Response:
 
     await run_in_threadpool(save)
     return RedirectResponse(f"{PREFIX}/campaigns/{campaign_id}?saved=1", status_code=303)
+
+
+@router.post("/{campaign_id}/targets")
+async def add(request: Request, console: User, campaign_id: RowId) -> Response:
+    form = await _form(request)
+    _check_csrf(console, None, form)
+
+    def save() -> int:
+        with console.db.unit_of_work() as session:
+            target = service.add_target(
+                session,
+                console.actor,
+                console.settings,
+                campaign_id,
+                subject_code=_text(form, "subject_code"),
+                reason=_text(form, "reason"),
+                department_code=_text(form, "department"),
+            )
+            return target.id
+
+    target_id = await run_in_threadpool(save)
+    return RedirectResponse(f"{PREFIX}/campaigns/{campaign_id}?saved=1#target-{target_id}", status_code=303)
 
 
 @router.post("/{campaign_id}/close")

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "web"))
 from console_kit import CITY_DEPT, CREDIT_OFFICE, MANAGER, PASSWORD, csrf_of, login
 from console_kit import OFFICER as CITY_OFFICER
 
+from transport_credit import audit
 from transport_credit.audit.models import AuditEntry
 from transport_credit.auth import service as auth
 from transport_credit.campaigns import rules, service
@@ -315,6 +316,14 @@ def test_console_pages(filled: Database, settings: Settings, cheap_hashing: None
         )
         assert added.status_code == 303
         assert "手工纳入：执法检查发现指使超限运输" in client.get(added.headers["location"]).text
+        moved = client.post(
+            f"/console/campaigns/targets/{target_id}/department",
+            data={"csrf_token": csrf_of(view.text), "department": "410300-jtj", "reason": "属地管理"},
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303
+        row = client.get(moved.headers["location"]).text.split(f'id="target-{target_id}"')[1].split("</tr>")[0]
+        assert "洛阳市交通运输局" in row
         unknown = client.post(
             f"/console/campaigns/{campaign_id}/targets",
             data={"csrf_token": csrf_of(view.text), "subject_code": "x", "reason": "x", "department": CITY_DEPT},
@@ -477,3 +486,28 @@ def test_a_subject_taken_on_by_hand(filled: Database, settings: Settings, cli_en
     assert done.exit_code == 0, done.output
     assert "已纳入" in done.stdout
     assert len(_targets(filled, campaign_id)) == 3
+
+
+def test_a_target_handed_to_another_department(filled: Database, settings: Settings, cli_env: Path) -> None:
+    campaign_id = _open(filled, settings)
+    target = _targets(filled, campaign_id)[uscc(1)]
+    with filled.unit_of_work() as s:
+        with pytest.raises(PermissionDenied):
+            service.reassign_target(s, OFFICER, target.id, department_code="410300-jtj", reason="属地管理")
+        with pytest.raises(InvalidInput, match="责任单位"):
+            service.reassign_target(s, OFFICE, target.id, department_code="nope", reason="属地管理")
+        with pytest.raises(InvalidInput, match="调整原因"):
+            service.reassign_target(s, OFFICE, target.id, department_code="410300-jtj", reason="")
+        service.reassign_target(s, OFFICE, target.id, department_code="410300-jtj", reason="属地管理")
+    with filled.read() as s:
+        assert service.attention(s, OTHER, TODAY) == (1, 0)  # now 洛阳's to act on
+        assert service.attention(s, OFFICER, TODAY) == (0, 0)
+        [entry] = audit.list_entries(s, OFFICE, action="campaign.reassign")
+        assert entry.details == {"from": "410000-zfj", "to": "410300-jtj", "reason": "属地管理"}
+    with filled.unit_of_work() as s:
+        service.record_action(s, OTHER, settings, target.id, action="interview", taken_on=TODAY, note="约谈")
+    result = CliRunner().invoke(
+        cli, ["campaigns", "reassign", str(target.id), "--department", "410000-zfj", "--reason", "退回执法局办理"]
+    )
+    assert result.exit_code == 0, result.output
+    assert _targets(filled, campaign_id)[uscc(1)].department_code == "410000-zfj"

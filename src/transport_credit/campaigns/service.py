@@ -186,6 +186,13 @@ def draw_targets(
     return len(new_ids)
 
 
+def _active_department(session: Session, code: str) -> str:
+    found = session.scalar(select(Department.code).where(Department.code == code.strip(), Department.active.is_(True)))
+    if found is None:
+        raise InvalidInput("请选择在用的责任单位", code="campaign_department")
+    return str(found)
+
+
 def add_target(
     session: Session,
     actor: Actor,
@@ -205,11 +212,7 @@ def add_target(
     if subject is None:
         raise NotFound("平台上没有该代码的信用主体，请核对统一社会信用代码或证件号码", code="subject_not_found")
     text = _text(reason, "纳入原因", "campaign_reason")
-    department = session.scalar(
-        select(Department.code).where(Department.code == department_code.strip(), Department.active.is_(True))
-    )
-    if department is None:
-        raise InvalidInput("请选择在用的责任单位", code="campaign_department")
+    department = _active_department(session, department_code)
     taken = session.scalar(
         select(CampaignTarget.id).where(
             CampaignTarget.campaign_id == campaign.id, CampaignTarget.subject_id == subject.id
@@ -229,6 +232,27 @@ def add_target(
     session.add(target)
     session.flush()
     audit(session, actor, "campaign.add", "campaign", str(campaign.id), {"target": target.id, "department": department})
+    return target
+
+
+def reassign_target(
+    session: Session, actor: Actor, target_id: int, *, department_code: str, reason: str
+) -> CampaignTarget:
+    """Hand a target to another responsible department (the one found is not the one that should act)."""
+    actor.require_role(ROLE_CREDIT_OFFICE)
+    target = session.get(CampaignTarget, target_id)
+    if target is None:
+        raise NotFound("治理对象不存在", code="campaign_target_not_found")
+    _campaign(session, target.campaign_id, open_only=True)
+    if target.finished_on is not None:
+        raise Conflict(f"该对象已于 {target.finished_on:%Y-%m-%d} 整改销号", code="campaign_target_done")
+    department = _active_department(session, department_code)
+    text = _text(reason, "调整原因", "campaign_reason")
+    before = target.department_code
+    target.department_code = department
+    session.flush()
+    details = {"from": before, "to": department, "reason": text}
+    audit(session, actor, "campaign.reassign", "campaign_target", str(target.id), details)
     return target
 
 

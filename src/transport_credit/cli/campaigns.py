@@ -162,6 +162,19 @@ def add_cmd(
     typer.echo(f"已纳入（治理对象编号 {target_id}）。")
 
 
+@campaigns_app.command("reassign", help="调整治理对象的责任单位。")
+@handled
+def reassign_cmd(
+    target_id: Annotated[int, typer.Argument(help="治理对象编号")],
+    department: Annotated[str, typer.Option("--department", help="责任单位编码")],
+    reason: Annotated[str, typer.Option("--reason", help="调整原因")],
+) -> None:
+    cfg = settings()
+    with database(cfg) as db, db.unit_of_work() as s:
+        service.reassign_target(s, cli_actor(), target_id, department_code=department, reason=reason)
+    typer.echo("已调整责任单位。")
+
+
 @campaigns_app.command("close", help="结束专项治理并登记工作总结。")
 @handled
 def close_cmd(

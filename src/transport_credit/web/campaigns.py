@@ -146,6 +146,26 @@ async def add(request: Request, console: User, campaign_id: RowId) -> Response:
     return RedirectResponse(f"{PREFIX}/campaigns/{campaign_id}?saved=1#target-{target_id}", status_code=303)
 
 
+@router.post("/targets/{target_id}/department")
+async def reassign(request: Request, console: User, target_id: RowId) -> Response:
+    form = await _form(request)
+    _check_csrf(console, None, form)
+
+    def save() -> int:
+        with console.db.unit_of_work() as session:
+            target = service.reassign_target(
+                session,
+                console.actor,
+                target_id,
+                department_code=_text(form, "department"),
+                reason=_text(form, "reason"),
+            )
+            return target.campaign_id
+
+    campaign_id = await run_in_threadpool(save)
+    return RedirectResponse(f"{PREFIX}/campaigns/{campaign_id}?saved=1#target-{target_id}", status_code=303)
+
+
 @router.post("/{campaign_id}/close")
 async def close(request: Request, console: User, campaign_id: RowId) -> Response:
     form = await _form(request)

@@ -12,12 +12,9 @@ import typer
 
 from transport_credit.campaigns import rules, service
 from transport_credit.cli import output as out
-from transport_credit.cli.context import cli_actor, database, handled, settings
+from transport_credit.cli.context import DATE_FORMATS, JsonOption, cli_actor, database, handled, settings
 
 campaigns_app = typer.Typer(help="诚信缺失突出问题专项治理：开展、处置、销号、台账。", no_args_is_help=True)
-
-DATE = ["%Y-%m-%d"]
-JsonOption = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
 
 
 @campaigns_app.command("list", help="专项治理及其治理对象数、已销号数；--templates 列出可用模板。")
@@ -49,8 +46,8 @@ def list_cmd(
 @handled
 def open_cmd(
     template: Annotated[str, typer.Argument(help="模板编码，如 overload")],
-    starts: Annotated[dt.datetime, typer.Option("--from", formats=DATE, help="开始日期 YYYY-MM-DD")],
-    ends: Annotated[dt.datetime, typer.Option("--to", formats=DATE, help="结束日期 YYYY-MM-DD")],
+    starts: Annotated[dt.datetime, typer.Option("--from", formats=DATE_FORMATS, help="开始日期 YYYY-MM-DD")],
+    ends: Annotated[dt.datetime, typer.Option("--to", formats=DATE_FORMATS, help="结束日期 YYYY-MM-DD")],
     name: Annotated[str, typer.Option("--name", help="名称（默认按模板和年度）")] = "",
     as_json: JsonOption = False,
 ) -> None:
@@ -102,8 +99,8 @@ def act_cmd(
     target_id: Annotated[int, typer.Argument(help="治理对象编号")],
     action: Annotated[str, typer.Option("--action", help="措施编码")],
     note: Annotated[str, typer.Option("--note", help="处置情况（行业禁入须写明依据）")],
-    taken: Annotated[dt.datetime | None, typer.Option("--on", formats=DATE, help="处置日期，默认今天")] = None,
-    deadline: Annotated[dt.datetime | None, typer.Option("--deadline", formats=DATE, help="整改期限")] = None,
+    taken: Annotated[dt.datetime | None, typer.Option("--on", formats=DATE_FORMATS, help="处置日期，默认今天")] = None,
+    deadline: Annotated[dt.datetime | None, typer.Option("--deadline", formats=DATE_FORMATS, help="整改期限")] = None,
 ) -> None:
     cfg = settings()
     with database(cfg) as db, db.unit_of_work() as s:
@@ -126,7 +123,7 @@ def act_cmd(
 def finish_cmd(
     target_id: Annotated[int, typer.Argument(help="治理对象编号")],
     note: Annotated[str, typer.Option("--note", help="整改情况")],
-    finished: Annotated[dt.datetime | None, typer.Option("--on", formats=DATE, help="销号日期，默认今天")] = None,
+    finished: Annotated[dt.datetime | None, typer.Option("--on", formats=DATE_FORMATS, help="默认今天")] = None,
 ) -> None:
     cfg = settings()
     with database(cfg) as db, db.unit_of_work() as s:

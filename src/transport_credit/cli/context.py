@@ -7,7 +7,7 @@ import functools
 import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -24,6 +24,9 @@ from transport_credit.settings import Settings, get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+DATE_FORMATS = ["%Y-%m-%d"]  # typer's datetime options: a wrong date is refused with a clear message (exit 2)
+JsonOption = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
 
 EXIT_ERROR = 1  # a user error (CreditError) or a failed check (audit verify)
 NOT_INITIALISED = "数据库尚未初始化，请先运行 tcredit init"

@@ -10,20 +10,17 @@ from typing import Annotated
 import typer
 
 from transport_credit.cli import output as out
-from transport_credit.cli.context import cli_actor, database, handled, settings
+from transport_credit.cli.context import DATE_FORMATS, JsonOption, cli_actor, database, handled, settings
 from transport_credit.incentives import service
 from transport_credit.monitoring.report import this_month
 
 xinyi_app = typer.Typer(help="“信易+”守信激励应用场景：场景清单、设区市覆盖、上线登记、成效。", no_args_is_help=True)
 
-DATE = ["%Y-%m-%d"]
-JsonOption = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]
-
 
 @xinyi_app.command("coverage", help="各场景类别（信易批、信易行……）覆盖的设区市，以及登记的上线记录。")
 @handled
 def coverage_cmd(
-    day: Annotated[dt.datetime | None, typer.Option("--date", formats=DATE, help="YYYY-MM-DD，默认今天")] = None,
+    day: Annotated[dt.datetime | None, typer.Option("--date", formats=DATE_FORMATS, help="日期，默认今天")] = None,
     as_json: JsonOption = False,
 ) -> None:
     cfg = settings()
@@ -54,7 +51,7 @@ def launch_cmd(
     scenario: Annotated[str, typer.Argument(help="场景编码，如 XYX-ETC")],
     region: Annotated[str, typer.Argument(help="设区市或县（市、区）代码，或本省代码（全省）")],
     provider: Annotated[str, typer.Option("--provider", help="提供服务的单位")],
-    started: Annotated[dt.datetime, typer.Option("--from", formats=DATE, help="上线日期 YYYY-MM-DD")],
+    started: Annotated[dt.datetime, typer.Option("--from", formats=DATE_FORMATS, help="上线日期 YYYY-MM-DD")],
     note: Annotated[str, typer.Option("--note", help="说明（实施方案、优惠内容）")] = "",
     as_json: JsonOption = False,
 ) -> None:
@@ -81,7 +78,7 @@ def launch_cmd(
 @handled
 def end_cmd(
     launch_id: Annotated[int, typer.Argument(help="上线记录编号")],
-    ended: Annotated[dt.datetime, typer.Option("--on", formats=DATE, help="结束日期 YYYY-MM-DD")],
+    ended: Annotated[dt.datetime, typer.Option("--on", formats=DATE_FORMATS, help="结束日期 YYYY-MM-DD")],
     reason: Annotated[str, typer.Option("--reason", help="结束原因")],
 ) -> None:
     cfg = settings()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from transport_credit.catalog.schema import CategoryDef
 from transport_credit.common.datafiles import load_yaml_model
 from transport_credit.common.errors import NotFound
+from transport_credit.lists.cases import CASE_KIND_LABELS
 
 FORMAT_VERSION = "transport-credit-exchange/1"
 PackageKind = Literal["full", "increment"]
@@ -219,7 +220,6 @@ CASE_FIELDS = (
     "published_at",
     "url",
 )
-CASE_KIND_LABELS = {"reward": "守信激励", "punishment": "失信惩戒"}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from transport_credit.subjects.models import Subject
 
 CaseKind = Literal["reward", "punishment"]
 CASE_KINDS: tuple[str, ...] = ("reward", "punishment")
+CASE_KIND_LABELS = {"reward": "守信激励", "punishment": "失信惩戒"}
 MAX_PAGE = 200
 MIN_YEAR, MAX_YEAR = 2000, 2100  # the years whose case indicators can be asked for
 

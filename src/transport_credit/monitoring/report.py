@@ -302,6 +302,19 @@ def _domain_on_time(domain: str, target: float, facts: MonthFacts) -> Indicator:
     )
 
 
+def _share(code: str, name: str, part: int, whole: int, goal: float | None) -> Indicator:
+    """A rate shown with its count (``part/whole``) against an optional target; "—" when there is nothing to
+    measure."""
+    value = rate(part, whole)
+    return Indicator(
+        code,
+        name,
+        f"{percent(value)}（{part}/{whole}）" if whole else percent(value),
+        None if goal is None else percent(goal),
+        None if goal is None or value is None else value >= goal,
+    )
+
+
 def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
     """The month's indicators against their targets."""
     on_time = rate(facts.on_time, facts.dual_reported)
@@ -346,15 +359,13 @@ def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
             )
         )
     checked, decided = facts.licences_checked
-    coverage_rate = rate(checked, decided)
-    goal = targets.check_coverage_rate
     out.append(
-        Indicator(
+        _share(
             "check_coverage_rate",
             f"行政许可信用查询办率（作出决定前 {targets.check_window_days} 日内核查申请人）",
-            f"{percent(coverage_rate)}（{checked}/{decided}）" if decided else percent(coverage_rate),
-            None if goal is None else percent(goal),
-            None if goal is None or coverage_rate is None else coverage_rate >= goal,
+            checked,
+            decided,
+            targets.check_coverage_rate,
         )
     )
     out.append(
@@ -398,17 +409,8 @@ def indicators(facts: MonthFacts, targets: IndicatorTargets) -> list[Indicator]:
     ]
     if facts.xinyi_family:
         running, cities = facts.xinyi_cities
-        share = rate(running, cities)
-        goal = targets.xinyi_city_coverage
-        out.append(
-            Indicator(
-                "xinyi_city_coverage",
-                f"设区市“{facts.xinyi_family}”应用覆盖率",
-                f"{percent(share)}（{running}/{cities}）" if cities else percent(share),
-                None if goal is None else percent(goal),
-                None if goal is None or share is None else share >= goal,
-            )
-        )
+        name = f"设区市“{facts.xinyi_family}”应用覆盖率"
+        out.append(_share("xinyi_city_coverage", name, running, cities, targets.xinyi_city_coverage))
     out.append(
         Indicator(
             "cases_per_quarter",

@@ -41,9 +41,10 @@ def make_engine(url: str, *, background_checkpoint: bool = True, **kwargs: Any) 
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.execute("PRAGMA cache_size=-65536")
-            # Read the file through a memory map. A commit by another connection (the check log's writer, an
-            # import) resets every other connection's page cache under WAL; re-reading pages from the map costs
-            # no system call, so the credit check's lookups stay at their cached cost while checks are logged.
+            # Read the file through a memory map. A commit by another connection (an import, the check log's
+            # writer) resets every other connection's page cache under WAL; re-reading pages from the map costs
+            # no system call. The credit check's fast lane opts out (``lists.checks._fast_connection``): its
+            # own stream of check-log commits grows the file, and each growth re-maps it.
             cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cur.close()
 

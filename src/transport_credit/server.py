@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     from transport_credit.web.ledger import router as ledger_console_router
     from transport_credit.web.portal import router as portal_console_router
     from transport_credit.web.quality import router as quality_console_router
+    from transport_credit.web.reminders import router as reminders_console_router
     from transport_credit.web.report import router as report_console_router
     from transport_credit.web.xinyi import router as xinyi_console_router
 
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(ledger_console_router)
     app.include_router(xinyi_console_router)
     app.include_router(campaigns_console_router)
+    app.include_router(reminders_console_router)
     app.include_router(report_console_router)
     app.include_router(analysis_console_router)
     app.include_router(evaluation_console_router)

@@ -60,6 +60,25 @@ class Settings(BaseSettings):
         default=None, description="public address of the website printed in report QR codes (default: request URL)"
     )
 
+    # Reminder service (信用提醒服务): where the short messages go
+    reminder_channel: Literal["file", "webhook", "off"] = Field(
+        default="file",
+        description="file: written to data_dir/reminders/ (numbers masked; for trials and development); webhook: "
+        "POSTed to the SMS gateway at reminder_webhook_url; off: kept in the outbox, not sent",
+    )
+    reminder_webhook_url: str | None = Field(
+        default=None, description="SMS gateway (政务短信平台) endpoint that accepts the platform's JSON messages"
+    )
+    reminder_webhook_secret: SecretStr | None = Field(
+        default=None, description="key of the HMAC-SHA256 signature sent in the X-Signature header of each message"
+    )
+
+    @model_validator(mode="after")
+    def _webhook_configured(self) -> Settings:
+        if self.reminder_channel == "webhook" and not self.reminder_webhook_url:
+            raise ValueError("TRANSPORT_CREDIT_REMINDER_WEBHOOK_URL must be set for the webhook reminder channel")
+        return self
+
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.env == "production":

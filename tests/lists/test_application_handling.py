@@ -275,13 +275,15 @@ def test_refusal_and_wrong_steps(platform_with_penalties: Database, settings: Se
     db = platform_with_penalties
     app_id = _apply(db, settings, "objection", _subject_id(db, 11), None)
     with db.unit_of_work() as s, pytest.raises(InvalidInput) as exc:
-        portal.refuse_application(s, OFFICE, app_id, reply="")
+        portal.refuse_application(s, OFFICE, settings, app_id, reply="")
     assert exc.value.code == "reply_required"
     with pytest.raises(Conflict) as conflict:
         _decide(db, settings, app_id, "dismissed")
     assert conflict.value.code == "application_not_accepted"
     with db.unit_of_work() as s:
-        refused = portal.refuse_application(s, OFFICE, app_id, reply="申请材料不全，请补充处罚决定书复印件后重新提交。")
+        refused = portal.refuse_application(
+            s, OFFICE, settings, app_id, reply="申请材料不全，请补充处罚决定书复印件后重新提交。"
+        )
         assert refused.status == "refused"
     with pytest.raises(Conflict) as conflict:
         _accept(db, settings, app_id)
@@ -296,7 +298,7 @@ def test_only_the_credit_office_handles_applications(platform_with_penalties: Da
     with db.unit_of_work() as s, pytest.raises(PermissionDenied):
         portal.accept_application(s, OFFICER, settings, app_id)
     with db.unit_of_work() as s, pytest.raises(PermissionDenied):
-        portal.refuse_application(s, OFFICER, app_id, reply="不予受理的理由说明")
+        portal.refuse_application(s, OFFICER, settings, app_id, reply="不予受理的理由说明")
     with db.unit_of_work() as s, pytest.raises(PermissionDenied):
         portal.decide_application(s, OFFICER, settings, app_id, outcome="dismissed", reply="异议不成立的理由")
     assert _application(db, app_id).status == "received"
@@ -309,7 +311,7 @@ def test_inbox_views_put_the_most_urgent_first(platform_with_penalties: Database
     fresh = _apply(db, settings, "repair", sid, None)
     closed = _apply(db, settings, "objection", sid, None)
     with db.unit_of_work() as s:
-        portal.refuse_application(s, OFFICE, closed, reply="重复申请，已在办理中。")
+        portal.refuse_application(s, OFFICE, settings, closed, reply="重复申请，已在办理中。")
     with db.read() as s:
         counts = portal.inbox_counts(s, OFFICE, today=TODAY)
         views = {
@@ -561,7 +563,7 @@ def test_any_sequence_of_steps_keeps_the_objection_workflow(
                 if action == "accept":
                     portal.accept_application(s, OFFICE, settings, app_id)
                 elif action == "refuse":
-                    portal.refuse_application(s, OFFICE, app_id, reply="申请材料不全，请补充后重新提交。")
+                    portal.refuse_application(s, OFFICE, settings, app_id, reply="申请材料不全，请补充后重新提交。")
                 elif action in ("verify", "verify_other"):
                     who = unit if action == "verify" else other
                     portal.submit_verification(s, who, app_id, finding=arg, note="经核对原始执法文书，结论如下。")

@@ -164,8 +164,8 @@ def test_replies_go_back_to_each_platform_once(penalties: Database, settings: Se
         portal.decide_application(
             s, OFFICE, settings, decided.id, outcome="dismissed", reply="经核实，信息准确，维持原信息。"
         )
-        portal.refuse_application(s, OFFICE, refused.id, reply="转办材料不全，不予受理，请补充后重新申请。")
-        portal.refuse_application(s, OFFICE, other.id, reply="非本部门职责范围，不予受理。")
+        portal.refuse_application(s, OFFICE, settings, refused.id, reply="转办材料不全，不予受理，请补充后重新申请。")
+        portal.refuse_application(s, OFFICE, settings, other.id, reply="非本部门职责范围，不予受理。")
     with penalties.read() as s:
         assert transfers.awaiting_reply(s, OFFICE) == {"creditchina": 2, "transport_credit": 1}
     with penalties.unit_of_work() as s:
@@ -271,7 +271,7 @@ def test_command_line_replies(penalties: Database, settings: Settings, tmp_path:
 
     app = _register(penalties, settings, _transfer(source="transport_credit", source_ref="JT-7"))
     with penalties.unit_of_work() as s:
-        portal.refuse_application(s, OFFICE, app.id, reply="非本部门职责范围，不予受理。")
+        portal.refuse_application(s, OFFICE, settings, app.id, reply="非本部门职责范围，不予受理。")
     runner = CliRunner()
     listed = runner.invoke(cli, ["applications", "transfer-replies", "--json"])
     assert listed.exit_code == 0, listed.output
@@ -334,7 +334,7 @@ def test_a_connector_does_it_over_the_api(penalties: Database, settings: Setting
         with penalties.unit_of_work() as s:  # the credit office refuses it on the console
             app_id = s.scalar(select(PortalApplication.id).where(PortalApplication.tracking_no == out["tracking_no"]))
             assert app_id is not None
-            portal.refuse_application(s, OFFICE, app_id, reply="转办材料不全，不予受理，请补充后重新申请。")
+            portal.refuse_application(s, OFFICE, settings, app_id, reply="转办材料不全，不予受理，请补充后重新申请。")
         waiting = client.get("/api/v1/transfers/replies", params={"source": "creditchina"}, headers=headers).json()
         assert [(w["tracking_no"], w["closed"], w["reply"]) for w in waiting] == [
             (out["tracking_no"], True, "转办材料不全，不予受理，请补充后重新申请。")

@@ -184,8 +184,9 @@ def refuse_cmd(
     reply: Annotated[str, typer.Option("--reply", help="不予受理的理由")],
     as_json: JsonOpt = False,
 ) -> None:
-    with database(settings()) as db, db.unit_of_work() as s:
-        _show(portal.refuse_application(s, cli_actor(), application_id, reply=reply), as_json)
+    cfg = settings()
+    with database(cfg) as db, db.unit_of_work() as s:
+        _show(portal.refuse_application(s, cli_actor(), cfg, application_id, reply=reply), as_json)
 
 
 @applications_app.command("decide", help="办结：异议 corrected/revoked/dismissed，修复 repaired/denied。")

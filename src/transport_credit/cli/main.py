@@ -41,6 +41,7 @@ from transport_credit.cli.evaluate import evaluate_app, supervise_app, warnings_
 from transport_credit.cli.exchange import exchange_app
 from transport_credit.cli.ledger import ledger_app
 from transport_credit.cli.lists import cases_app, checks_app, effects_app, lists_app, measures_app
+from transport_credit.cli.reminders import reminders_app
 from transport_credit.cli.report import report_app
 from transport_credit.cli.xinyi import xinyi_app
 from transport_credit.ingest import service as ingest
@@ -83,6 +84,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(xinyi_app, name="xinyi")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(reminders_app, name="reminders")
 app.add_typer(backup_app, name="backup")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="以 JSON 输出（供脚本使用）")]

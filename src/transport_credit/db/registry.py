@@ -23,6 +23,7 @@ from transport_credit.lists.models import CreditCheck, Effect, ListEntry, Typica
 from transport_credit.monitoring.models import AnalysisDaily, AnalysisMonth, AnalysisMonthly
 from transport_credit.portal.models import CreditDeclaration, CreditReport, PortalApplication, PortalContent
 from transport_credit.records.models import CreditRecord
+from transport_credit.reminders.models import Reminder, ReminderSubscription
 from transport_credit.subjects.models import Subject, SubjectAlias
 from transport_credit.supervision.models import InspectionItem, InspectionTask, Inspector
 from transport_credit.warnings.models import CreditWarning
@@ -66,6 +67,8 @@ __all__ = [
     "PortalContent",
     "ProvincialGrade",
     "QuarantineRow",
+    "Reminder",
+    "ReminderSubscription",
     "Subject",
     "SubjectAlias",
     "TypicalCase",

@@ -284,7 +284,7 @@ def _transfers(db: Database, settings: Settings, office: Actor, today: dt.date, 
                 today=today,
             )
             if refusal:
-                portal.refuse_application(s, office, app.id, reply=refusal)
+                portal.refuse_application(s, office, settings, app.id, reply=refusal)
         made += 1
     return made
 

@@ -39,6 +39,7 @@ from transport_credit.portal import handling, pdf, rules
 from transport_credit.portal.models import CreditDeclaration, CreditReport, PortalApplication, PortalContent
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import change_status
+from transport_credit.reminders import service as reminders
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 from transport_credit.subjects.pii import pii_keys
@@ -369,6 +370,7 @@ def new_application(
     )
     session.add(app)
     session.flush()
+    reminders.application_reminder(session, settings, app, "received")
     return app
 
 
@@ -594,6 +596,7 @@ def accept_application(
             "verify_due": app.verify_due,
         },
     )
+    reminders.application_reminder(session, settings, app, "accepted")
     return app
 
 
@@ -604,7 +607,9 @@ def _name_record(app: PortalApplication, record: CreditRecord | None) -> None:
         app.record_title = record.natural_key[:200]
 
 
-def refuse_application(session: Session, actor: Actor, application_id: int, *, reply: str) -> PortalApplication:
+def refuse_application(
+    session: Session, actor: Actor, settings: Settings, application_id: int, *, reply: str
+) -> PortalApplication:
     """不予受理, with the reason the applicant will read."""
     actor.require_role(ROLE_CREDIT_OFFICE)
     text = handling.check_reply(reply)
@@ -615,6 +620,7 @@ def refuse_application(session: Session, actor: Actor, application_id: int, *, r
     app.handled_by = actor.label[:120]
     session.flush()
     audit(session, actor, "portal.application.refuse", "portal_application", app.tracking_no, {"reply": text})
+    reminders.application_reminder(session, settings, app, "refused")
     return app
 
 
@@ -733,6 +739,7 @@ def decide_application(
         app.tracking_no,
         {"outcome": result, "record": record.id if record else None, "result_record": result_record, "reply": text},
     )
+    reminders.application_reminder(session, settings, app, "decided")
     return app
 
 

@@ -45,6 +45,9 @@ from transport_credit.portal import declarations, handling
 from transport_credit.portal import rules as portal_rules
 from transport_credit.portal import service as portal
 from transport_credit.records.models import CreditRecord
+from transport_credit.reminders import rules as reminder_rules
+from transport_credit.reminders import service as reminders
+from transport_credit.reminders.channels import channel_for
 from transport_credit.search import service as search
 from transport_credit.settings import Settings
 from transport_credit.site import limits
@@ -902,6 +905,104 @@ async def declare_submit(request: Request) -> Response:
 def declare_status(request: Request, no: Annotated[str, Query(max_length=30)] = "") -> Response:
     found = _read(request, lambda s: declarations.declaration_status(s, no)) if no.strip() else None
     return page(request, "declare_status.html", "declare", declaration=found, no=no, labels=declarations.STATUS_LABELS)
+
+
+# --- 信用提醒订阅 (reminder subscriptions) -------------------------------------------------------------------------
+
+
+@router.get("/subjects/{subject_id}/reminders", response_class=HTMLResponse)
+def subscribe_form(request: Request, subject_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
+    subject = _read(request, lambda s: disclosure.public_subject(s, subject_id, per_section=0))
+    return page(request, "subscribe.html", "search", subject=subject, errors={}, values={})
+
+
+@router.post("/subjects/{subject_id}/reminders", response_class=HTMLResponse)
+async def subscribe_submit(request: Request, subject_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
+    limits.enforce(request, "apply")
+    form = await _form(request)
+    values = {k: _text(form, k) for k in ("contact_name", "phone")}
+    settings = _settings(request)
+
+    def write(session: Session) -> tuple[Any, int, str]:
+        sub, code = reminders.subscribe(
+            session, settings, subject_id, contact_name=values["contact_name"], phone=values["phone"]
+        )
+        name = disclosure.public_subject(session, subject_id, per_section=0).name
+        session.flush()
+        session.expunge(sub)
+        return sub, code.id, name
+
+    try:
+        sub, code_id, name = await run_in_threadpool(_write, request, write)
+    except InvalidInput as exc:
+        if exc.code not in ("invalid_subscription", "code_limit_reached"):
+            raise
+        errors = exc.details or {"phone": exc.message}
+        subject = await run_in_threadpool(
+            _read, request, lambda s: disclosure.public_subject(s, subject_id, per_section=0)
+        )
+        return page(request, "subscribe.html", "search", 422, subject=subject, errors=errors, values=values)
+    run = await run_in_threadpool(reminders.deliver, _db(request), settings, channel_for(settings), only=[code_id])
+    return _confirm_page(request, sub, name, None if run.sent else "验证码暂未发出，请稍后重新获取验证码")
+
+
+def _confirm_page(request: Request, sub: Any, subject_name: str, error: str | None, status: int = 200) -> Response:
+    minutes = reminder_rules.reminder_rules(_settings(request).province).verification.valid_minutes
+    return page(
+        request,
+        "subscribe_confirm.html",
+        "search",
+        status,
+        subscription=sub,
+        subject_name=subject_name,
+        minutes=minutes,
+        error=error,
+    )
+
+
+@router.post("/reminders/confirm", response_class=HTMLResponse)
+async def subscribe_confirm(request: Request) -> Response:
+    limits.enforce(request, "apply")
+    form = await _form(request)
+    settings = _settings(request)
+
+    def write(session: Session) -> tuple[Any, str]:
+        result = reminders.confirm(session, settings, _text(form, "no"), _text(form, "code"))
+        name = disclosure.public_subject(session, result.subscription.subject_id, per_section=0).name
+        session.flush()
+        session.expunge(result.subscription)
+        return result, name
+
+    result, name = await run_in_threadpool(_write, request, write)
+    if not result.ok:
+        return _confirm_page(request, result.subscription, name, result.error, 422)
+    await run_in_threadpool(reminders.deliver, _db(request), settings, channel_for(settings))
+    return page(request, "subscribed.html", "search", subscription=result.subscription, subject_name=name)
+
+
+@router.get("/reminders/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_form(request: Request, token: Annotated[str, Path(max_length=40)]) -> Response:
+    def load(session: Session) -> tuple[Any, str]:
+        sub = reminders.subscription_by_token(session, token)
+        return sub, disclosure.public_subject(session, sub.subject_id, per_section=0).name
+
+    sub, name = _read(request, load)
+    return page(request, "unsubscribe.html", "search", subscription=sub, subject_name=name, token=token)
+
+
+@router.post("/reminders/unsubscribe/{token}", response_class=HTMLResponse)
+async def unsubscribe_submit(request: Request, token: Annotated[str, Path(max_length=40)]) -> Response:
+    limits.enforce(request, "apply")
+
+    def write(session: Session) -> tuple[Any, str]:
+        sub = reminders.unsubscribe(session, token)
+        name = disclosure.public_subject(session, sub.subject_id, per_section=0).name
+        session.flush()
+        session.expunge(sub)
+        return sub, name
+
+    sub, name = await run_in_threadpool(_write, request, write)
+    return page(request, "unsubscribe.html", "search", subscription=sub, subject_name=name, token=token)
 
 
 # --- anything else ------------------------------------------------------------------------------------------------

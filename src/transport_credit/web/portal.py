@@ -364,7 +364,7 @@ async def application_action(
                 record_id = form_int(_text(form, "record_id"), "涉及的信息")
                 portal.accept_application(session, actor, cfg, application_id, record_id=record_id)
             elif action == "refuse":
-                portal.refuse_application(session, actor, application_id, reply=_text(form, "reply"))
+                portal.refuse_application(session, actor, cfg, application_id, reply=_text(form, "reply"))
             else:
                 portal.decide_application(
                     session,

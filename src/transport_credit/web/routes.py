@@ -71,6 +71,7 @@ _NAV = (
     ("applications", "异议修复申请", "/portal/applications"),
     ("verifications", "异议核实", "/portal/verifications"),
     ("declarations", "自主申报", "/portal/declarations"),
+    ("reminders", "信用提醒", "/reminders"),
     ("evaluation", "信用评价", "/evaluation"),
     ("supervision", "双随机抽查", "/supervision"),
     ("warnings", "信用预警", "/warnings"),
@@ -203,7 +204,8 @@ def _base_context(request: Request, console: Console | None, active: str) -> dic
     if console is not None:
         for key, label, path in _NAV:
             if (
-                key in ("audit", "portal", "applications", "declarations", "exchange", "report", "interfaces")
+                key
+                in ("audit", "portal", "applications", "declarations", "reminders", "exchange", "report", "interfaces")
                 and not console.is_manager
             ):
                 continue

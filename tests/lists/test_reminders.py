@@ -33,6 +33,7 @@ from transport_credit.common.actor import ROLE_CREDIT_OFFICE, SYSTEM
 from transport_credit.common.errors import Conflict, InvalidInput, PermissionDenied
 from transport_credit.db.uow import Database
 from transport_credit.lists import service as lists
+from transport_credit.monitoring.worklist import worklist
 from transport_credit.portal import service as portal
 from transport_credit.portal import transfers
 from transport_credit.reminders import rules, scan, service
@@ -270,6 +271,9 @@ def test_a_refusing_gateway_is_retried_with_back_off_then_given_up_and_retried_b
         else:
             assert (run.failed, r.state) == (1, "failed")
     assert len(handler.received) == doc.retry.max_attempts
+    with platform.read() as s:  # the credit office's 工作台 shows it
+        todo = next(t for t in worklist(s, OFFICE, settings) if t.key == "reminders")
+        assert (todo.count, todo.urgent) == (1, 1)
     assert "X-Signature" not in handler.received[0][1]  # no secret configured
     handler.status = 200
     with platform.unit_of_work() as s:

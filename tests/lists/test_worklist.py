@@ -129,6 +129,7 @@ def test_each_official_sees_their_own_work(busy: Database, settings: Settings, t
     assert got["applications_accept"] == (1, 1)  # submitted 30 days ago, not accepted
     assert got["applications_decide"] == (1, 0)  # the repair; the objection waits for its verification
     assert got["declarations"] == (0, 0)  # no self-declared information (tests/test_declarations.py)
+    assert got["reminders"] == (0, 0)  # none failed or held up (tests/lists/test_reminders.py counts them)
     assert got["lists_review"] == (1, 0)
     assert got["lists_publish"] == (1, 0)  # notified 30 days ago: the window has closed
     assert got["warnings"] == (2, 1)  # one of them red

@@ -35,6 +35,7 @@ from transport_credit.web.ledger import router as ledger_router
 from transport_credit.web.lists import router as lists_router
 from transport_credit.web.portal import router as portal_router
 from transport_credit.web.quality import router as quality_router
+from transport_credit.web.reminders import router as reminders_router
 from transport_credit.web.report import router as report_router
 from transport_credit.web.xinyi import router as xinyi_router
 
@@ -58,6 +59,7 @@ def _pages() -> dict[str, APIRoute]:
         ledger_router,
         xinyi_router,
         campaigns_router,
+        reminders_router,
     )
     for router in routers:
         for route in router.routes:

@@ -34,6 +34,7 @@ from transport_credit.monitoring.gaps import open_gap_count
 from transport_credit.monitoring.interfaces import interface_report
 from transport_credit.monitoring.service import count_rows
 from transport_credit.portal.models import CreditDeclaration, PortalApplication
+from transport_credit.reminders.service import attention as reminder_attention
 from transport_credit.settings import Settings
 from transport_credit.warnings.models import CreditWarning
 
@@ -95,6 +96,8 @@ def worklist(session: Session, actor: Actor, settings: Settings, *, today: dt.da
     D = CreditDeclaration
     n, late = _counts(session, D, [D.status == "received"], D.decide_due < day)
     out.append(Todo("declarations", "待核实的信用信息自主申报", n, late))
+    failed, stuck = reminder_attention(session, actor)
+    out.append(Todo("reminders", "发送失败或到期未发出的提醒短信", failed + stuck, failed, "发送失败"))
     L = ListEntry
     out.append(Todo("lists_review", "待审核的名单认定建议", count_rows(session, L, L.state == "proposed")))
     out.append(

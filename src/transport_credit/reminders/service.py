@@ -521,17 +521,26 @@ def outbox_counts(session: Session, actor: Actor, *, now: dt.datetime | None = N
             .group_by(Reminder.kind)
         )
     }
-    overdue = session.scalar(
-        select(func.count(Reminder.id)).where(
-            Reminder.state == "pending", Reminder.due_at < now - dt.timedelta(hours=1)
-        )
-    )
+    overdue = attention(session, actor, now=now)[1]
     subs = dict.fromkeys(rules.SUBSCRIPTION_STATES, 0)
     for state, n in session.execute(
         select(ReminderSubscription.state, func.count()).group_by(ReminderSubscription.state)
     ):
         subs[state] = int(n)
-    return OutboxCounts(by_state, by_kind, int(overdue or 0), subs)
+    return OutboxCounts(by_state, by_kind, overdue, subs)
+
+
+def attention(session: Session, actor: Actor, *, now: dt.datetime | None = None) -> tuple[int, int]:
+    """(failed, due more than an hour ago and not sent): the reminders the credit office must look at."""
+    _office(actor)
+    now = now or utcnow()
+    failed = session.scalar(select(func.count(Reminder.id)).where(Reminder.state == "failed"))
+    stuck = session.scalar(
+        select(func.count(Reminder.id)).where(
+            Reminder.state.in_(("pending", "sending")), Reminder.due_at < now - dt.timedelta(hours=1)
+        )
+    )
+    return int(failed or 0), int(stuck or 0)
 
 
 def retry(session: Session, actor: Actor, reminder_id: int, *, now: dt.datetime | None = None) -> Reminder:

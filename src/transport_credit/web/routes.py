@@ -449,6 +449,7 @@ _WORK_PAGES = {
     "applications_accept": "/portal/applications?view=open",
     "applications_decide": "/portal/applications?view=open",
     "declarations": "/portal/declarations",
+    "reminders": "/reminders?state=failed",
     "lists_review": "/lists?state=proposed",
     "lists_publish": "/lists?state=notified",
     "warnings": "/warnings?status=open",

@@ -23,6 +23,7 @@ from transport_credit.monitoring.interfaces import interface_report
 from transport_credit.portal.models import CreditDeclaration, PortalApplication
 from transport_credit.portal.transfers import awaiting_reply
 from transport_credit.records.models import CreditRecord
+from transport_credit.reminders.models import Reminder, ReminderSubscription
 from transport_credit.subjects.models import Subject
 
 
@@ -116,6 +117,15 @@ def test_demo_builds_a_province_through_the_import_path(
             adopted = s.scalar(select(D.record_id).where(D.status == "adopted"))
             assert adopted is not None
             assert s.get(CreditRecord, adopted).category == "BZJL"  # type: ignore[union-attr]
+            # 信用提醒: the website applicants' reminders, and three subscribers with theirs, none in clear.
+            subscriptions = s.scalars(select(ReminderSubscription.state)).all()
+            assert subscriptions == ["active"] * 3
+            kinds = set(s.scalars(select(Reminder.kind)))
+            assert {"application_received", "subscription_code", "subscription_confirmed"} <= kinds
+            assert "repair_available" in kinds  # 18 months of penalties: some are past their minimum publicity
+            assert all(
+                r.startswith("137****") or r.startswith("139****") for r in s.scalars(select(Reminder.recipient_masked))
+            )
             # Last month's full package to the ministry, and its receipt sending a few penalties back.
             [package] = s.scalars(select(ExchangePackage)).all()
             assert (package.target, package.kind, package.sequence) == ("ministry", "full", 1)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Annotated
 
 import typer
@@ -12,6 +13,11 @@ from transport_credit.cli import output as out
 from transport_credit.cli.context import JsonOption, cli_actor, database, handled, settings
 from transport_credit.reminders import rules, scan, service
 from transport_credit.reminders.channels import CHANNEL_LABELS, channel_for
+
+
+def _local(value: dt.datetime | None) -> str:
+    return value.astimezone(rules.CHINA_TZ).strftime("%Y-%m-%d %H:%M") if value else "-"
+
 
 reminders_app = typer.Typer(help="信用提醒服务：扫描并发送提醒、待发送与已发送的提醒、订阅。", no_args_is_help=True)
 
@@ -61,14 +67,14 @@ def list_cmd(
         out.emit_json([dataclasses.asdict(r) for r in rows])
         return
     out.table(
-        ["编号", "类型", "号码", "状态", "计划发送", "次数", "内容"],
+        ["编号", "类型", "号码", "状态", "计划/发送时间", "次数", "内容"],
         [
             [
                 r.id,
                 labels.get(r.kind, r.kind),
                 r.recipient_masked,
                 rules.STATES[r.state],
-                r.due_at,
+                _local(r.sent_at or r.due_at),
                 r.attempts,
                 r.text[:40],
             ]
@@ -117,7 +123,7 @@ def subscriptions_cmd(
                 r.contact_name,
                 r.phone_masked,
                 rules.SUBSCRIPTION_STATES[r.state],
-                r.confirmed_at or "-",
+                _local(r.confirmed_at),
             ]
             for r in rows
         ],

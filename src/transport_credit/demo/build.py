@@ -54,6 +54,7 @@ from transport_credit.demo.exchange import build_exchange_demo
 from transport_credit.demo.ledger import build_ledger_demo
 from transport_credit.demo.lists import build_approval_checks, build_lists_demo
 from transport_credit.demo.portal import build_portal_demo
+from transport_credit.demo.reminders import build_reminders_demo
 from transport_credit.demo.xinyi import build_xinyi_demo
 from transport_credit.identifiers.regions import region_name
 from transport_credit.ingest.pipeline import BatchSummary
@@ -276,6 +277,7 @@ def build_demo(
     build_ledger_demo(db, settings, today=today, seed=seed)
     build_xinyi_demo(db, settings, today=today, seed=seed)
     build_campaigns_demo(db, settings, today=today, seed=seed)
+    build_reminders_demo(db, settings, seed=seed)
     with db.unit_of_work() as session:  # the 监测分析 page opens at once
         analysis_facts.refresh(session, province.cities)
     report.seconds = round(time.perf_counter() - started, 2)

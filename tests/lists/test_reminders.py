@@ -29,7 +29,7 @@ from console_kit import CREDIT_OFFICE, MANAGER, PASSWORD, csrf_of, login
 from transport_credit.audit.models import AuditEntry
 from transport_credit.auth import service as auth
 from transport_credit.cli.main import app as cli
-from transport_credit.common.actor import ROLE_CREDIT_OFFICE, SYSTEM
+from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM
 from transport_credit.common.errors import Conflict, InvalidInput, PermissionDenied
 from transport_credit.db.uow import Database
 from transport_credit.lists import service as lists
@@ -536,6 +536,7 @@ def test_the_console_page_runs_the_service_and_shows_masked_numbers(
 ) -> None:
     with platform.unit_of_work() as s:
         auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
+        auth.create_account(s, SYSTEM, "zz.officer", "郑州报送员", PASSWORD, "410100-jtj", [ROLE_DATA_OFFICER])
     _apply(platform, settings, subject_id)
     _make_due(platform)
     client = TestClient(create_app(settings, platform))
@@ -553,6 +554,15 @@ def test_the_console_page_runs_the_service_and_shows_masked_numbers(
     assert client.get("/console/reminders?state=nonsense").status_code == 422
     refused = client.post("/console/reminders/run", data={"csrf_token": "forged"})
     assert refused.status_code == 403
+    officer = TestClient(create_app(settings, platform))
+    login(officer, "zz.officer")
+    home = officer.get("/console")
+    assert 'href="/console/reminders"' not in home.text
+    assert officer.get("/console/reminders").status_code == 403
+    denied = officer.post("/console/reminders/run", data={"csrf_token": csrf_of(home.text)})
+    assert denied.status_code == 403
+    with platform.read() as s:
+        assert service.outbox_counts(s, OFFICE).by_state["sent"] == 1  # nothing more was sent
 
 
 def test_the_cli_runs_lists_and_ends(platform: Database, settings: Settings, subject_id: int, monkeypatch: Any) -> None:

@@ -87,15 +87,16 @@ class WebhookChannel:
     def __init__(self, url: str, secret: str | None, *, timeout: float = TIMEOUT_SECONDS) -> None:
         self.url = url
         self.secret = secret
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self.timeout = timeout
 
     def send(self, message: Message) -> str | None:
         body = orjson.dumps({"id": message.id, "kind": message.kind, "phone": message.phone, "text": message.text})
         headers = {"Content-Type": "application/json", "X-Reminder-Id": str(message.id)}
         if self.secret:
             headers["X-Signature"] = signature(self.secret, body)
-        try:
-            response = self._client.post(self.url, content=body, headers=headers)
+        try:  # one connection a message: reminders are a few a minute, and nothing stays open between runs
+            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+                response = client.post(self.url, content=body, headers=headers)
         except httpx.TimeoutException as exc:
             raise DeliveryError("短信网关响应超时") from exc
         except httpx.HTTPError as exc:
@@ -108,9 +109,6 @@ class WebhookChannel:
             return None
         ref = answer.get("id") if isinstance(answer, dict) else None
         return str(ref)[:100] if ref is not None else None
-
-    def close(self) -> None:
-        self._client.close()
 
 
 def channel_for(settings: Settings) -> Channel | None:

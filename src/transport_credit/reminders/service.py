@@ -447,7 +447,8 @@ def deliver(
 # --- the credit office ----------------------------------------------------------------------------------------------
 
 
-def _office(actor: Actor) -> None:
+def require_office(actor: Actor) -> None:
+    """The outbox and the subscriptions are the credit office's (and administrators')."""
     actor.require_role(ROLE_CREDIT_OFFICE, ROLE_ADMIN)
 
 
@@ -472,7 +473,7 @@ def outbox(
     session: Session, actor: Actor, *, state: str | None = None, kind: str | None = None, limit: int = 200
 ) -> list[ReminderView]:
     """The outbox, newest first."""
-    _office(actor)
+    require_office(actor)
     query = select(Reminder).order_by(Reminder.id.desc()).limit(limit)
     if state:
         if state not in rules.STATES:
@@ -508,7 +509,7 @@ class OutboxCounts:
 
 
 def outbox_counts(session: Session, actor: Actor, *, now: dt.datetime | None = None) -> OutboxCounts:
-    _office(actor)
+    require_office(actor)
     now = now or utcnow()
     by_state = dict.fromkeys(rules.STATES, 0)
     for state, n in session.execute(select(Reminder.state, func.count()).group_by(Reminder.state)):
@@ -532,7 +533,7 @@ def outbox_counts(session: Session, actor: Actor, *, now: dt.datetime | None = N
 
 def attention(session: Session, actor: Actor, *, now: dt.datetime | None = None) -> tuple[int, int]:
     """(failed, due more than an hour ago and not sent): the reminders the credit office must look at."""
-    _office(actor)
+    require_office(actor)
     now = now or utcnow()
     failed = session.scalar(select(func.count(Reminder.id)).where(Reminder.state == "failed"))
     stuck = session.scalar(
@@ -545,7 +546,7 @@ def attention(session: Session, actor: Actor, *, now: dt.datetime | None = None)
 
 def retry(session: Session, actor: Actor, reminder_id: int, *, now: dt.datetime | None = None) -> Reminder:
     """Send a failed reminder again at the next run (a verification code cannot be: it has expired)."""
-    _office(actor)
+    require_office(actor)
     r = session.get(Reminder, reminder_id)
     if r is None:
         raise NotFound("未找到该提醒", code="reminder_not_found")
@@ -560,7 +561,7 @@ def retry(session: Session, actor: Actor, reminder_id: int, *, now: dt.datetime 
 
 
 def cancel(session: Session, actor: Actor, reminder_id: int) -> Reminder:
-    _office(actor)
+    require_office(actor)
     r = session.get(Reminder, reminder_id)
     if r is None:
         raise NotFound("未找到该提醒", code="reminder_not_found")
@@ -590,7 +591,7 @@ class SubscriptionView:
 def subscriptions(
     session: Session, actor: Actor, *, state: str | None = "active", limit: int = 200
 ) -> list[SubscriptionView]:
-    _office(actor)
+    require_office(actor)
     S = ReminderSubscription
     query = select(S, Subject.name).join(Subject, Subject.id == S.subject_id).order_by(S.id.desc()).limit(limit)
     if state:

@@ -63,8 +63,7 @@ async def run(request: Request, console: User) -> Response:
     _check_csrf(console, None, form)
 
     def work() -> tuple[int, service.DeliveryRun]:
-        with console.db.read() as session:
-            service.outbox_counts(session, console.actor)  # the permission check, before any write
+        service.require_office(console.actor)
         with console.db.unit_of_work() as session:
             found = scan.scan(session, console.settings)
         return found.published + found.repair, service.deliver(

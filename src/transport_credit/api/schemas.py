@@ -205,6 +205,21 @@ class RecordHistory(BaseModel):
     revisions: list[RecordOut] = Field(description="全部版本，最新的在前")
 
 
+class RepairNoticeOut(BaseModel):
+    record_id: int = Field(description="记录编号（现行版本）")
+    category: str = Field(description="信用信息类别代码（XZCF）")
+    natural_key: str = Field(description="业务主键（决定书文号）")
+    subject_name: str = Field(description="被处罚主体")
+    decision_no: str = Field(description="行政处罚决定书文号")
+    decision_date: dt.date | None = Field(description="处罚决定日期")
+    publicity_start: dt.date | None = Field(description="公示开始日期")
+    publicity_end: dt.date | None = Field(description="公示截止日期（2099-12-31 表示长期）")
+    repair_opens_on: dt.date | None = Field(description="最短公示期届满、可以申请信用修复的日期")
+    apply_url: str = Field(description="网站上申请信用修复的地址")
+    text: str = Field(description="信用修复告知书全文（纯文本）")
+    template_version: str = Field(description="告知书模板版本")
+
+
 # --- catalog and reference data -------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ import typer
 from transport_credit.cli import output as out
 from transport_credit.cli.context import cli_actor, database, handled, settings
 from transport_credit.disclosure.rules import china_today
-from transport_credit.portal import handling, transfers
+from transport_credit.portal import handling, repair_notice, transfers
 from transport_credit.portal import service as portal
 from transport_credit.portal.models import PortalApplication
 from transport_credit.portal.rules import APPLICATION_KINDS
@@ -247,3 +247,19 @@ def transfer_reply_cmd(
         reply = transfers.export_replies(s, cli_actor(), cfg, source, again=again)
         out_file.write_bytes(reply.body)
     typer.echo(f"已导出 {reply.count} 件转办申请的办理结果：{out_file}")
+
+
+@applications_app.command("repair-notice", help="行政处罚信息的信用修复告知书（随处罚决定书一并送达，“两书同达”）。")
+@handled
+def repair_notice_cmd(
+    decision_no: Annotated[str, typer.Argument(help="行政处罚决定书文号")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="写入文件（UTF-8 带 BOM，CRLF 换行）")] = None,
+) -> None:
+    cfg = settings()
+    with database(cfg) as db, db.read() as s:
+        notice = repair_notice.notice_for_key(s, cli_actor(), cfg, "XZCF", decision_no)
+    if out_file is not None:
+        out_file.write_bytes(repair_notice.notice_file(notice))
+        typer.echo(f"已写入 {out_file}")
+        return
+    typer.echo(notice.text, nl=False)

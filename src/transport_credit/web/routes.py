@@ -39,6 +39,7 @@ from transport_credit.disclosure.rules import china_today
 from transport_credit.ingest import service as ingest
 from transport_credit.ingest.pipeline import CHINA, BatchSummary
 from transport_credit.monitoring.worklist import worklist
+from transport_credit.portal import repair_notice as notices
 from transport_credit.portal import service as portal
 from transport_credit.portal.handling import STATUS_LABELS
 from transport_credit.portal.rules import APPLICATION_KINDS
@@ -869,6 +870,22 @@ def record_history_page(request: Request, console: User, category: str, key: str
         natural_key=key,
         revisions=revisions,
         department_names=_department_names(console),
+    )
+
+
+@router.get("/records/repair-notice")
+def repair_notice_download(request: Request, console: User, category: str, key: str) -> Response:
+    """信用修复告知书 of a penalty, to serve with the decision (两书同达): a text file to print or attach."""
+    base = console.settings.public_base_url or str(request.base_url)
+    with console.db.read() as session:
+        notice = notices.notice_for_key(session, console.actor, console.settings, category, key, base_url=base)
+    return Response(
+        notices.notice_file(notice),
+        media_type="text/plain; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="repair-notice-{notice.record_id}.txt"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -13,6 +14,7 @@ from transport_credit.api.errors import PayloadTooLarge, error_responses
 from transport_credit.auth.schema import SCOPE_READ, SCOPE_SUBMIT
 from transport_credit.catalog.service import active_catalog
 from transport_credit.ingest import service as ingest
+from transport_credit.portal import repair_notice as notices
 from transport_credit.subjects import service as subjects
 
 MAX_JSON_BYTES = 32 * 1024 * 1024
@@ -85,6 +87,31 @@ def record_history(
         natural_key=natural_key,
         revisions=[schemas.RecordOut.model_validate(v.__dict__) for v in views],
     )
+
+
+@router.get(
+    "/records/{category}/{natural_key:path}/repair-notice",
+    response_model=schemas.RepairNoticeOut,
+    summary="信用修复告知书（两书同达）",
+    description=(
+        "行政处罚信息的信用修复告知书：公示期限、可以申请信用修复的日期、条件和申请途径，"
+        "由作出处罚决定的机关随行政处罚决定书一并送达（“两书同达”）。业务系统只能获取本单位报送的记录的告知书。"
+        "需要 records:submit 权限。"
+    ),
+    tags=["records"],
+    responses=error_responses(401, 403, 404, 422),
+)
+def repair_notice(
+    category: CategoryPath,
+    natural_key: Annotated[str, Path(description="业务主键（决定书文号）", max_length=500)],
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ApiActor,
+) -> schemas.RepairNoticeOut:
+    actor.require_scope(SCOPE_SUBMIT)
+    cat = convert.resolve_category(session, category)
+    notice = notices.notice_for_key(session, actor, settings, cat.code, natural_key)
+    return schemas.RepairNoticeOut.model_validate(dataclasses.asdict(notice))
 
 
 # --- batches ----------------------------------------------------------------------------------------------

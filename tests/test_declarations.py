@@ -27,6 +27,7 @@ from transport_credit.ingest.models import Batch, QuarantineRow
 from transport_credit.portal import declarations
 from transport_credit.portal.models import CreditDeclaration
 from transport_credit.records.models import CreditRecord
+from transport_credit.reminders.models import Reminder
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 
@@ -118,7 +119,13 @@ def test_a_declaration_is_checked_by_the_catalog_and_adopted_as_a_record(
         text = " ".join(str(e.details) for e in s.scalars(select(AuditEntry)))
         assert "13812345678" not in text  # never in the audit log
     with db.unit_of_work() as s, pytest.raises(Conflict):
-        declarations.reject_declaration(s, OFFICE, d.id, reply="重复处理的尝试。")
+        declarations.reject_declaration(s, OFFICE, settings, d.id, reply="重复处理的尝试。")
+    with db.read() as s:  # the declarant heard of both steps (信用提醒), the number masked
+        sent = s.scalars(select(Reminder).where(Reminder.ref == d.tracking_no).order_by(Reminder.id)).all()
+        assert [r.kind for r in sent] == ["declaration_received", "declaration_decided"]
+        assert {r.recipient_masked for r in sent} == {"138****5678"}
+        assert f"您申报的表彰奖励信息已提交，受理编号{d.tracking_no}" in sent[0].text
+        assert "已核实办结：已采纳，记入信用档案" in sent[1].text
 
 
 @pytest.mark.parametrize(
@@ -201,10 +208,13 @@ def test_rejection_and_rights(platform: Database, settings: Settings) -> None:
         with pytest.raises(PermissionDenied):
             declarations.list_declarations(s, OFFICER)
     with db.unit_of_work() as s, pytest.raises(InvalidInput):
-        declarations.reject_declaration(s, OFFICE, d.id, reply="")  # a reason is required
+        declarations.reject_declaration(s, OFFICE, settings, d.id, reply="")  # a reason is required
     with db.unit_of_work() as s:
-        rejected = declarations.reject_declaration(s, OFFICE, d.id, reply="未能在表彰单位官网查到该文件。")
+        rejected = declarations.reject_declaration(s, OFFICE, settings, d.id, reply="未能在表彰单位官网查到该文件。")
         assert rejected.status == "rejected"
+        decided = s.scalar(select(Reminder.text).where(Reminder.kind == "declaration_decided"))
+        assert decided is not None
+        assert "已核实办结：不予采纳" in decided
     with db.read() as s:
         assert declarations.list_declarations(s, OFFICE, "open") == []
         assert [x.id for x in declarations.list_declarations(s, OFFICE, "closed")] == [d.id]

@@ -42,6 +42,7 @@ from transport_credit.portal import handling, rules
 from transport_credit.portal.models import CreditDeclaration
 from transport_credit.portal.service import protect_contact, unused_tracking_no
 from transport_credit.records.models import CreditRecord
+from transport_credit.reminders import service as reminders
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 
@@ -264,6 +265,7 @@ def submit_declaration(
     )
     session.add(declaration)
     session.flush()
+    reminders.declaration_reminder(session, settings, declaration, "received")
     return declaration
 
 
@@ -416,20 +418,24 @@ def adopt_declaration(
     declaration.record_id = session.scalar(
         select(R.id).where(R.category == declaration.category, R.natural_key == key, R.is_current.is_(True))
     )
-    _decided(session, actor, declaration, "adopted", text)
+    _decided(session, actor, settings, declaration, "adopted", text)
     return declaration
 
 
-def reject_declaration(session: Session, actor: Actor, declaration_id: int, *, reply: str) -> CreditDeclaration:
+def reject_declaration(
+    session: Session, actor: Actor, settings: Settings, declaration_id: int, *, reply: str
+) -> CreditDeclaration:
     """不予采纳, with the reason the applicant will read."""
     actor.require_role(ROLE_CREDIT_OFFICE)
     text = handling.check_reply(reply)
     declaration = _locked(session, declaration_id)
-    _decided(session, actor, declaration, "rejected", text)
+    _decided(session, actor, settings, declaration, "rejected", text)
     return declaration
 
 
-def _decided(session: Session, actor: Actor, declaration: CreditDeclaration, status: str, reply: str) -> None:
+def _decided(
+    session: Session, actor: Actor, settings: Settings, declaration: CreditDeclaration, status: str, reply: str
+) -> None:
     """The decision on the row and in the audit log (portal.declaration.adopt / .reject)."""
     declaration.status = status
     declaration.decided_at = utcnow()
@@ -444,3 +450,4 @@ def _decided(session: Session, actor: Actor, declaration: CreditDeclaration, sta
         declaration.tracking_no,
         {"category": declaration.category, "record": declaration.record_id, "subject": declaration.subject_id},
     )
+    reminders.declaration_reminder(session, settings, declaration, "decided")

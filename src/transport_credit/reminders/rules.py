@@ -29,12 +29,15 @@ CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 STATES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "cancelled": "已取消"}
 SUBSCRIPTION_STATES = {"pending": "待验证", "active": "已开通", "ended": "已退订"}
 APPLICATION_EVENTS = ("received", "accepted", "refused", "decided")
+DECLARATION_EVENTS = ("received", "decided")
 # Placeholders each template kind may use (a template naming another is refused when the file is loaded).
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "application_received": frozenset({"application_kind", "tracking_no", "due"}),
     "application_accepted": frozenset({"application_kind", "tracking_no", "due"}),
     "application_refused": frozenset({"application_kind", "tracking_no"}),
     "application_decided": frozenset({"application_kind", "tracking_no", "outcome"}),
+    "declaration_received": frozenset({"category_name", "tracking_no", "due"}),
+    "declaration_decided": frozenset({"category_name", "tracking_no", "outcome"}),
     "subscription_code": frozenset({"subject_name", "code", "minutes"}),
     "subscription_confirmed": frozenset({"subject_name", "unsubscribe_url"}),
     "record_published": frozenset({"subject_name", "category_name", "title", "unsubscribe_url"}),

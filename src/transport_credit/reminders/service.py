@@ -10,6 +10,7 @@ subscribers of a subject hear of its new public penalty and list records and of 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from transport_credit.audit.events import record as audit
 from transport_credit.catalog.loader import load_province
+from transport_credit.catalog.service import active_catalog
 from transport_credit.common.actor import ROLE_ADMIN, ROLE_CREDIT_OFFICE, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound
 from transport_credit.db.base import utcnow
@@ -26,7 +28,7 @@ from transport_credit.db.uow import Database
 from transport_credit.disclosure import service as disclosure
 from transport_credit.identifiers.citizen_id import mask_phone
 from transport_credit.portal import handling
-from transport_credit.portal.models import PortalApplication
+from transport_credit.portal.models import CreditDeclaration, PortalApplication
 from transport_credit.portal.rules import APPLICATION_KINDS, CODE_ALPHABET
 from transport_credit.reminders import rules
 from transport_credit.reminders.channels import Channel, DeliveryError, Message
@@ -58,7 +60,13 @@ def stored_recipient(settings: Settings, masked: str, cipher: bytes) -> Recipien
 
 
 def site_name(settings: Settings) -> str:
-    return load_province(settings.province).website_title
+    """The website's name, the messages' signature (信用交通·河南)."""
+    return _website_title(settings.province)
+
+
+@functools.cache
+def _website_title(province: str) -> str:  # the province file is package data: read once
+    return load_province(province).website_title
 
 
 def chinese_day(value: dt.date | None) -> str:
@@ -143,6 +151,35 @@ def application_reminder(
         ref=app.tracking_no,
         now=now,
     )
+
+
+def declaration_reminder(
+    session: Session, settings: Settings, declaration: CreditDeclaration, event: str, *, now: dt.datetime | None = None
+) -> Reminder | None:
+    """The reminder of a 自主申报 (self-declared information) to its declarant: ``received`` or ``decided``."""
+    if event not in rules.DECLARATION_EVENTS:
+        raise ValueError(f"unknown declaration event {event}")
+    catalog = active_catalog(session)
+    category = catalog.category(declaration.category).name if catalog.has_category(declaration.category) else ""
+    values: dict[str, object] = {"category_name": category, "tracking_no": declaration.tracking_no}
+    if event == "received":
+        values["due"] = chinese_day(declaration.decide_due)
+    else:
+        values["outcome"] = DECLARATION_OUTCOMES.get(declaration.status, declaration.status)
+    return enqueue(
+        session,
+        settings,
+        kind=f"declaration_{event}",
+        dedupe_key=f"declaration_{event}:{declaration.tracking_no}",
+        to=stored_recipient(settings, declaration.contact_masked, declaration.contact_cipher),
+        values=values,
+        subject_id=declaration.subject_id,
+        ref=declaration.tracking_no,
+        now=now,
+    )
+
+
+DECLARATION_OUTCOMES = {"adopted": "已采纳，记入信用档案", "rejected": "不予采纳"}
 
 
 # --- subscriptions --------------------------------------------------------------------------------------------------

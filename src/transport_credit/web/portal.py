@@ -547,7 +547,7 @@ async def declaration_action(
             if action == "adopt":
                 declarations.adopt_declaration(session, actor, cfg, declaration_id, reply=reply)
             else:
-                declarations.reject_declaration(session, actor, declaration_id, reply=reply)
+                declarations.reject_declaration(session, actor, cfg, declaration_id, reply=reply)
 
     try:
         await run_in_threadpool(run)

@@ -40,7 +40,7 @@ from transport_credit.reminders import rules, scan, service
 from transport_credit.reminders.channels import FileChannel, WebhookChannel, signature
 from transport_credit.reminders.models import Reminder, ReminderSubscription
 from transport_credit.server import create_app
-from transport_credit.settings import Settings
+from transport_credit.settings import Settings, get_settings
 from transport_credit.subjects.models import Subject
 
 TODAY = lists.today_cst()
@@ -492,6 +492,8 @@ def test_the_credit_office_sees_the_outbox_and_ends_a_subscription(
 def test_the_website_subscribes_confirms_and_unsubscribes(
     platform: Database, settings: Settings, subject_id: int
 ) -> None:
+    _apply(platform, settings, subject_id)
+    _make_due(platform)  # someone else's reminder, due: the website's requests send only their own
     client = TestClient(create_app(settings, platform))
     page = client.get(f"/subjects/{subject_id}")
     assert f'href="/subjects/{subject_id}/reminders"' in page.text
@@ -508,7 +510,7 @@ def test_the_website_subscribes_confirms_and_unsubscribes(
     assert PHONE not in sent.text
     no = re.search(r'name="no" value="([^"]+)"', sent.text)
     assert no
-    [line] = _outbox_lines(settings)  # sent at once, not at the next run
+    [line] = _outbox_lines(settings)  # the code, sent at once, not at the next run
     code = re.search(r"验证码(\d{6})", line["text"])
     assert code
     wrong = client.post("/reminders/confirm", data={"no": no.group(1), "code": "12"})
@@ -520,6 +522,8 @@ def test_the_website_subscribes_confirms_and_unsubscribes(
     [confirmed] = _reminders(platform, kind="subscription_confirmed")
     link = re.search(r"/reminders/unsubscribe/(\S+)$", confirmed.text)
     assert link
+    [application] = _reminders(platform, kind="application_received")
+    assert application.state == "pending"
     ask = client.get(f"/reminders/unsubscribe/{link.group(1)}")
     assert ask.status_code == 200
     assert "确认退订" in ask.text
@@ -565,7 +569,9 @@ def test_the_console_page_runs_the_service_and_shows_masked_numbers(
         assert service.outbox_counts(s, OFFICE).by_state["sent"] == 1  # nothing more was sent
 
 
-def test_the_cli_runs_lists_and_ends(platform: Database, settings: Settings, subject_id: int, monkeypatch: Any) -> None:
+def test_the_cli_runs_lists_and_ends(
+    platform: Database, settings: Settings, subject_id: int, monkeypatch: Any, request: pytest.FixtureRequest
+) -> None:
     for name, value in {
         "TRANSPORT_CREDIT_DATABASE_URL": settings.effective_database_url,
         "TRANSPORT_CREDIT_DATA_DIR": str(settings.data_dir),
@@ -573,6 +579,8 @@ def test_the_cli_runs_lists_and_ends(platform: Database, settings: Settings, sub
         "TRANSPORT_CREDIT_SECRET_KEY": settings.secret_key.get_secret_value(),
     }.items():
         monkeypatch.setenv(name, value)
+    get_settings.cache_clear()  # the CLI reads the environment again (and the next test after this one)
+    request.addfinalizer(get_settings.cache_clear)
     sub = _active(platform, settings, subject_id)
     with platform.unit_of_work() as s:
         scan.scan(s, settings)  # the repair reminder, queued now

@@ -32,7 +32,7 @@ from transport_credit.portal import service as portal
 from transport_credit.records.models import CreditRecord
 from transport_credit.records.service import change_status
 from transport_credit.server import create_app
-from transport_credit.settings import Settings
+from transport_credit.settings import Settings, get_settings
 
 TODAY = lists.today_cst()
 DECIDED = TODAY - dt.timedelta(days=10)
@@ -153,7 +153,12 @@ def test_the_penalty_system_fetches_it_with_its_decision(
 
 
 def test_the_console_offers_it_on_the_record_page_and_the_cli_prints_it(
-    platform: Database, settings: Settings, penalty: CreditRecord, monkeypatch: Any, tmp_path: Path
+    platform: Database,
+    settings: Settings,
+    penalty: CreditRecord,
+    monkeypatch: Any,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
 ) -> None:
     with platform.unit_of_work() as s:
         auth.create_account(s, SYSTEM, MANAGER, "信用办管理员", PASSWORD, CREDIT_OFFICE, [ROLE_CREDIT_OFFICE])
@@ -173,6 +178,8 @@ def test_the_console_offers_it_on_the_record_page_and_the_cli_prints_it(
         "TRANSPORT_CREDIT_PII_KEY": settings.pii_key.get_secret_value(),
     }.items():
         monkeypatch.setenv(name, value)
+    get_settings.cache_clear()  # the CLI reads the environment again (and the next test after this one)
+    request.addfinalizer(get_settings.cache_clear)
     runner = CliRunner()
     printed = runner.invoke(cli, ["applications", "repair-notice", NO])
     assert printed.exit_code == 0, printed.output

@@ -1,7 +1,7 @@
 """信用修复告知书 ("两书同达"): the notice served with a penalty decision that tells the subject how long the penalty
 will be published, from which day it can be repaired, on what conditions and where to apply. Built from the record
 (its publicity window as collected, or as the rule set of its decision date gives it) and the template of
-``data/applications/repair_notice.yaml``. The penalty system fetches it when it issues the decision (API), an
+``data/notices/repair_notice.yaml``. The penalty system fetches it when it issues the decision (API), an
 official prints it from the console's record page."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def load_repair_notice(directory: Path, province: str | None) -> RepairNoticeDoc
 
 @functools.cache
 def repair_notice_template(province: str | None = None) -> RepairNoticeDocument:
-    return load_repair_notice(shipped_path("applications"), province)
+    return load_repair_notice(shipped_path("notices"), province)
 
 
 @dataclass(frozen=True)

@@ -274,6 +274,7 @@ class Confirmation:
     subscription: ReminderSubscription
     error_code: str | None = None
     error: str | None = None  # Chinese, for the form
+    reminder_id: int | None = None  # the confirmation's reminder, to send at once
 
     @property
     def ok(self) -> bool:
@@ -314,7 +315,7 @@ def confirm(
     sub.code_hash = None
     sub.code_expires_at = None
     subject = disclosure.public_subject(session, sub.subject_id, per_section=1)
-    enqueue(
+    confirmed = enqueue(
         session,
         settings,
         kind="subscription_confirmed",
@@ -326,7 +327,7 @@ def confirm(
         now=now,
     )
     session.flush()
-    return Confirmation(sub)
+    return Confirmation(sub, reminder_id=confirmed.id if confirmed else None)
 
 
 def unsubscribe_url(settings: Settings, sub: ReminderSubscription) -> str:

@@ -976,7 +976,9 @@ async def subscribe_confirm(request: Request) -> Response:
     result, name = await run_in_threadpool(_write, request, write)
     if not result.ok:
         return _confirm_page(request, result.subscription, name, result.error, 422)
-    await run_in_threadpool(reminders.deliver, _db(request), settings, channel_for(settings))
+    if result.reminder_id is not None:  # the confirmation goes at once (unless in the quiet hours)
+        only = [result.reminder_id]
+        await run_in_threadpool(reminders.deliver, _db(request), settings, channel_for(settings), only=only)
     return page(request, "subscribed.html", "search", subscription=result.subscription, subject_name=name)
 
 

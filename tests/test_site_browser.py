@@ -286,3 +286,40 @@ def test_an_objection_is_verified_by_the_providing_unit_in_a_browser(
     finally:
         office.close()
         unit.close()
+
+
+def test_a_contact_subscribes_to_reminders_at_phone_width(
+    server: str, browser: object, seeded: Seeded, settings: Settings
+) -> None:
+    """信用提醒订阅 on a phone: the subject's page, the form, the code read off the (file channel's) message, done."""
+    import json
+
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(server + f"/subjects/{seeded.org}")
+        page.locator("#subscribe-link").click()
+        expect(page.locator("#subscribe-subject")).to_have_text("洛阳顺达道路运输有限公司")
+        page.get_by_label("联系人（单位联系人或本人姓名）").fill("王经理")
+        page.get_by_label("手机号码").fill("1381234567")  # one digit short
+        page.locator("#subscribe-submit").click()
+        expect(page.locator("#r-phone-err")).to_contain_text("请填写有效的手机号码")
+        page.get_by_label("手机号码").fill("13812345678")
+        page.locator("#subscribe-submit").click()
+        expect(page.locator("#confirm-phone")).to_have_text("138****5678")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        _shot(page, "phone-20-subscribe-code")
+        [outbox] = (settings.data_dir / "reminders").glob("outbox-*.jsonl")
+        message = json.loads(outbox.read_text("utf-8").splitlines()[-1])
+        code = re.search(r"验证码(\d{6})", message["text"])
+        assert code is not None, message
+        page.get_by_label("验证码").fill(code.group(1))
+        page.locator("#confirm-submit").click()
+        expect(page.locator("#subscribed")).to_contain_text("138****5678")
+        expect(page.locator("#subscribed")).to_contain_text("洛阳顺达道路运输有限公司")
+        _shot(page, "phone-21-subscribed")
+        assert "13812345678" not in page.content()
+    finally:
+        context.close()

@@ -37,8 +37,10 @@ from transport_credit.lists.matching import Grade, SubjectStatus
 from transport_credit.lists.rules import list_rules
 from transport_credit.monitoring import report
 from transport_credit.monitoring.service import monthly_report
+from transport_credit.records.service import write_revision
 from transport_credit.server import create_app
 from transport_credit.settings import Settings
+from transport_credit.subjects.models import Subject
 
 D = dt.date
 OFFICE = Actor("信用办", "account", department_code="410000-fgc", roles=frozenset({ROLE_CREDIT_OFFICE}))
@@ -315,6 +317,52 @@ def test_a_subjects_benefits_follow_its_published_lists(db: Database, settings: 
     assert {e.scenario.code for e in person.other} == {"XYX-YXPD", "XYX-GJCX"}  # the person's scenarios only
 
 
+def test_the_reach_of_each_scenario_is_the_subjects_that_qualify(
+    db: Database, settings: Settings, seeded: Seeded
+) -> None:
+    """The console's count (one pass over the subjects with lists or grades) agrees with each subject's own page."""
+    black = seeded.others["顺达物流有限公司"]
+    with db.unit_of_work() as s:  # the black-listed company also holds an AA grade: it would qualify but for the list
+        write_revision(
+            s,
+            SYSTEM,
+            settings,
+            category="XYPJ",
+            natural_key="PJ-2026-0099",
+            subject_id=black,
+            department_code="410000-fgc",
+            data={
+                "subject_name": "顺达物流有限公司",
+                "result_no": "PJ-2026-0099",
+                "evaluation_model": "道路运输企业质量信誉考核",
+                "grade": "AA",
+                "decision_date": seeded.today.isoformat(),
+                "valid_until": (seeded.today + dt.timedelta(days=365)).isoformat(),
+            },
+            decision_date=seeded.today,
+            publicity_start=seeded.today,
+            publicity_end=seeded.today + dt.timedelta(days=365),
+        )
+    with db.read() as s:
+        reach = {r.scenario.code: r for r in service.reach(s, settings, day=seeded.today)}
+        ids = s.scalars(select(Subject.id)).all()
+        pages = [service.subject_benefits(s, settings, i, day=seeded.today) for i in ids]
+    for code, r in reach.items():
+        assert r.eligible == sum(1 for p in pages if code in {e.scenario.code for e in p.eligible}), code
+        blocked = sum(
+            1
+            for p in pages
+            for e in p.other
+            if e.scenario.code == code
+            and e.reasons
+            and e.blockers
+            and not any(b.startswith("本场景不面向") for b in e.blockers)
+        )
+        assert r.blocked == blocked, code
+    assert reach["XYX-ETC"].eligible >= 1  # the red-listed company
+    assert reach["XYP-LSTD"].blocked == 1  # the black-listed company with its AA
+
+
 def test_providers_feedback_is_the_scenarios_usage(db: Database, settings: Settings, seeded: Seeded) -> None:
     month = f"{seeded.today:%Y-%m}"
     with db.unit_of_work() as s:
@@ -427,7 +475,14 @@ def test_command_line(platform: Database, cli_env: Path) -> None:
     text = runner.invoke(cli, ["xinyi", "coverage", "--date", "2026-06-01"])
     assert "信易行      0/18" in text.stdout
     usage = runner.invoke(cli, ["xinyi", "usage", "--month", "2026-06", "--json"])
-    assert json.loads(usage.stdout)["scenarios"][0] == {"code": "XYP-LSTD", "granted": 0, "subjects": 0, "declined": 0}
+    assert json.loads(usage.stdout)["scenarios"][0] == {
+        "code": "XYP-LSTD",
+        "eligible_today": 0,  # no subject with a list entry or a grade in this database
+        "blocked_today": 0,
+        "granted": 0,
+        "subjects": 0,
+        "declined": 0,
+    }
     bad = runner.invoke(cli, ["xinyi", "launch", "XYX-NOPE", "410100", "--provider", "x", "--from", "2026-01-01"])
     assert bad.exit_code == 1
     assert "信易+场景 XYX-NOPE 不存在" in bad.output

@@ -97,18 +97,29 @@ def usage_cmd(
     chosen = month or this_month()
     with database(cfg) as db, db.read() as s:
         rows = service.usage(s, cfg, chosen)
+        reach = {r.scenario.code: r for r in service.reach(s, cfg)}
     if as_json:
         out.emit_json(
             {
                 "month": chosen,
                 "scenarios": [
-                    {"code": u.scenario.code, "granted": u.granted, "subjects": u.subjects, "declined": u.declined}
+                    {
+                        "code": u.scenario.code,
+                        "eligible_today": reach[u.scenario.code].eligible,
+                        "blocked_today": reach[u.scenario.code].blocked,
+                        "granted": u.granted,
+                        "subjects": u.subjects,
+                        "declined": u.declined,
+                    }
                     for u in rows
                 ],
             }
         )
         return
     out.table(
-        ["编码", "场景", "给予优惠", "惠及主体", "未给予"],
-        [[u.scenario.code, u.scenario.name, u.granted, u.subjects, u.declined] for u in rows],
+        ["编码", "场景", "今日符合条件", "给予优惠", "惠及主体", "未给予"],
+        [
+            [u.scenario.code, u.scenario.name, reach[u.scenario.code].eligible, u.granted, u.subjects, u.declined]
+            for u in rows
+        ],
     )

@@ -281,6 +281,32 @@ def usage(session: Session, settings: Settings, month: str) -> list[ScenarioUsag
     return out
 
 
+@dataclass(frozen=True)
+class ScenarioReach:
+    scenario: rules.Scenario
+    eligible: int  # subjects that qualify on the day (守信主体 the scenario reaches)
+    blocked: int  # subjects that would qualify but are on an excluded list (black, watch)
+
+
+def reach(session: Session, settings: Settings, *, day: dt.date | None = None) -> list[ScenarioReach]:
+    """Per scenario, how many subjects qualify on ``day`` by their published lists and valid grades (the rules of
+    :func:`rules.eligibility`, the same the check and the subject page apply), and how many only an excluded list
+    keeps out. Reads every subject with a list entry or a grade on record once."""
+    doc = scenarios(settings)
+    lrules = list_rules(settings.province)
+    day = day or china_today()
+    eligible = dict.fromkeys((s.code for s in doc.scenarios), 0)
+    blocked = dict(eligible)
+    for _subject_id, kind, status in checks.statuses_on_record(session, lrules, day):
+        for s in doc.scenarios:
+            e = rules.eligibility(lrules, s, status, kind)
+            if e.eligible:
+                eligible[s.code] += 1
+            elif e.reasons and e.blockers and kind in s.audience:
+                blocked[s.code] += 1
+    return [ScenarioReach(s, eligible[s.code], blocked[s.code]) for s in doc.scenarios]
+
+
 # --- a subject's benefits -----------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -570,6 +570,33 @@ def subject_status(session: Session, rules: ListRules, subject_id: int, today: d
         return None
     entries, grades, _commitments, _broken = _read_records([r[7:] for r in rows if r[7] is not None], today)
     return _status_of(rules, entries, grades)
+
+
+def statuses_on_record(
+    session: Session, rules: ListRules, today: dt.date, *, batch: int = 5000
+) -> Iterator[tuple[int, str, SubjectStatus]]:
+    """(subject id, subject kind, status) of every subject with a current list entry or grade on record, read as the
+    check reads a subject's (published entries, valid grades); a subject without any has no status to match a
+    measure against and is not listed. Streams in subject order, ``batch`` rows a fetch."""
+    R = CreditRecord
+    query = (
+        select(R.subject_id, Subject.kind, R.category, R.natural_key, R.data, R.publicity_start, R.publicity_end)
+        .join(Subject, Subject.id == R.subject_id)
+        .where(R.category.in_(("XYPJ", *_LIST_CATEGORIES)), R.is_current.is_(True), R.status == "active")
+        .order_by(R.subject_id)
+        .execution_options(yield_per=batch)
+    )
+    current: int | None = None
+    kind = ""
+    records: list[Any] = []
+    for subject_id, subject_kind, *record in session.execute(query):
+        if subject_id != current:
+            if current is not None:
+                yield current, kind, _status_of(rules, *_read_records(records, today)[:2])
+            current, kind, records = subject_id, subject_kind, []
+        records.append(tuple(record))
+    if current is not None:
+        yield current, kind, _status_of(rules, *_read_records(records, today)[:2])
 
 
 def _measures(rules: ListRules, status: SubjectStatus, matter: Matter) -> list[CheckMeasure]:

@@ -29,6 +29,7 @@ def xinyi_page(request: Request, console: User, month: Month = None) -> Response
         coverage = service.coverage(session, settings)
         launches = service.launches(session, settings, day=coverage.day)
         usage = service.usage(session, settings, chosen)
+        reach = {r.scenario.code: r for r in service.reach(session, settings, day=coverage.day)}
     doc = service.scenarios(settings)
     config = load_province(settings.province)
     lrules = list_rules(settings.province)
@@ -41,6 +42,7 @@ def xinyi_page(request: Request, console: User, month: Month = None) -> Response
         coverage=coverage,
         launches=launches,
         usage=usage,
+        reach=reach,
         month=chosen,
         target=indicator_targets(settings.province).xinyi_city_coverage,
         conditions={s.code: rules.conditions(lrules, s) for s in doc.scenarios},

@@ -21,6 +21,7 @@ from transport_credit.identifiers.regions import region_name
 from transport_credit.incentives import rules
 from transport_credit.incentives.models import XinyiLaunch
 from transport_credit.lists import checks
+from transport_credit.lists.matching import SubjectStatus
 from transport_credit.lists.models import Effect
 from transport_credit.lists.rules import list_rules
 from transport_credit.monitoring.report import city_of, month_bounds
@@ -297,13 +298,24 @@ def reach(session: Session, settings: Settings, *, day: dt.date | None = None) -
     day = day or china_today()
     eligible = dict.fromkeys((s.code for s in doc.scenarios), 0)
     blocked = dict(eligible)
+    # Most subjects share their status with many others (one model's AA, nothing else): decide each once.
+    decided: dict[tuple[str, SubjectStatus], tuple[tuple[str, ...], tuple[str, ...]]] = {}
     for _subject_id, kind, status in checks.statuses_on_record(session, lrules, day):
-        for s in doc.scenarios:
-            e = rules.eligibility(lrules, s, status, kind)
-            if e.eligible:
-                eligible[s.code] += 1
-            elif e.reasons and e.blockers and kind in s.audience:
-                blocked[s.code] += 1
+        outcome = decided.get((kind, status))
+        if outcome is None:
+            found = [rules.eligibility(lrules, s, status, kind) for s in doc.scenarios]
+            outcome = decided[(kind, status)] = (
+                tuple(e.scenario.code for e in found if e.eligible),
+                tuple(
+                    e.scenario.code
+                    for e in found
+                    if not e.eligible and e.reasons and e.blockers and kind in e.scenario.audience
+                ),
+            )
+        for code in outcome[0]:
+            eligible[code] += 1
+        for code in outcome[1]:
+            blocked[code] += 1
     return [ScenarioReach(s, eligible[s.code], blocked[s.code]) for s in doc.scenarios]
 
 

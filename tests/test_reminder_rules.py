@@ -140,3 +140,20 @@ def test_a_broken_rules_file_is_refused_naming_the_problem(tmp_path: Path) -> No
     with pytest.raises(InvalidInput, match="HH:MM"):
         rules.load_reminders(_write(tmp_path, {"quiet_hours": {"start": "9pm", "end": "08:00"}}), None)
     assert rules.load_reminders(_write(tmp_path, {}), None).version == DOC.version
+
+
+def test_the_webhook_channel_needs_its_address(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from transport_credit.reminders.channels import FileChannel, WebhookChannel, channel_for
+    from transport_credit.settings import Settings
+
+    with pytest.raises(ValidationError, match="REMINDER_WEBHOOK_URL"):
+        Settings(reminder_channel="webhook", data_dir=tmp_path)
+    hook = channel_for(
+        Settings(reminder_channel="webhook", reminder_webhook_url="https://sms.example/api", data_dir=tmp_path)
+    )
+    assert isinstance(hook, WebhookChannel)
+    assert hook.secret is None
+    assert isinstance(channel_for(Settings(data_dir=tmp_path)), FileChannel)  # the default
+    assert channel_for(Settings(reminder_channel="off", data_dir=tmp_path)) is None

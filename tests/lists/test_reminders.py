@@ -36,6 +36,7 @@ from transport_credit.lists import service as lists
 from transport_credit.monitoring.worklist import worklist
 from transport_credit.portal import service as portal
 from transport_credit.portal import transfers
+from transport_credit.records.service import write_revision
 from transport_credit.reminders import rules, scan, service
 from transport_credit.reminders.channels import FileChannel, WebhookChannel, signature
 from transport_credit.reminders.models import Reminder, ReminderSubscription
@@ -445,6 +446,42 @@ def test_subscribers_hear_of_new_public_penalties_and_of_the_day_repair_opens(
     assert {r.state for r in _reminders(platform, kind="record_published")} == {"cancelled"}
     with platform.unit_of_work() as s:
         assert scan.scan(s, settings) == scan.ScanRun(0, 0, 0)
+
+
+def test_subscribers_hear_a_month_before_a_list_entry_ends(
+    platform: Database, settings: Settings, subject_id: int
+) -> None:
+    sub = _active(platform, settings, subject_id)
+    start = TODAY - dt.timedelta(days=300)
+
+    def red(no: str, end: dt.date) -> None:
+        with platform.unit_of_work() as s:
+            write_revision(
+                s,
+                SYSTEM,
+                settings,
+                category="HMD",
+                natural_key=no,
+                subject_id=subject_id,
+                department_code="410000-fgc",
+                data={"subject_name": "郑州顺达21号物流有限公司", "decision_no": no, "list_name": "守信激励对象名单"},
+                decision_date=start,
+                publicity_start=start,
+                publicity_end=end,
+            )
+
+    red("HMD-2026-0001", TODAY + dt.timedelta(days=12))  # within the 30 days
+    red("HMD-2026-0002", TODAY + dt.timedelta(days=90))  # not yet
+    with platform.unit_of_work() as s:
+        run = scan.scan(s, settings)
+    assert run.expiring == 1
+    assert run.published == 0  # a red-list entry is not announced (announce_categories), only its end
+    [expiring] = _reminders(platform, kind="list_expiring")
+    end = TODAY + dt.timedelta(days=12)
+    assert f"列入红名单的信息（HMD-2026-0001）将于{end.year}年{end.month}月{end.day}日公示期满" in expiring.text
+    assert expiring.ref == sub.subscription_no
+    with platform.unit_of_work() as s:
+        assert scan.scan(s, settings).expiring == 0  # once
 
 
 def test_the_credit_office_sees_the_outbox_and_ends_a_subscription(

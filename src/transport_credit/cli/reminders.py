@@ -43,6 +43,7 @@ def run_cmd(
             ("已开通的订阅", found.subscriptions),
             ("新生成：信息公示提醒", found.published),
             ("新生成：可申请信用修复提醒", found.repair),
+            ("新生成：名单到期提醒", found.expiring),
             ("发送通道", CHANNEL_LABELS[cfg.reminder_channel] if not no_send else "本次不发送"),
             ("已发送", sent.sent),
             ("发送失败，稍后重试", sent.retrying),

@@ -42,6 +42,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "subscription_confirmed": frozenset({"subject_name", "unsubscribe_url"}),
     "record_published": frozenset({"subject_name", "category_name", "title", "unsubscribe_url"}),
     "repair_available": frozenset({"subject_name", "category_name", "title", "date", "unsubscribe_url"}),
+    "list_expiring": frozenset({"subject_name", "category_name", "title", "date", "unsubscribe_url"}),
 }
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 SMS_SEGMENT = 67  # characters of one part of a long Chinese short message (70 minus the concatenation header)
@@ -98,6 +99,8 @@ class ReminderDocument(_Strict):
     retry: Retry
     verification: Verification
     announce_categories: tuple[str, ...]
+    expiring_categories: tuple[str, ...] = ()
+    expiring_days: int = Field(default=30, ge=1, le=366)
     templates: tuple[Template, ...]
 
     @model_validator(mode="after")

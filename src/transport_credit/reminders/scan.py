@@ -3,7 +3,9 @@
 - ``record_published``: a record of an announced category (the rules' ``announce_categories``: 行政处罚, 黑名单,
   重点关注名单) on public display that the platform collected after the subscription was confirmed;
 - ``repair_available``: a repairable record on public display whose minimum publicity period has passed, so the
-  subject may apply for credit repair (信用修复) from that day.
+  subject may apply for credit repair (信用修复) from that day;
+- ``list_expiring``: a list entry (the rules' ``expiring_categories``: 红名单, 黑名单, 重点关注名单) on public display
+  whose period ends within ``expiring_days`` (a red-listed subject loses its incentives then).
 
 Only what the website shows goes into a reminder (``disclosure.public_record``: the public title, a person's name
 masked).
@@ -35,6 +37,7 @@ class ScanRun:
     subscriptions: int
     published: int
     repair: int
+    expiring: int = 0
 
 
 def scan(session: Session, settings: Settings, *, now: dt.datetime | None = None) -> ScanRun:
@@ -44,17 +47,19 @@ def scan(session: Session, settings: Settings, *, now: dt.datetime | None = None
     doc = rules.reminder_rules(settings.province)
     subs = session.scalars(select(ReminderSubscription).where(ReminderSubscription.state == "active")).all()
     if not subs:
-        return ScanRun(0, 0, 0)
+        return ScanRun(0, 0, 0, 0)
     by_subject: defaultdict[int, list[ReminderSubscription]] = defaultdict(list)
     for s in subs:
         by_subject[s.subject_id].append(s)
     announce = set(doc.announce_categories)
+    expiring = set(doc.expiring_categories)
+    horizon = today + dt.timedelta(days=doc.expiring_days)
     R = CreditRecord
     records = session.scalars(
         select(R)
         .where(
             R.subject_id.in_(list(by_subject)),
-            R.category.in_(sorted(announce | REPAIRABLE_CATEGORIES)),
+            R.category.in_(sorted(announce | expiring | REPAIRABLE_CATEGORIES)),
             R.is_current.is_(True),
             R.status == "active",
             or_(R.publicity_start.is_(None), R.publicity_start <= today),
@@ -65,12 +70,12 @@ def scan(session: Session, settings: Settings, *, now: dt.datetime | None = None
     done = set(
         session.scalars(
             select(Reminder.dedupe_key).where(
-                Reminder.kind.in_(("record_published", "repair_available")),
+                Reminder.kind.in_(("record_published", "repair_available", "list_expiring")),
                 Reminder.ref.in_([s.subscription_no for s in subs]),
             )
         )
     )
-    published = repair = 0
+    published = repair = expired = 0
     for r in records:
         wanted: list[tuple[ReminderSubscription, str, dict[str, object]]] = []
         opens: dt.date | None = None
@@ -83,6 +88,9 @@ def scan(session: Session, settings: Settings, *, now: dt.datetime | None = None
                 wanted.append((sub, "record_published", {}))
             if opens is not None and opens <= today and f"repair_available:{key}" not in done:
                 wanted.append((sub, "repair_available", {"date": chinese_day(opens)}))
+            end = r.publicity_end
+            if r.category in expiring and end is not None and end <= horizon and f"list_expiring:{key}" not in done:
+                wanted.append((sub, "list_expiring", {"date": chinese_day(end)}))
         if not wanted:
             continue
         try:
@@ -110,4 +118,5 @@ def scan(session: Session, settings: Settings, *, now: dt.datetime | None = None
             if made is not None:
                 published += kind == "record_published"
                 repair += kind == "repair_available"
-    return ScanRun(len(subs), published, repair)
+                expired += kind == "list_expiring"
+    return ScanRun(len(subs), published, repair, expired)

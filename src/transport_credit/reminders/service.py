@@ -2,8 +2,9 @@
 and the credit office's view of it all. The caller owns the transaction, except :func:`deliver`, which sends over
 the network between short transactions of its own (a send never holds the database's write lock).
 
-Applicants hear of each step of their objection or repair application (submitted, accepted, refused, decided);
-subscribers of a subject hear of its new public penalty and list records and of the day each may be repaired
+Applicants hear of each step of their objection or repair application (submitted, accepted, refused, decided), and
+declarants of their self-declared information's submission and outcome; subscribers of a subject hear of its new
+public penalty and list records, of the day each may be repaired and of a list entry about to end
 (``reminders.scan``). Numbers are stored encrypted, shown masked, never logged.
 """
 

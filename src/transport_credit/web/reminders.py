@@ -66,7 +66,7 @@ async def run(request: Request, console: User) -> Response:
         service.require_office(console.actor)
         with console.db.unit_of_work() as session:
             found = scan.scan(session, console.settings)
-        return found.published + found.repair, service.deliver(
+        return found.published + found.repair + found.expiring, service.deliver(
             console.db, console.settings, channel_for(console.settings)
         )
 

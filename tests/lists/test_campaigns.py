@@ -34,6 +34,7 @@ from transport_credit.cli.main import app as cli
 from transport_credit.common.actor import ROLE_CREDIT_OFFICE, ROLE_DATA_OFFICER, SYSTEM, Actor
 from transport_credit.common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from transport_credit.db.uow import Database
+from transport_credit.disclosure.rules import china_today
 from transport_credit.lists import cases
 from transport_credit.lists import service as lists
 from transport_credit.monitoring.service import monthly_report, to_xlsx
@@ -42,7 +43,7 @@ from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 
 D = dt.date
-TODAY = dt.date.today()
+TODAY = china_today()  # the service's day (China time), not the machine's
 OTHER = Actor("洛阳报送员", "account", department_code="410300-jtj", roles=frozenset({ROLE_DATA_OFFICER}))
 ACT = rules.TakenAction
 

@@ -13,6 +13,7 @@ import typer
 from transport_credit.campaigns import rules, service
 from transport_credit.cli import output as out
 from transport_credit.cli.context import DATE_FORMATS, JsonOption, cli_actor, database, handled, settings
+from transport_credit.disclosure.rules import china_today
 
 campaigns_app = typer.Typer(help="诚信缺失突出问题专项治理：开展、处置、销号、台账。", no_args_is_help=True)
 
@@ -110,7 +111,7 @@ def act_cmd(
             cfg,
             target_id,
             action=action,
-            taken_on=taken.date() if taken else dt.date.today(),
+            taken_on=taken.date() if taken else china_today(),
             note=note,
             deadline=deadline.date() if deadline else None,
         )
@@ -128,7 +129,7 @@ def finish_cmd(
     cfg = settings()
     with database(cfg) as db, db.unit_of_work() as s:
         service.finish_target(
-            s, cli_actor(), target_id, finished_on=finished.date() if finished else dt.date.today(), note=note
+            s, cli_actor(), target_id, finished_on=finished.date() if finished else china_today(), note=note
         )
     typer.echo("已销号。")
 

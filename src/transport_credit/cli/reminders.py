@@ -32,9 +32,7 @@ def run_cmd(
 ) -> None:
     cfg = settings()
     with database(cfg) as db:
-        with db.unit_of_work() as s:
-            found = scan.scan(s, cfg)
-        sent = service.deliver(db, cfg, None if no_send else channel_for(cfg))
+        found, sent = scan.run(db, cli_actor(), cfg, None if no_send else channel_for(cfg))
     if as_json:
         out.emit_json({"scan": dataclasses.asdict(found), "delivery": dataclasses.asdict(sent)})
         return

@@ -24,6 +24,7 @@ from transport_credit.common.errors import InvalidInput, NotFound, PermissionDen
 from transport_credit.disclosure.rules import china_today
 from transport_credit.portal.service import repair_opens_on
 from transport_credit.records.models import CreditRecord
+from transport_credit.reminders.service import chinese_day
 from transport_credit.settings import Settings
 from transport_credit.subjects.models import Subject
 
@@ -73,7 +74,7 @@ def _day(value: dt.date | None) -> str:
         return "—"
     if value >= dt.date(2099, 12, 31):
         return "长期"
-    return f"{value.year}年{value.month}月{value.day}日"
+    return chinese_day(value)
 
 
 def repair_notice(

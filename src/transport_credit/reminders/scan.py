@@ -20,15 +20,26 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from transport_credit.common.actor import Actor
 from transport_credit.common.errors import NotFound
 from transport_credit.db.base import utcnow
+from transport_credit.db.uow import Database
 from transport_credit.disclosure import service as disclosure
 from transport_credit.portal.handling import REPAIRABLE_CATEGORIES
 from transport_credit.portal.service import repair_opens_on
 from transport_credit.records.models import CreditRecord
 from transport_credit.reminders import rules
+from transport_credit.reminders.channels import Channel
 from transport_credit.reminders.models import Reminder, ReminderSubscription
-from transport_credit.reminders.service import chinese_day, enqueue, stored_recipient, unsubscribe_url
+from transport_credit.reminders.service import (
+    DeliveryRun,
+    chinese_day,
+    deliver,
+    enqueue,
+    require_office,
+    stored_recipient,
+    unsubscribe_url,
+)
 from transport_credit.settings import Settings
 
 
@@ -120,3 +131,13 @@ def scan(session: Session, settings: Settings, *, now: dt.datetime | None = None
                 repair += kind == "repair_available"
                 expired += kind == "list_expiring"
     return ScanRun(len(subs), published, repair, expired)
+
+
+def run(db: Database, actor: Actor, settings: Settings, channel: Channel | None) -> tuple[ScanRun, DeliveryRun]:
+    """What the cron job and the console's button do: queue the subscribers' reminders (one transaction), then send
+    every reminder due through ``channel`` (None: queue only). The credit office's, administrators' and the
+    system's."""
+    require_office(actor)
+    with db.unit_of_work() as session:
+        found = scan(session, settings)
+    return found, deliver(db, settings, channel)

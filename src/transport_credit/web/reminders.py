@@ -62,15 +62,10 @@ async def run(request: Request, console: User) -> Response:
     form = await _form(request)
     _check_csrf(console, None, form)
 
-    def work() -> tuple[int, service.DeliveryRun]:
-        service.require_office(console.actor)
-        with console.db.unit_of_work() as session:
-            found = scan.scan(session, console.settings)
-        return found.published + found.repair + found.expiring, service.deliver(
-            console.db, console.settings, channel_for(console.settings)
-        )
-
-    queued, run_ = await run_in_threadpool(work)
+    found, run_ = await run_in_threadpool(
+        scan.run, console.db, console.actor, console.settings, channel_for(console.settings)
+    )
+    queued = found.published + found.repair + found.expiring
     return RedirectResponse(
         f"{PREFIX}/reminders?done=run&queued={queued}&sent={run_.sent}&retrying={run_.retrying}&failed={run_.failed}",
         status_code=303,
